@@ -1,0 +1,135 @@
+/**
+ * Wires the bot: plugins, then one Composer per feature. Order matters where noted.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { autoRetry } from "@grammyjs/auto-retry";
+import { I18n } from "@grammyjs/i18n";
+import { limit } from "@grammyjs/ratelimiter";
+import { sequentialize } from "@grammyjs/runner";
+import { Bot, type BotConfig, session } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { BotContext } from "./context.js";
+import { freshSession } from "./context.js";
+import type { BotDeps } from "./deps.js";
+import { createAccountFeature } from "./features/account.js";
+import { createFallbackFeature, createInfoFeature } from "./features/info.js";
+import { createOnboarding } from "./features/onboarding.js";
+import { createStatusFeature } from "./features/status.js";
+import { createStopFeature } from "./features/stop.js";
+import { storeSessionAdapter } from "./session-storage.js";
+
+const LOCALES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "locales");
+
+export interface CreateBotOptions {
+  token: string;
+  /** Bot API root: a local Bot API server, or a loopback fake in tests. */
+  apiRoot?: string;
+  /** Skips the getMe call at init (tests, and the sandbox). */
+  botInfo?: UserFromGetMe;
+  /** A custom fetch for the Bot API client (the sandbox's in-process transport). */
+  fetch?: NonNullable<BotConfig<BotContext>["client"]>["fetch"];
+}
+
+/** Loads the Fluent catalogues once; shared by every bot instance in the process. */
+export function createI18n(): I18n<BotContext> {
+  const i18n = new I18n<BotContext>({
+    defaultLocale: "en",
+    // Plain text: Fluent's isolation marks would show up in messages and break matching.
+    fluentBundleOptions: { useIsolating: false },
+    localeNegotiator: (ctx) =>
+      ctx.session?.lang ?? ctx.owner?.language ?? (ctx.from?.language_code?.startsWith("zh") ? "zh" : "en"),
+  });
+  i18n.loadLocalesDirSync(LOCALES_DIR);
+  return i18n;
+}
+
+export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotContext> {
+  const bot = new Bot<BotContext>(options.token, {
+    botInfo: options.botInfo,
+    client: {
+      ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    },
+  });
+  // Telegram's 429s and 5xx are retried; network errors surface instead of retrying forever.
+  bot.api.config.use(autoRetry({ rethrowHttpErrors: true, maxRetryAttempts: 3, maxDelaySeconds: 30 }));
+
+  bot.catch(async (err) => {
+    const ctx = err.ctx;
+    // Never the update itself: it holds message text and contacts.
+    deps.logger.error(
+      {
+        updateId: ctx.update.update_id,
+        err: err.error instanceof Error ? err.error.message : String(err.error),
+      },
+      "bot update failed",
+    );
+    await ctx.reply(ctx.t ? ctx.t("error") : "Sorry, something went wrong.").catch(() => undefined);
+  });
+
+  // One chat's updates in order (its session is read-modify-write); different chats in parallel
+  // under @grammyjs/runner. Must come before anything that reads the session.
+  bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+
+  // Only private chats: groups and channels never reach an owner's data.
+  const pm = bot.chatType("private");
+  pm.use(session({ initial: freshSession, storage: storeSessionAdapter(deps.store) }));
+  pm.use(createI18n());
+  pm.use(
+    limit({
+      // A person tapping toggles quickly stays well under this; a script flooding does not.
+      timeFrame: deps.rateLimit?.timeFrameMs ?? 10_000,
+      limit: deps.rateLimit?.limit ?? 30,
+      onLimitExceeded: async (ctx) => {
+        await ctx.reply(ctx.t("rate-limited")).catch(() => undefined);
+      },
+      keyGenerator: (ctx) => ctx.from?.id.toString(),
+    }),
+  );
+  // The owner behind the chat; created on first contact.
+  pm.use(async (ctx, next) => {
+    if (!ctx.from) return;
+    const language = ctx.session.lang ?? (ctx.from.language_code?.startsWith("zh") ? "zh" : "en");
+    ctx.owner = await deps.store.ensureOwner({
+      telegramUserId: ctx.from.id,
+      chatId: ctx.chat.id,
+      language,
+      timezone: deps.defaults.timezone,
+      jurisdiction: deps.defaults.jurisdiction,
+      sandbox: deps.defaults.sandbox,
+    });
+    await next();
+  });
+
+  // Stop first: it owns `/start stop_<token>` and passes plain /start on to onboarding.
+  pm.use(createStopFeature(deps));
+  pm.use(createOnboarding(deps));
+  pm.use(createStatusFeature(deps));
+  pm.use(createAccountFeature(deps));
+  pm.use(createInfoFeature(deps));
+  pm.use(createFallbackFeature());
+  return bot;
+}
+
+export const COMMANDS = [
+  "start",
+  "status",
+  "edit",
+  "stop",
+  "renewed",
+  "export",
+  "delete",
+  "language",
+  "privacy",
+  "help",
+];
+
+/** Registers the command menu in English (default) and Chinese. */
+export async function registerCommands(bot: Bot<BotContext>): Promise<void> {
+  const i18n = createI18n();
+  for (const lang of ["en", "zh"] as const) {
+    const commands = COMMANDS.map((command) => ({ command, description: i18n.t(lang, `cmd-${command}`) }));
+    await bot.api.setMyCommands(commands, lang === "en" ? {} : { language_code: lang });
+  }
+}

@@ -1,0 +1,50 @@
+import { Composer, InlineKeyboard, InputFile } from "grammy";
+import type { BotContext } from "../context.js";
+import { freshSession } from "../context.js";
+import type { BotDeps } from "../deps.js";
+
+/** /renewed, /export and /delete: what the owner can do with their whole record. */
+export function createAccountFeature(deps: BotDeps) {
+  const { owners, clock } = deps;
+  const feature = new Composer<BotContext>();
+
+  feature.command("renewed", async (ctx) => {
+    if (!ctx.owner.phone) {
+      await ctx.reply(ctx.t("status-none"));
+      return;
+    }
+    const { changeset } = await owners.renewed(ctx.owner.id);
+    const changed = changeset.closeWindows.length + changeset.optOuts.length > 0;
+    await ctx.reply(ctx.t(changed ? "renewed-done" : "renewed-nothing"));
+  });
+
+  feature.command("export", async (ctx) => {
+    const data = await owners.exportData(ctx.owner.id);
+    const file = new InputFile(Buffer.from(JSON.stringify(data, null, 2)), "onewindow-export.json");
+    await ctx.replyWithDocument(file, { caption: ctx.t("export-caption") });
+  });
+
+  feature.command("delete", async (ctx) => {
+    const kb = new InlineKeyboard()
+      .text(ctx.t("button-delete-yes"), "del:yes")
+      .text(ctx.t("button-cancel"), "del:no");
+    await ctx.reply(ctx.t("delete-ask"), { reply_markup: kb });
+  });
+
+  feature.callbackQuery(/^del:(yes|no)$/, async (ctx) => {
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    if (ctx.match[1] !== "yes") {
+      await ctx.reply(ctx.t("delete-cancelled"));
+      return;
+    }
+    await owners.erase(ctx.owner.id);
+    const lang = ctx.session.lang;
+    ctx.session = { ...freshSession(), lang };
+    const receiptsUntil = new Date(clock());
+    receiptsUntil.setUTCFullYear(receiptsUntil.getUTCFullYear() + 5);
+    await ctx.reply(ctx.t("deleted", { receiptsUntil: receiptsUntil.toISOString().slice(0, 10) }));
+  });
+
+  return feature;
+}

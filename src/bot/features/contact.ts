@@ -1,0 +1,52 @@
+import type { Filter } from "grammy";
+import { maskPhone, normalisePhone, timezonesForCountry } from "../../domain/phone.js";
+import { jurisdictionForCountry } from "../../domain/policy-packs.js";
+import type { BotContext } from "../context.js";
+import type { BotDeps } from "../deps.js";
+import { contactKeyboard } from "../keyboards.js";
+
+/**
+ * A shared contact card. Only a card whose `user_id` is the sender is the owner's own,
+ * Telegram-verified number (DESIGN §11); anyone else's card is refused for consent.
+ * Returns true when the owner's phone is now verified.
+ */
+export async function verifyContact(
+  ctx: Filter<BotContext, "message:contact">,
+  deps: BotDeps,
+): Promise<boolean> {
+  const contact = ctx.message.contact;
+  if (contact.user_id !== ctx.from.id) {
+    await ctx.reply(ctx.t("phone-not-yours"), { reply_markup: contactKeyboard(ctx.t) });
+    return false;
+  }
+  // Telegram sends the number without "+" from most clients.
+  const raw = contact.phone_number.startsWith("+") ? contact.phone_number : `+${contact.phone_number}`;
+  const phone = normalisePhone(raw);
+  if (!phone) {
+    await ctx.reply(ctx.t("phone-bad"), { reply_markup: contactKeyboard(ctx.t) });
+    return false;
+  }
+  const zones = phone.country ? timezonesForCountry(phone.country) : [];
+  // A single-zone country settles the zone; otherwise keep the operator's default when it is
+  // one of the country's zones, else the country's first listed zone.
+  const timezone =
+    zones.length === 1
+      ? zones[0]!
+      : zones.includes(deps.defaults.timezone)
+        ? deps.defaults.timezone
+        : (zones[0] ?? deps.defaults.timezone);
+  ctx.owner = await deps.store.updateOwnerProfile(ctx.owner.id, {
+    phone: phone.e164,
+    phoneVerified: true,
+    country: phone.country ?? null,
+    timezone,
+    jurisdiction: phone.country
+      ? jurisdictionForCountry(phone.country, deps.defaults.jurisdiction)
+      : deps.defaults.jurisdiction,
+    name: [contact.first_name, contact.last_name].filter(Boolean).join(" ") || null,
+  });
+  await ctx.reply(ctx.t("phone-verified", { phone: maskPhone(phone.e164) }), {
+    reply_markup: { remove_keyboard: true },
+  });
+  return true;
+}

@@ -1,0 +1,491 @@
+/**
+ * Onboarding: phone → vehicle → renewal date → who → how → summary → "I agree".
+ * Every question takes buttons or free text; free text is read as a whole preference patch
+ * (DESIGN §8), so one message can settle several questions, which are then skipped.
+ */
+import { Composer } from "grammy";
+import { applyPatch, type DraftNote, missingFields, toPreferences } from "../../domain/draft.js";
+import { maskPhone, normalisePhone } from "../../domain/phone.js";
+import { packFor } from "../../domain/policy-packs.js";
+import type { Draft, PreferencePatch } from "../../domain/preferences.js";
+import { localDateOf } from "../../domain/time.js";
+import { suggestInsurers } from "../../nlu/suggest.js";
+import type { BotContext, Step } from "../context.js";
+import type { BotDeps } from "../deps.js";
+import { formatChannels, formatCode, formatDays, formatHours, formatLocal } from "../format.js";
+import {
+  changeKeyboard,
+  channelsKeyboard,
+  contactKeyboard,
+  daysKeyboard,
+  EDITABLE_FIELDS,
+  type EditableField,
+  hourPresets,
+  hoursKeyboard,
+  insurersKeyboard,
+  numberKeyboard,
+  skipKeyboard,
+  summaryKeyboard,
+} from "../keyboards.js";
+import { verifyContact } from "./contact.js";
+
+const TOGGLE_STEPS = new Set<Step>(["insurers", "channels", "days", "hours"]);
+const EXAMPLES: Partial<Record<Step, string>> = {
+  channels: "example-channels",
+  days: "example-days",
+  hours: "example-hours",
+  daysBefore: "example-days-before",
+  maxAttempts: "example-attempts",
+};
+
+export function createOnboarding(deps: BotDeps) {
+  const { store, owners, extractor, clock } = deps;
+  const feature = new Composer<BotContext>();
+
+  const packOf = (ctx: BotContext) => packFor(ctx.owner.jurisdiction);
+  const directoryOf = (ctx: BotContext) => owners.directoryFor(ctx.owner);
+  const todayOf = (ctx: BotContext) => localDateOf(clock(), ctx.owner.timezone);
+
+  /** The first question still open, in the order of the flow. */
+  function nextStep(ctx: BotContext): Step {
+    if (!ctx.owner.phone) return "phone";
+    if (!ctx.session.vehicleAsked) return "vehicle";
+    return (missingFields(ctx.session.draft)[0] as Step | undefined) ?? "summary";
+  }
+
+  async function advance(ctx: BotContext) {
+    ctx.session.step = nextStep(ctx);
+    ctx.session.pick = undefined;
+    await ask(ctx, ctx.session.step);
+  }
+
+  /** Sends the question for a step, with its buttons. */
+  async function ask(ctx: BotContext, step: Step): Promise<void> {
+    const t = ctx.t;
+    const pack = packOf(ctx);
+    const pick = (ctx.session.pick ??= initialPick(ctx.session.draft, step));
+    switch (step) {
+      case "phone":
+        await ctx.reply(t("ask-phone"), { reply_markup: contactKeyboard(t) });
+        return;
+      case "vehicle":
+        await ctx.reply(t("ask-vehicle"), { reply_markup: skipKeyboard(t) });
+        return;
+      case "renewalDate":
+        await ctx.reply(t("ask-renewal"));
+        return;
+      case "insurers":
+        await ctx.reply(t("ask-insurers"), {
+          reply_markup: insurersKeyboard(t, await directoryOf(ctx), pick),
+        });
+        return;
+      case "channels":
+        await ctx.reply(t("ask-channels"), { reply_markup: channelsKeyboard(t, pick) });
+        return;
+      case "days":
+        await ctx.reply(t("ask-days"), { reply_markup: daysKeyboard(t, pick) });
+        return;
+      case "hours":
+        await ctx.reply(t("ask-hours", pack.callingHours.value), {
+          reply_markup: hoursKeyboard(t, pack, pick),
+        });
+        return;
+      case "daysBefore": {
+        const max = pack.maxDaysBefore.value;
+        const options = [...new Set([7, 14, 30, max].filter((n) => n <= max))].sort((a, b) => a - b);
+        await ctx.reply(t("ask-days-before", { max }), {
+          reply_markup: numberKeyboard("db", options, (n) => t("days-count", { n })),
+        });
+        return;
+      }
+      case "maxAttempts":
+        await ctx.reply(t("ask-attempts"), { reply_markup: numberKeyboard("att", [1, 2, 3, 5], String) });
+        return;
+      case "summary":
+        await showSummary(ctx);
+        return;
+      case "idle":
+        return;
+    }
+  }
+
+  async function showSummary(ctx: BotContext) {
+    const t = ctx.t;
+    const prefs = toPreferences(ctx.session.draft);
+    if (!prefs) return advance(ctx);
+    const pack = packOf(ctx);
+    const directory = await directoryOf(ctx);
+    const chosen = directory.filter((i) => prefs.insurers.includes(i.id));
+    const lines = [t("summary-title"), "", t("summary-renewal", { date: prefs.renewalDate })];
+    if (chosen.length === 0) {
+      lines.push(t("summary-nobody"));
+    } else {
+      lines.push(
+        t("summary-insurers", { names: chosen.map((i) => i.name).join(", ") }),
+        t("summary-how", {
+          channels: formatChannels(t, prefs.channels),
+          days: formatDays(t, prefs.days),
+          hours: formatHours(prefs.hours),
+        }),
+        t("summary-when", { daysBefore: prefs.daysBefore, attempts: prefs.maxAttempts }),
+      );
+      if (ctx.owner.vehicle) lines.push(t("summary-vehicle", { vehicle: ctx.owner.vehicle }));
+      const period =
+        pack.optOutDays.value === null
+          ? t("period-until-withdrawn")
+          : t("period-days", { n: pack.optOutDays.value });
+      lines.push(t("summary-others", { period }));
+    }
+    const language = (await ctx.i18n.getLocale()) === "zh" ? "zh" : "en";
+    const consentTexts = chosen.map(
+      (insurer) =>
+        `${t("summary-consent-heading", { insurer: insurer.name })}\n${owners.consentTextFor(
+          ctx.owner,
+          insurer,
+          prefs,
+          language,
+        )}`,
+    );
+    const text = [lines.join("\n"), ...consentTexts].join("\n\n");
+    if (text.length <= 4000) {
+      await ctx.reply(text, { reply_markup: summaryKeyboard(t) });
+      return;
+    }
+    for (const consent of consentTexts) await ctx.reply(consent.slice(0, 4000));
+    await ctx.reply(lines.join("\n"), { reply_markup: summaryKeyboard(t) });
+  }
+
+  /** Applies a patch (from text or a button), tells what was understood, moves on. */
+  async function applyAndAdvance(ctx: BotContext, patch: PreferencePatch, echo: boolean) {
+    const { draft, notes } = applyPatch(ctx.session.draft, patch, {
+      today: todayOf(ctx),
+      pack: packOf(ctx),
+      directory: await directoryOf(ctx),
+    });
+    ctx.session.draft = draft;
+    if (ctx.session.step === "vehicle") ctx.session.vehicleAsked = true;
+    const messages: string[] = [];
+    if (echo) {
+      const what = describePatch(ctx, patch, draft);
+      if (what) messages.push(ctx.t("understood", { what }));
+    }
+    messages.push(...notes.map((n) => renderNote(ctx, n)));
+    if (messages.length > 0) await ctx.reply(messages.join("\n"));
+    await advance(ctx);
+  }
+
+  function describePatch(ctx: BotContext, patch: PreferencePatch, draft: Draft): string {
+    const t = ctx.t;
+    const parts: string[] = [];
+    if (patch.renewalDate && draft.renewalDate === patch.renewalDate) parts.push(draft.renewalDate);
+    if (patch.nobody && draft.nobody) parts.push(t("button-nobody"));
+    if (patch.insurers && draft.insurers?.length) parts.push(draft.insurers.join(", "));
+    if (patch.channels && draft.channels) parts.push(formatChannels(t, draft.channels));
+    if (patch.days && draft.days) parts.push(formatDays(t, draft.days));
+    if (patch.hours && draft.hours) parts.push(formatHours(draft.hours));
+    if (patch.daysBefore !== undefined && draft.daysBefore !== undefined)
+      parts.push(t("days-count", { n: draft.daysBefore }));
+    if (patch.maxAttempts !== undefined && draft.maxAttempts !== undefined)
+      parts.push(`≤ ${draft.maxAttempts}×`);
+    return parts.join(" · ");
+  }
+
+  // /start (without a stop_ payload; the stop feature handles those first).
+  feature.command("start", async (ctx) => {
+    const consent = (await store.getOwnerState(ctx.owner.id)).consent;
+    if (consent && ctx.session.step === "idle") {
+      await ctx.reply(ctx.t("welcome-back"));
+      return;
+    }
+    if (ctx.session.step === "idle") {
+      await ctx.reply(ctx.t("welcome"));
+      return advance(ctx);
+    }
+    // Mid-flow: re-ask the open question (a restart or a lost message resumes here).
+    await ask(ctx, ctx.session.step);
+  });
+
+  feature.command("edit", async (ctx) => {
+    const consent = (await store.getOwnerState(ctx.owner.id)).consent;
+    if (!consent) {
+      await ctx.reply(ctx.t("welcome"));
+      return advance(ctx);
+    }
+    const p = consent.preferences;
+    ctx.session.draft = p.insurers.length === 0 ? { renewalDate: p.renewalDate, nobody: true } : { ...p };
+    ctx.session.vehicleAsked = true;
+    ctx.session.editing = true;
+    ctx.session.step = "summary";
+    await ctx.reply(ctx.t("ask-change"), { reply_markup: changeKeyboard(ctx.t, p.insurers.length === 0) });
+  });
+
+  feature.on("message:contact", async (ctx) => {
+    const result = await verifyContact(ctx, deps);
+    if (!result) return;
+    if (ctx.session.step === "phone" || ctx.session.step === "idle") return advance(ctx);
+    await ask(ctx, ctx.session.step);
+  });
+
+  feature.on("message:text", async (ctx, next) => {
+    if (ctx.message.text.startsWith("/")) return next();
+    const text = ctx.message.text;
+    const step = ctx.session.step;
+
+    if (step === "phone" || step === "idle") {
+      const typed = normalisePhone(text, ctx.owner.country ?? undefined);
+      if (typed && !ctx.owner.phoneVerified) {
+        ctx.owner = await store.updateOwnerProfile(ctx.owner.id, {
+          phone: typed.e164,
+          phoneVerified: false,
+          country: typed.country ?? null,
+        });
+        await ctx.reply(ctx.t("phone-typed", { phone: maskPhone(typed.e164) }));
+        return advance(ctx);
+      }
+    }
+
+    const language = (await ctx.i18n.getLocale()) === "zh" ? "zh" : "en";
+    const patch = await extractor.extract({
+      text,
+      lang: language,
+      today: todayOf(ctx),
+      directory: await directoryOf(ctx),
+    });
+    const settled = Object.keys(patch).length > 0;
+
+    if (step === "idle") {
+      if (!settled) {
+        await ctx.reply(ctx.t("help"));
+        return;
+      }
+      await ctx.reply(ctx.t("welcome"));
+    }
+    if (step === "vehicle" && !settled) {
+      const vehicle = text.trim().slice(0, 64);
+      ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { vehicle });
+      ctx.session.vehicleAsked = true;
+      await ctx.reply(ctx.t("vehicle-saved", { vehicle }));
+      return advance(ctx);
+    }
+    if (settled) return applyAndAdvance(ctx, patch, true);
+
+    // Nothing settled: say so with an example and ask the same question again.
+    if (step === "phone") {
+      await ctx.reply(ctx.t("phone-bad"), { reply_markup: contactKeyboard(ctx.t) });
+      return;
+    }
+    if (step === "renewalDate") {
+      await ctx.reply(ctx.t("renewal-bad"));
+      return;
+    }
+    if (step === "insurers") {
+      const suggestions = suggestInsurers(text, await directoryOf(ctx));
+      const kb = suggestions.map((s: { id: string; name: string }) => [
+        { text: s.name, callback_data: `ob:ins:${s.id}` },
+      ]);
+      await ctx.reply(
+        suggestions.length > 0
+          ? `${ctx.t("insurers-unknown")} ${ctx.t("insurers-did-you-mean")}`
+          : ctx.t("insurers-unknown"),
+        suggestions.length > 0 ? { reply_markup: { inline_keyboard: kb } } : {},
+      );
+      return ask(ctx, step);
+    }
+    const example = EXAMPLES[step];
+    await ctx.reply(ctx.t("not-understood", { example: example ? ctx.t(example) : "" }));
+    return ask(ctx, step);
+  });
+
+  feature.callbackQuery(/^ob:([a-z-]+)(?::(.+))?$/i, async (ctx) => {
+    const [, action = "", value = ""] = ctx.match;
+    const step = ctx.session.step;
+    const expected: Record<string, Step> = {
+      vehicle: "vehicle",
+      ins: "insurers",
+      "ins-nobody": "insurers",
+      "ins-done": "insurers",
+      ch: "channels",
+      "ch-done": "channels",
+      day: "days",
+      days: "days",
+      "days-done": "days",
+      hr: "hours",
+      "hr-done": "hours",
+      db: "daysBefore",
+      att: "maxAttempts",
+      agree: "summary",
+      change: "summary",
+      edit: "summary",
+    };
+    if (expected[action] !== step) {
+      await ctx.answerCallbackQuery({ text: ctx.t("outdated-button") });
+      return;
+    }
+    const pick = (ctx.session.pick ??= initialPick(ctx.session.draft, step));
+    const toggle = (v: string) => {
+      ctx.session.pick = pick.includes(v) ? pick.filter((x) => x !== v) : [...pick, v];
+    };
+    const refresh = async () => {
+      const t = ctx.t;
+      const p = ctx.session.pick ?? [];
+      const markup =
+        step === "insurers"
+          ? insurersKeyboard(t, await directoryOf(ctx), p)
+          : step === "channels"
+            ? channelsKeyboard(t, p)
+            : step === "days"
+              ? daysKeyboard(t, p)
+              : hoursKeyboard(t, packOf(ctx), p);
+      await ctx.editMessageReplyMarkup({ reply_markup: markup }).catch(() => undefined);
+    };
+    const done = async (patch: PreferencePatch | undefined) => {
+      await ctx.editMessageReplyMarkup().catch(() => undefined);
+      if (!patch) {
+        await ctx.reply(ctx.t("pick-at-least-one"));
+        return ask(ctx, step);
+      }
+      return applyAndAdvance(ctx, patch, false);
+    };
+    await ctx.answerCallbackQuery();
+
+    switch (action) {
+      case "vehicle":
+        ctx.session.vehicleAsked = true;
+        await ctx.editMessageReplyMarkup().catch(() => undefined);
+        return advance(ctx);
+      case "ins":
+      case "ch":
+      case "day":
+      case "hr":
+        toggle(value);
+        return refresh();
+      case "days":
+        ctx.session.pick =
+          value === "weekdays"
+            ? ["mon", "tue", "wed", "thu", "fri"]
+            : value === "weekends"
+              ? ["sat", "sun"]
+              : ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        return refresh();
+      case "ins-nobody":
+        return done({ nobody: true });
+      case "ins-done":
+        return done(pick.length ? { insurers: pick } : undefined);
+      case "ch-done":
+        return done(pick.length ? ({ channels: pick } as PreferencePatch) : undefined);
+      case "days-done":
+        return done(pick.length ? ({ days: pick } as PreferencePatch) : undefined);
+      case "hr-done": {
+        const presets = hourPresets(packOf(ctx));
+        const hours = pick.flatMap((name) => (presets[name] ? [presets[name]] : []));
+        return done(hours.length ? { hours } : undefined);
+      }
+      case "db":
+        await ctx.editMessageReplyMarkup().catch(() => undefined);
+        return applyAndAdvance(ctx, { daysBefore: Number(value) }, false);
+      case "att":
+        await ctx.editMessageReplyMarkup().catch(() => undefined);
+        return applyAndAdvance(ctx, { maxAttempts: Number(value) }, false);
+      case "change":
+        await ctx.editMessageReplyMarkup().catch(() => undefined);
+        ctx.session.editing = true;
+        await ctx.reply(ctx.t("ask-change"), {
+          reply_markup: changeKeyboard(ctx.t, ctx.session.draft.nobody === true),
+        });
+        return;
+      case "edit": {
+        if (!(EDITABLE_FIELDS as readonly string[]).includes(value)) return;
+        const field = value as EditableField;
+        const draft = { ...ctx.session.draft };
+        delete draft[field];
+        if (field === "insurers") delete draft.nobody;
+        ctx.session.draft = draft;
+        ctx.session.step = field;
+        ctx.session.pick = undefined;
+        await ctx.editMessageReplyMarkup().catch(() => undefined);
+        return ask(ctx, field);
+      }
+      case "agree":
+        return agree(ctx);
+    }
+  });
+
+  async function agree(ctx: BotContext) {
+    const t = ctx.t;
+    const prefs = toPreferences(ctx.session.draft);
+    if (!prefs) return advance(ctx);
+    if (prefs.insurers.length > 0 && !ctx.owner.phoneVerified) {
+      await ctx.reply(t("agree-needs-verified"), { reply_markup: contactKeyboard(t) });
+      ctx.session.step = "phone";
+      return;
+    }
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    const language = (await ctx.i18n.getLocale()) === "zh" ? "zh" : "en";
+    const { changeset } = await owners.agree(ctx.owner.id, prefs, language);
+    const directory = await directoryOf(ctx);
+    const nameOf = (id: string) => directory.find((i) => i.id === id)?.name ?? id;
+    const lines = [t("agreed")];
+    for (const w of changeset.windows) {
+      lines.push(
+        "",
+        t("agreed-window", {
+          insurer: nameOf(w.insurerId),
+          opens: formatLocal(w.opensAt, w.timezone),
+          closes: formatLocal(w.closesAt, w.timezone),
+          code: formatCode(w.verificationCode),
+        }),
+        t("agreed-receipt", { receipt: w.receiptId }),
+      );
+    }
+    lines.push(
+      "",
+      changeset.windows.length === 0
+        ? t("agreed-nobody")
+        : t("agreed-optouts", { count: changeset.optOuts.length }),
+    );
+    ctx.session.step = "idle";
+    ctx.session.draft = {};
+    ctx.session.pick = undefined;
+    ctx.session.editing = undefined;
+    await ctx.reply(lines.join("\n"));
+  }
+
+  return feature;
+}
+
+/** What a toggle question starts with: the current answer, so /edit shows it ticked. */
+function initialPick(draft: Draft, step: Step): string[] {
+  if (!TOGGLE_STEPS.has(step)) return [];
+  if (step === "insurers") return [...(draft.insurers ?? [])];
+  if (step === "channels") return [...(draft.channels ?? [])];
+  if (step === "days") return [...(draft.days ?? [])];
+  return [];
+}
+
+function renderNote(ctx: BotContext, note: DraftNote): string {
+  const t = ctx.t;
+  switch (note.kind) {
+    case "date_past":
+      return t("note-date-past", { date: note.date });
+    case "date_too_far":
+      return t("note-date-too-far", { date: note.date });
+    case "insurer_unknown":
+      return t("note-unknown-insurer", { name: note.insurer });
+    case "hours_clipped":
+      return t("note-hours-clipped", { ...hoursVars(note) });
+    case "hours_outside":
+      return t("note-hours-dropped", { ...hoursVars(note) });
+    case "days_before_negative":
+      return t("not-understood", { example: t("example-days-before") });
+    case "days_before_clipped":
+      return t("note-days-before-clipped", { max: note.max });
+    case "attempts_invalid":
+      return t("not-understood", { example: t("example-attempts") });
+    case "attempts_clipped":
+      return t("note-attempts-clipped", { max: note.max });
+  }
+}
+
+function hoursVars(note: { from: string; to: string; allowed: { from: string; to: string } }) {
+  return { from: note.from, to: note.to, allowed: `${note.allowed.from}–${note.allowed.to}` };
+}

@@ -1,0 +1,107 @@
+/**
+ * Inline keyboards. Callback data stays well under Telegram's 64 bytes: "ob:<what>:<value>"
+ * with directory ids of at most 32 characters.
+ */
+import { InlineKeyboard, Keyboard } from "grammy";
+import type { Insurer } from "../domain/model.js";
+import type { PolicyPack } from "../domain/policy-packs.js";
+import { CHANNELS, type HourRange, WEEKDAYS } from "../domain/preferences.js";
+import type { BotContext } from "./context.js";
+
+type T = BotContext["t"];
+const mark = (on: boolean, label: string) => (on ? `✅ ${label}` : label);
+
+export function contactKeyboard(t: T) {
+  return new Keyboard().requestContact(t("button-share-contact")).resized().oneTime();
+}
+
+export function skipKeyboard(t: T) {
+  return new InlineKeyboard().text(t("button-skip"), "ob:vehicle:skip");
+}
+
+export function insurersKeyboard(t: T, directory: readonly Insurer[], picked: readonly string[]) {
+  const kb = new InlineKeyboard();
+  directory.forEach((insurer, i) => {
+    kb.text(mark(picked.includes(insurer.id), insurer.name), `ob:ins:${insurer.id}`);
+    if (i % 2 === 1) kb.row();
+  });
+  return kb.row().text(t("button-nobody"), "ob:ins-nobody").row().text(t("button-done"), "ob:ins-done");
+}
+
+export function channelsKeyboard(t: T, picked: readonly string[]) {
+  const kb = new InlineKeyboard();
+  for (const c of CHANNELS) kb.text(mark(picked.includes(c), t(`channel-${c}`)), `ob:ch:${c}`);
+  return kb.row().text(t("button-done"), "ob:ch-done");
+}
+
+export function daysKeyboard(t: T, picked: readonly string[]) {
+  const kb = new InlineKeyboard();
+  WEEKDAYS.forEach((d, i) => {
+    kb.text(mark(picked.includes(d), t(`day-${d}`)), `ob:day:${d}`);
+    if (i === 3) kb.row();
+  });
+  return kb
+    .row()
+    .text(t("button-weekdays"), "ob:days:weekdays")
+    .text(t("button-weekends"), "ob:days:weekends")
+    .text(t("button-every-day"), "ob:days:all")
+    .row()
+    .text(t("button-done"), "ob:days-done");
+}
+
+/** Named hour ranges, clipped to the pack's calling hours. */
+export function hourPresets(pack: PolicyPack): Record<string, HourRange> {
+  const { from, to } = pack.callingHours.value;
+  const clip = (r: HourRange): HourRange => ({
+    from: r.from < from ? from : r.from,
+    to: r.to > to ? to : r.to,
+  });
+  return {
+    morning: clip({ from, to: "12:00" }),
+    afternoon: clip({ from: "12:00", to: "18:00" }),
+    evening: clip({ from: "18:00", to }),
+    any: { from, to },
+  };
+}
+
+export function hoursKeyboard(t: T, pack: PolicyPack, picked: readonly string[]) {
+  const kb = new InlineKeyboard();
+  for (const [name, range] of Object.entries(hourPresets(pack))) {
+    kb.text(
+      mark(picked.includes(name), `${t(`hours-${name}`)} ${range.from}–${range.to}`),
+      `ob:hr:${name}`,
+    ).row();
+  }
+  return kb.text(t("button-done"), "ob:hr-done");
+}
+
+export function numberKeyboard(kind: "db" | "att", values: readonly number[], label: (n: number) => string) {
+  const kb = new InlineKeyboard();
+  for (const n of values) kb.text(label(n), `ob:${kind}:${n}`);
+  return kb;
+}
+
+export function summaryKeyboard(t: T) {
+  return new InlineKeyboard().text(t("button-agree"), "ob:agree").row().text(t("button-change"), "ob:change");
+}
+
+export const EDITABLE_FIELDS = [
+  "renewalDate",
+  "insurers",
+  "channels",
+  "days",
+  "hours",
+  "daysBefore",
+  "maxAttempts",
+] as const;
+export type EditableField = (typeof EDITABLE_FIELDS)[number];
+
+export function changeKeyboard(t: T, nobody: boolean) {
+  const kb = new InlineKeyboard();
+  const fields = nobody ? EDITABLE_FIELDS.slice(0, 2) : EDITABLE_FIELDS;
+  fields.forEach((f, i) => {
+    kb.text(t(`field-${f}`), `ob:edit:${f}`);
+    if (i % 3 === 2) kb.row();
+  });
+  return kb;
+}

@@ -1,0 +1,166 @@
+## Onboarding
+welcome =
+    Hello! I'm onewindow. I stop insurance sales calls you never asked for.
+    Tell me once when your car insurance renews and who may contact you. The insurer you choose gets one time-boxed window with a verification code; every other insurer is told not to contact you.
+    You can answer with the buttons or just write, e.g. "expires end of July, only Ping An, text me on weekday evenings".
+welcome-back = Welcome back! Your choice is on file. /status shows it, /edit changes it, /stop stops an insurer.
+ask-phone = First, your phone number: tap "Share my contact" below. Telegram confirms it is yours, and it is stored encrypted.
+button-share-contact = 📱 Share my contact
+phone-verified = ✅ Phone number confirmed: { $phone }
+phone-typed = I saved { $phone }, but a typed number is not verified: insurers can be told to stop calling it, but none can be offered a contact window. Share your contact (button below) to verify it.
+phone-not-yours = That is someone else's contact card. I can only take consent for your own number: tap "Share my contact".
+phone-bad = That doesn't look like a phone number. Tap "Share my contact", or type it with the country code, e.g. +86 138 0013 8000.
+ask-vehicle = Optional: which car is it (model or plate)? It helps the insurer quote. Or tap Skip.
+button-skip = Skip
+vehicle-saved = Saved: { $vehicle }
+ask-renewal = When does your policy expire? For example: 31 July, end of next month, 2027-03-15.
+renewal-bad = I couldn't read a date in that. Please write the expiry date, for example: 31 July or 2027-03-15.
+ask-insurers = Who may contact you about the renewal? Tap one or more insurers, then Done. Everyone you don't pick is told not to contact you.
+button-nobody = 🚫 Nobody, I renew myself
+button-done = Done ➡️
+insurers-none-picked = Pick at least one insurer, or "Nobody".
+insurers-unknown = I don't know that insurer.
+insurers-did-you-mean = Did you mean:
+ask-channels = How may they contact you? Tap all that are fine, then Done.
+ask-days = On which days?
+button-weekdays = Mon–Fri
+button-weekends = Sat–Sun
+button-every-day = Every day
+ask-hours = At what times? (Allowed here: { $from }–{ $to }.) Tap one or more, then Done.
+ask-days-before = How early before the expiry date may they start? (At most { $max } days here.)
+ask-attempts = At most how many contact attempts in total?
+pick-at-least-one = Pick at least one, then Done.
+not-understood = Sorry, I didn't get that. { $example }
+example-channels = For example: "text only" or "calls and Telegram".
+example-days = For example: "weekdays" or "Mon and Thu".
+example-hours = For example: "after 6pm" or "9 to 12".
+example-days-before = For example: "2 weeks before" or "30 days".
+example-attempts = For example: "at most 3 times".
+understood = Got it: { $what }
+outdated-button = That question was already answered.
+## Domain notes
+note-date-past = { $date } is in the past. Please give the upcoming expiry date.
+note-date-too-far = { $date } is more than 13 months away. Please give the upcoming expiry date.
+note-hours-clipped = Calling hours here are limited to { $allowed }, so I used { $from }–{ $to }.
+note-hours-dropped = { $from }–{ $to } is outside the allowed calling hours ({ $allowed }), so I left it out.
+note-days-before-clipped = Contact may start at most { $max } days before expiry here, so I used { $max }.
+note-attempts-clipped = I capped attempts at { $max }.
+note-unknown-insurer = I don't know the insurer "{ $name }".
+note-generic = { $text }
+## Summary and consent
+summary-title = Please check your choice:
+summary-renewal = Policy expires: { $date }
+summary-nobody = Who may contact you: nobody. Every insurer is told not to contact you.
+summary-insurers = Who may contact you: { $names }
+summary-how = How: { $channels } · { $days } · { $hours }
+summary-when = From { $daysBefore } days before expiry, at most { $attempts } attempts.
+summary-vehicle = Car: { $vehicle }
+summary-others = Everyone else is told not to contact you ({ $period }).
+summary-consent-heading = Consent text for { $insurer }:
+button-agree = ✅ I agree
+button-change = ✏️ Change something
+agree-needs-verified = To let an insurer contact you, your phone must be verified: tap "Share my contact".
+agreed = ✅ Done. Your choice is signed and on file.
+agreed-window = { $insurer }: window { $opens } – { $closes }. Their agent must quote code { $code } — if a caller can't, it is not them.
+agreed-receipt = Receipt { $receipt }
+agreed-nobody = Every insurer will be told not to contact you.
+agreed-optouts = { $count } other insurers are told not to contact you.
+ask-change = What would you like to change?
+field-renewalDate = Expiry date
+field-insurers = Who
+field-channels = How
+field-days = Days
+field-hours = Hours
+field-daysBefore = How early
+field-maxAttempts = Attempts
+## Words
+channel-call = call
+channel-sms = SMS
+channel-telegram = Telegram
+channel-email = e-mail
+day-mon = Mon
+day-tue = Tue
+day-wed = Wed
+day-thu = Thu
+day-fri = Fri
+day-sat = Sat
+day-sun = Sun
+hours-morning = Morning
+hours-afternoon = Afternoon
+hours-evening = Evening
+hours-any = Any allowed time
+days-count = { $n } days
+period-days = { $n } days
+period-until-withdrawn = until you withdraw it
+## Status
+status-none = Nothing on file yet. Send /start to set up.
+status-title = Your renewal: { $date }
+status-window = { $insurer }: window { $state } { $opens } – { $closes }, code { $code }, attempts { $used }/{ $max }{ $delivery }
+status-optout = { $insurer }: told not to contact you ({ $reason }) until { $until }{ $delivery }
+status-optout-forever = { $insurer }: told not to contact you ({ $reason }), until you withdraw it{ $delivery }
+status-delivery-pending = , notice pending
+status-delivery-delivered = , delivered
+status-delivery-acknowledged = , acknowledged { $at }
+status-delivery-dead = , delivery failed (they still see it in their feed)
+window-state-scheduled = scheduled
+window-state-open = open
+window-state-closed = closed
+window-state-revoked = revoked
+window-state-exhausted = used up
+reason-not_chosen = not chosen
+reason-owner_request = you stopped them
+reason-refused_on_call = you refused on a call
+reason-renewed = already renewed
+reason-deleted = data deleted
+## Stop, renewed, delete, export
+stop-ask = Who should stop contacting you? One tap files an opt-out.
+button-stop-everyone = 🛑 Everyone
+stop-nothing = No insurer to stop: everyone is already told not to contact you.
+stopped = 🛑 { $insurer } is told to stop. No contact until { $until }.
+stopped-forever = 🛑 { $insurer } is told to stop, until you withdraw it.
+stopped-all = 🛑 Every insurer is told to stop contacting you.
+stop-link-invalid = That stop link is not valid any more.
+renewed-done = 👍 Noted: already renewed. Open windows are closed and insurers are told to stop.
+renewed-nothing = Noted. There was nothing open to close.
+export-caption = Everything onewindow holds about you.
+delete-ask = Delete your data? Windows are revoked and insurers are told to stop. This cannot be undone.
+button-delete-yes = Yes, delete
+button-cancel = Cancel
+deleted =
+    🗑 Deleted: your phone number, name, car and preferences.
+    Kept, without your number: each receipt's id, hash and revocation time for 5 years (until { $receiptsUntil }), so insurers can check it was revoked; and a keyed hash with each opt-out until it expires, so the opt-outs keep working.
+delete-cancelled = Nothing was deleted.
+## Misc
+language-ask = Choose your language:
+language-set = Language: English
+privacy =
+    Privacy:
+    • Telegram carries this chat.
+    • Your phone number is stored encrypted; it is never written to logs.
+    • Only the insurer you choose sees your number, name and car, and only during the window you agreed to.
+    • Other insurers get an opt-out with a code that only matches a number they already hold; they never learn your number from us.
+    • If a language model is configured, it only sees your messages with phone numbers, plates, e-mails and names removed.
+    • /export downloads everything; /delete erases it.
+help =
+    /start — set up, or continue
+    /status — what every insurer was told
+    /edit — change your choice (a new receipt replaces the old one)
+    /stop — stop an insurer, or everyone
+    /renewed — I already renewed
+    /export — download your data
+    /delete — delete your data
+    /language — English / 中文
+    /privacy — who sees what
+unsupported = I understand text, buttons and contact cards only. /help lists what I can do.
+rate-limited = You're sending messages very fast; I'll catch up in a moment.
+error = Sorry, something went wrong on my side. Nothing was lost; please try again.
+cmd-start = Set up or continue
+cmd-status = What every insurer was told
+cmd-edit = Change your choice
+cmd-stop = Stop an insurer
+cmd-renewed = I already renewed
+cmd-export = Download your data
+cmd-delete = Delete your data
+cmd-language = Language
+cmd-privacy = Who sees what
+cmd-help = Help

@@ -1,0 +1,166 @@
+## Onboarding
+welcome =
+    你好！我是 onewindow，帮你挡住没请求过的车险推销电话。
+    告诉我一次：保单什么时候到期、允许谁联系你。你选的保险公司会得到一个有时限的联系窗口和验证码；其他所有保险公司都会收到"请勿联系"通知。
+    可以点按钮，也可以直接写，例如："7月底到期，只要平安，工作日晚上发短信"。
+welcome-back = 欢迎回来！你的选择已登记。/status 查看，/edit 修改，/stop 让某家停止联系。
+ask-phone = 首先是手机号：点下面的"分享我的联系方式"。Telegram 会确认号码属于你，号码加密保存。
+button-share-contact = 📱 分享我的联系方式
+phone-verified = ✅ 手机号已确认：{ $phone }
+phone-typed = 已保存 { $phone }，但手动输入的号码未经验证：可以通知保险公司停止拨打，但不能开放给任何保险公司联系。点下面的按钮分享联系方式即可验证。
+phone-not-yours = 这是别人的联系人卡片。只能为你本人的号码登记同意：请点"分享我的联系方式"。
+phone-bad = 这看起来不像手机号。请点"分享我的联系方式"，或带国家码输入，例如 +86 138 0013 8000。
+ask-vehicle = 可选：是哪辆车（车型或车牌）？方便保险公司报价。也可以点跳过。
+button-skip = 跳过
+vehicle-saved = 已保存：{ $vehicle }
+ask-renewal = 保单哪天到期？例如：7月31日、下个月底、2027-03-15。
+renewal-bad = 没能读出日期。请写到期日，例如：7月31日 或 2027-03-15。
+ask-insurers = 续保时允许谁联系你？点选一家或多家，然后点"完成"。没选中的都会收到"请勿联系"通知。
+button-nobody = 🚫 谁都不要，我自己续保
+button-done = 完成 ➡️
+insurers-none-picked = 请至少选一家，或选"谁都不要"。
+insurers-unknown = 目录里没有这家保险公司。
+insurers-did-you-mean = 你是不是想说：
+ask-channels = 可以怎么联系你？点选所有可以的方式，然后点"完成"。
+ask-days = 哪几天可以？
+button-weekdays = 周一至周五
+button-weekends = 周六周日
+button-every-day = 每天
+ask-hours = 什么时间？（此地允许 { $from }–{ $to }。）点选一个或多个，然后点"完成"。
+ask-days-before = 到期前最早多少天可以开始联系？（此地最多 { $max } 天。）
+ask-attempts = 总共最多联系几次？
+pick-at-least-one = 请至少选一项，然后点"完成"。
+not-understood = 抱歉，没看懂。{ $example }
+example-channels = 例如："只发短信" 或 "电话和 Telegram"。
+example-days = 例如："工作日" 或 "周一和周四"。
+example-hours = 例如："晚上6点以后" 或 "9点到12点"。
+example-days-before = 例如："提前两周" 或 "提前30天"。
+example-attempts = 例如："最多3次"。
+understood = 明白了：{ $what }
+outdated-button = 这个问题已经回答过了。
+## Domain notes
+note-date-past = { $date } 已经过去了。请给出即将到来的到期日。
+note-date-too-far = { $date } 在13个月之后。请给出即将到来的到期日。
+note-hours-clipped = 此地允许的联系时间为 { $allowed }，所以按 { $from }–{ $to } 设置。
+note-hours-dropped = { $from }–{ $to } 不在允许的联系时间（{ $allowed }）内，已去掉。
+note-days-before-clipped = 此地最早只能在到期前 { $max } 天开始联系，已按 { $max } 天设置。
+note-attempts-clipped = 联系次数上限设为 { $max }。
+note-unknown-insurer = 目录里没有"{ $name }"。
+note-generic = { $text }
+## Summary and consent
+summary-title = 请确认你的选择：
+summary-renewal = 保单到期：{ $date }
+summary-nobody = 允许联系：无。所有保险公司都会收到"请勿联系"通知。
+summary-insurers = 允许联系：{ $names }
+summary-how = 方式：{ $channels } · { $days } · { $hours }
+summary-when = 到期前 { $daysBefore } 天起，最多 { $attempts } 次。
+summary-vehicle = 车辆：{ $vehicle }
+summary-others = 其他所有保险公司都会收到"请勿联系"通知（{ $period }）。
+summary-consent-heading = 给 { $insurer } 的同意书：
+button-agree = ✅ 我同意
+button-change = ✏️ 修改
+agree-needs-verified = 要允许保险公司联系你，手机号必须经过验证：请点"分享我的联系方式"。
+agreed = ✅ 完成。你的选择已签名登记。
+agreed-window = { $insurer }：窗口 { $opens } – { $closes }。对方业务员必须说出验证码 { $code }，说不出就不是他们。
+agreed-receipt = 回执 { $receipt }
+agreed-nobody = 所有保险公司都会收到"请勿联系"通知。
+agreed-optouts = 其他 { $count } 家保险公司会收到"请勿联系"通知。
+ask-change = 要修改哪一项？
+field-renewalDate = 到期日
+field-insurers = 允许谁
+field-channels = 方式
+field-days = 日期
+field-hours = 时间
+field-daysBefore = 提前多久
+field-maxAttempts = 次数
+## Words
+channel-call = 电话
+channel-sms = 短信
+channel-telegram = Telegram
+channel-email = 邮件
+day-mon = 周一
+day-tue = 周二
+day-wed = 周三
+day-thu = 周四
+day-fri = 周五
+day-sat = 周六
+day-sun = 周日
+hours-morning = 上午
+hours-afternoon = 下午
+hours-evening = 晚上
+hours-any = 任何允许的时间
+days-count = { $n } 天
+period-days = { $n } 天
+period-until-withdrawn = 直到你撤回
+## Status
+status-none = 还没有登记。发送 /start 开始设置。
+status-title = 你的保单到期：{ $date }
+status-window = { $insurer }：窗口{ $state } { $opens } – { $closes }，验证码 { $code }，已联系 { $used }/{ $max }{ $delivery }
+status-optout = { $insurer }：已通知请勿联系（{ $reason }），至 { $until }{ $delivery }
+status-optout-forever = { $insurer }：已通知请勿联系（{ $reason }），直到你撤回{ $delivery }
+status-delivery-pending = ，通知待发送
+status-delivery-delivered = ，已送达
+status-delivery-acknowledged = ，对方已确认 { $at }
+status-delivery-dead = ，推送失败（对方的拉取列表里仍有）
+window-state-scheduled = 待开启
+window-state-open = 开放中
+window-state-closed = 已关闭
+window-state-revoked = 已撤销
+window-state-exhausted = 次数已用完
+reason-not_chosen = 未被选择
+reason-owner_request = 你已叫停
+reason-refused_on_call = 你在电话中拒绝
+reason-renewed = 已续保
+reason-deleted = 数据已删除
+## Stop, renewed, delete, export
+stop-ask = 让谁停止联系你？点一下即登记拒绝。
+button-stop-everyone = 🛑 所有人
+stop-nothing = 没有可叫停的：所有保险公司都已收到"请勿联系"通知。
+stopped = 🛑 已通知 { $insurer } 停止联系，至 { $until } 前不得联系。
+stopped-forever = 🛑 已通知 { $insurer } 停止联系，直到你撤回。
+stopped-all = 🛑 已通知所有保险公司停止联系你。
+stop-link-invalid = 这个停止链接已失效。
+renewed-done = 👍 已记录：已续保。开放的窗口已关闭，保险公司已收到停止通知。
+renewed-nothing = 已记录。没有需要关闭的窗口。
+export-caption = onewindow 保存的关于你的全部数据。
+delete-ask = 删除你的数据？窗口会被撤销，保险公司会收到停止通知。此操作不可撤回。
+button-delete-yes = 确认删除
+button-cancel = 取消
+deleted =
+    🗑 已删除：你的手机号、姓名、车辆和偏好。
+    保留（不含你的号码）：每份回执的编号、哈希和撤销时间，保留5年（至 { $receiptsUntil }），以便保险公司核验已撤销；每条拒绝通知的密钥哈希保留到其到期，以便拒绝继续有效。
+delete-cancelled = 没有删除任何内容。
+## Misc
+language-ask = 选择语言：
+language-set = 语言：中文
+privacy =
+    隐私说明：
+    • 本对话经由 Telegram 传输。
+    • 你的手机号加密保存，从不写入日志。
+    • 只有你选择的保险公司能看到你的号码、姓名和车辆，且仅在你同意的窗口期内。
+    • 其他保险公司收到的拒绝通知只带一个匹配码，只能匹配他们已有的号码；他们不会从我们这里得知你的号码。
+    • 如果配置了语言模型，它只会看到去除了手机号、车牌、邮箱和姓名的文字。
+    • /export 下载全部数据；/delete 删除全部数据。
+help =
+    /start — 开始设置或继续
+    /status — 各保险公司收到的通知
+    /edit — 修改选择（新回执替换旧回执）
+    /stop — 叫停某家或所有人
+    /renewed — 我已续保
+    /export — 下载我的数据
+    /delete — 删除我的数据
+    /language — English / 中文
+    /privacy — 谁能看到什么
+unsupported = 我只能理解文字、按钮和联系人卡片。/help 查看我能做什么。
+rate-limited = 你发得太快了，我稍后处理。
+error = 抱歉，我这边出了问题。没有丢失任何内容，请再试一次。
+cmd-start = 开始设置或继续
+cmd-status = 各保险公司收到的通知
+cmd-edit = 修改选择
+cmd-stop = 叫停保险公司
+cmd-renewed = 我已续保
+cmd-export = 下载我的数据
+cmd-delete = 删除我的数据
+cmd-language = 语言
+cmd-privacy = 谁能看到什么
+cmd-help = 帮助

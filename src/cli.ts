@@ -1,0 +1,172 @@
+/**
+ * The `onewindow` command (DESIGN §3). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or
+ * bad configuration (naming each bad setting).
+ */
+import { parseArgs } from "node:util";
+import { config as loadDotenv } from "dotenv";
+import { ZodError } from "zod";
+import { runParse } from "./cli/parse.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { KeyConfigError } from "./crypto/keys.js";
+import { createLogger } from "./logger.js";
+import { startService } from "./main.js";
+import { createServices } from "./services/create-services.js";
+import { DuplicateError } from "./store/store.js";
+
+const USAGE = `usage: onewindow <command>
+  serve                                   run the service (what npm start runs)
+  insurer add <id> --name <name> [--alias <text>]... [--webhook <url>] [--contact <text>]
+  insurer list
+  parse "<text>" [--lang en|zh] [--now YYYY-MM-DD]
+`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const err = (s: string) => process.stderr.write(`${s}\n`);
+  loadDotenv({ quiet: true });
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case "serve":
+        return await serve();
+      case "insurer":
+        return await insurer(rest, out);
+      case "parse":
+        return await parse(rest, out, err);
+      case "help":
+      case "--help":
+      case "-h":
+        out(USAGE);
+        return 0;
+      default:
+        throw new UsageError(command ? `unknown command: ${command}` : "no command given");
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`onewindow: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      err(`onewindow: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof KeyConfigError) {
+      err(`onewindow: bad configuration:\n  - ${e.message}`);
+      return 2;
+    }
+    if (e instanceof ZodError) {
+      err(
+        `onewindow: invalid input:\n${e.issues.map((i) => `  - ${i.path.join(".") || "value"}: ${i.message}`).join("\n")}`,
+      );
+      return 2;
+    }
+    if (e instanceof DuplicateError) {
+      err(`onewindow: ${e.message}`);
+      return 2;
+    }
+    err(`onewindow: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+async function serve(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const service = await startService(config, logger);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, "second signal: exiting now");
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, "stopping: no new updates or requests; finishing what is in flight");
+      service.stop().then(
+        () => resolve(0),
+        (e: unknown) => {
+          logger.error({ err: e instanceof Error ? e.message : String(e) }, "stop failed");
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
+
+async function insurer(args: string[], out: (s: string) => void): Promise<number> {
+  const [sub, ...rest] = args;
+  const config = loadConfig();
+  const run = async <T>(fn: (s: Awaited<ReturnType<typeof createServices>>) => Promise<T>) => {
+    const services = await createServices(config, createLogger(config.logLevel));
+    try {
+      return await fn(services);
+    } finally {
+      await services.close();
+    }
+  };
+  switch (sub) {
+    case "add": {
+      const { values, positionals } = parseOrUsage(rest, {
+        name: { type: "string" },
+        alias: { type: "string", multiple: true },
+        webhook: { type: "string" },
+        contact: { type: "string" },
+      });
+      const id = positionals[0];
+      if (!id || positionals.length > 1) throw new UsageError("insurer add takes exactly one <id>");
+      if (!values.name) throw new UsageError("insurer add needs --name");
+      const created = await run((s) =>
+        s.insurers.add({
+          id,
+          name: values.name as string,
+          aliases: (values.alias as string[] | undefined) ?? [],
+          webhookUrl: values.webhook as string | undefined,
+          contact: values.contact as string | undefined,
+        }),
+      );
+      out(JSON.stringify(created));
+      return 0;
+    }
+    case "list": {
+      parseOrUsage(rest, {});
+      const list = await run((s) => s.insurers.list());
+      out(JSON.stringify(list));
+      return 0;
+    }
+    default:
+      throw new UsageError(sub ? `unknown insurer command: ${sub}` : "insurer needs a command (add, list)");
+  }
+}
+
+async function parse(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const config = loadConfig();
+  // The directory gives insurer names; reading it needs the keys (the store checks them).
+  const directory = await (async () => {
+    const services = await createServices(config, createLogger("silent"));
+    try {
+      return await services.store.listInsurers();
+    } finally {
+      await services.close();
+    }
+  })();
+  return runParse(args, {
+    directory,
+    defaultTimezone: config.defaultTimezone,
+    now: new Date(),
+    stdout: out,
+    stderr: err,
+  });
+}
+
+type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
+function parseOrUsage<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}

@@ -1,0 +1,79 @@
+import { parseArgs } from "node:util";
+import type { DirectoryEntry } from "../nlu/extractor.js";
+import { extractWithRules } from "../nlu/rules/index.js";
+
+/** What `onewindow parse` needs from the composition root. */
+export interface ParseDeps {
+  directory: DirectoryEntry[];
+  /** DEFAULT_TIMEZONE: the zone `--now` (and its default, today) is a date in. */
+  defaultTimezone: string;
+  now: Date;
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+const USAGE = 'usage: onewindow parse "<text>" [--lang en|zh] [--now YYYY-MM-DD]';
+
+/** The calendar date of `now` in `timeZone`, "YYYY-MM-DD", whatever the host's zone. */
+export function calendarDateIn(now: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  })
+    .formatToParts(now)
+    .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+function isCalendarDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
+/**
+ * `onewindow parse "<text>" [--lang en|zh] [--now YYYY-MM-DD]` (DESIGN §3, §8); `args` are the
+ * arguments after `parse`. Prints one JSON line `{"patch","extractor":"rules","ms"}` and returns
+ * 0; on bad usage (no text, unknown option, bad --lang, malformed --now) writes the reason to
+ * stderr and returns 2.
+ */
+export function runParse(args: string[], deps: ParseDeps): number {
+  let values: { lang?: string; now?: string };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: { lang: { type: "string" }, now: { type: "string" } },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (err) {
+    deps.stderr(`${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    return 2;
+  }
+  const text = positionals.join(" ").trim();
+  const problems: string[] = [];
+  if (text === "") problems.push("missing the text to parse");
+  if (values.lang !== undefined && values.lang !== "en" && values.lang !== "zh") {
+    problems.push(`--lang must be en or zh, got "${values.lang}"`);
+  }
+  if (values.now !== undefined && !isCalendarDate(values.now)) {
+    problems.push(`--now must be a calendar date YYYY-MM-DD, got "${values.now}"`);
+  }
+  if (problems.length > 0) {
+    deps.stderr(`${problems.join("; ")}\n${USAGE}\n`);
+    return 2;
+  }
+
+  const today = values.now ?? calendarDateIn(deps.now, deps.defaultTimezone);
+  const lang = values.lang === "en" || values.lang === "zh" ? values.lang : undefined;
+  const started = performance.now();
+  const patch = extractWithRules({ text, today, directory: deps.directory, ...(lang ? { lang } : {}) });
+  const ms = Math.round((performance.now() - started) * 100) / 100;
+  deps.stdout(`${JSON.stringify({ patch, extractor: "rules", ms })}\n`);
+  return 0;
+}

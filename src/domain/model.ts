@@ -1,0 +1,215 @@
+/**
+ * The records onewindow keeps, as plain data. Store implementations persist exactly these
+ * shapes (encrypting the personal fields at rest); pure domain functions compute them.
+ * All instants are ISO 8601 UTC strings ("2026-07-31T16:00:00.000Z").
+ */
+import type { Channel, HourRange, Preferences, Weekday } from "./preferences.js";
+
+export type Language = "en" | "zh";
+export type JurisdictionCode = "CN" | "US" | "UK" | "EU";
+
+/** An insurer in the directory. Secrets live apart (see {@link InsurerSecrets}). */
+export interface Insurer {
+  id: string;
+  name: string;
+  aliases: string[];
+  webhookUrl?: string;
+  /** The contact line the consent text names (PIPL Art. 23). */
+  contact?: string;
+  /** Sandbox insurers only ever receive sandbox owners' notices (DESIGN §9). */
+  sandbox: boolean;
+  createdAt: string;
+  removedAt?: string;
+}
+
+/** What the store keeps for authenticating and signing; never shown after creation. */
+export interface InsurerSecrets {
+  /** Hash of the API key (see crypto/api-key). */
+  apiKeyHash: string;
+  /** Standard Webhooks secret, `whsec_…`; encrypted at rest. */
+  webhookSecret: string;
+}
+
+export interface Owner {
+  id: string;
+  telegramUserId: number;
+  chatId: number;
+  language: Language;
+  /** E.164, decrypted on read; absent until shared, and after /delete. */
+  phone?: string;
+  /** Keyed hash of the E.164 phone, for look-ups without the plaintext. */
+  phoneHash?: string;
+  /** True only for a Telegram contact whose user_id is the sender. */
+  phoneVerified: boolean;
+  /** ISO 3166 alpha-2 country of the phone number. */
+  country?: string;
+  timezone: string;
+  jurisdiction: JurisdictionCode;
+  name?: string;
+  vehicle?: string;
+  sandbox: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** Bumped by every changeset: optimistic concurrency for {@link Changeset.expectedVersion}. */
+  version: number;
+  renewedAt?: string;
+  deletedAt?: string;
+}
+
+/** One "I agree": the preferences agreed to, and the exact text shown. */
+export interface Consent {
+  id: string;
+  ownerId: string;
+  preferences: Preferences;
+  jurisdiction: JurisdictionCode;
+  timezone: string;
+  language: Language;
+  textVersion: string;
+  /** SHA-256 hex of the consent text the owner read. */
+  textHash: string;
+  agreedAt: string;
+  supersededAt?: string;
+}
+
+export type RevokeReason = "owner_request" | "refused_on_call" | "renewed" | "deleted" | "superseded";
+
+/** A signed consent receipt: one per (consent, insurer). */
+export interface Receipt {
+  id: string;
+  /** Absent after /delete: the tombstone keeps only id, payloadHash and revokedAt. */
+  ownerId?: string;
+  insurerId: string;
+  consentId?: string;
+  /** Compact JWS (EdDSA); absent after /delete. */
+  jws?: string;
+  /** SHA-256 hex of the JWS payload, kept 5 years. */
+  payloadHash: string;
+  issuedAt: string;
+  revokedAt?: string;
+  revokeReason?: RevokeReason;
+}
+
+/** One consented, time-boxed contact window for one insurer. */
+export interface ContactWindow {
+  id: string;
+  ownerId: string;
+  insurerId: string;
+  receiptId: string;
+  consentId: string;
+  renewalDate: string;
+  opensAt: string;
+  closesAt: string;
+  timezone: string;
+  days: Weekday[];
+  hours: HourRange[];
+  channels: Channel[];
+  maxAttempts: number;
+  attemptsUsed: number;
+  /** The code the insurer's agent quotes on the call; different per insurer. */
+  verificationCode: string;
+  /** Deep-link token: `/start stop_<token>` stops this insurer in one tap. */
+  stopToken: string;
+  createdAt: string;
+  revokedAt?: string;
+  revokeReason?: RevokeReason;
+  /** Closed early (e.g. "already renewed"); otherwise it closes at closesAt. */
+  closedAt?: string;
+  deliveredAt?: string;
+  acknowledgedAt?: string;
+}
+
+export type WindowStatus = "scheduled" | "open" | "closed" | "revoked" | "exhausted";
+
+export type OptOutReason = "not_chosen" | "owner_request" | "refused_on_call" | "renewed" | "deleted";
+
+/** A do-not-contact notice to one insurer. Carries a match key, never the phone number. */
+export interface OptOut {
+  id: string;
+  ownerId?: string;
+  insurerId: string;
+  /** Keyed hash of the phone (same as Owner.phoneHash): survives /delete until `until`. */
+  phoneHash: string;
+  /** hex HMAC-SHA256(K_insurer, E.164): what the insurer sees (DESIGN §6). */
+  matchKey: string;
+  reason: OptOutReason;
+  /** The filing time. */
+  effectiveAt: string;
+  /** The pack's legal deadline for honouring it. */
+  honourBy: string;
+  /** End of the suppression period; absent means until withdrawn. */
+  until?: string;
+  /** The legal basis text, e.g. "CN telemarketing notice: no call within one year". */
+  basis: string;
+  withdrawnAt?: string;
+  acknowledgedAt?: string;
+}
+
+export type OutboxType = "window.opened" | "window.revoked" | "optout.filed" | "optout.withdrawn";
+
+/** A notice to push to an insurer, written in the same transaction as what it announces. */
+export interface OutboxEntry {
+  id: string;
+  insurerId: string;
+  type: OutboxType;
+  /** The window or opt-out id the notice is about. */
+  subjectId: string;
+  /** Standard Webhooks `webhook-id`: the same on every retry. */
+  webhookId: string;
+  /** Not before this instant (window.opened waits for opensAt). */
+  dueAt: string;
+  createdAt: string;
+  attempts: number;
+  state: "pending" | "delivered" | "dead" | "skipped";
+  lastError?: string;
+  deliveredAt?: string;
+}
+
+/** Everything about one owner that the planners need and /status shows. */
+export interface OwnerState {
+  owner: Owner;
+  /** The latest, not superseded, consent. */
+  consent?: Consent;
+  windows: ContactWindow[];
+  optOuts: OptOut[];
+  receipts: Receipt[];
+}
+
+/**
+ * One atomic change to one owner's records, computed by a pure planner (domain/plans) and
+ * applied by `Store.applyChangeset` in a single transaction, all or nothing.
+ */
+export interface Changeset {
+  ownerId: string;
+  /** The owner version the plan was computed from; a mismatch fails with ConflictError. */
+  expectedVersion: number;
+  consent?: Consent;
+  /** Consents that this one replaces. */
+  supersedeConsents: { id: string; at: string }[];
+  receipts: Receipt[];
+  windows: ContactWindow[];
+  revokeWindows: { id: string; at: string; reason: RevokeReason }[];
+  closeWindows: { id: string; at: string }[];
+  revokeReceipts: { id: string; at: string; reason: RevokeReason }[];
+  optOuts: OptOut[];
+  withdrawOptOuts: { id: string; at: string }[];
+  outbox: OutboxEntry[];
+  /** Owner fields to set (e.g. renewedAt). */
+  owner?: { renewedAt?: string | null };
+}
+
+/** An empty changeset to build on. */
+export function emptyChangeset(ownerId: string, expectedVersion: number): Changeset {
+  return {
+    ownerId,
+    expectedVersion,
+    supersedeConsents: [],
+    receipts: [],
+    windows: [],
+    revokeWindows: [],
+    closeWindows: [],
+    revokeReceipts: [],
+    optOuts: [],
+    withdrawOptOuts: [],
+    outbox: [],
+  };
+}

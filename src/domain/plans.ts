@@ -1,0 +1,379 @@
+/**
+ * The lifecycle of DESIGN §7 as pure planners: each reads an owner's state and returns one
+ * {@link Changeset} for the store to apply atomically. Time, ids, tokens, codes and match keys
+ * are injected through {@link PlanContext}, so a plan is a function of its inputs.
+ */
+import { consentTextHash, dataCategoriesFor } from "./consent-text.js";
+import {
+  type Changeset,
+  type Consent,
+  type ContactWindow,
+  emptyChangeset,
+  type Insurer,
+  type Language,
+  type OptOut,
+  type OptOutReason,
+  type OutboxEntry,
+  type OutboxType,
+  type OwnerState,
+  type Receipt,
+  type RevokeReason,
+} from "./model.js";
+import type { PolicyPack } from "./policy-packs.js";
+import type { Preferences } from "./preferences.js";
+import { buildReceiptPayload, type ReceiptPayload } from "./receipt-payload.js";
+import { addBusinessDays } from "./time.js";
+import { isLiveWindow, planWindowTimes } from "./window-plan.js";
+
+/** What every planner is given besides the owner's state. */
+export interface PlanContext {
+  now: Date;
+  /** The directory visible to this owner (sandbox owners see sandbox insurers only). */
+  insurers: Insurer[];
+  /** The owner's policy pack. */
+  pack: PolicyPack;
+  /** The insurer-specific match key of the owner's phone. */
+  matchKeyFor(insurerId: string): string;
+  newId(): string;
+  /** An opaque deep-link token (`/start stop_<token>`). */
+  newToken(): string;
+  /** A fresh verification code; redrawn on collision within one agreement. */
+  newCode(): string;
+}
+
+export type PlanErrorCode =
+  | "phone_missing"
+  | "phone_not_verified"
+  | "unknown_insurer"
+  | "owner_deleted"
+  | "renewal_date_passed"
+  | "codes_exhausted";
+
+/** A plan that the rules forbid; `code` says which rule. */
+export class PlanError extends Error {
+  readonly code: PlanErrorCode;
+  constructor(code: PlanErrorCode, message: string) {
+    super(message);
+    this.name = "PlanError";
+    this.code = code;
+  }
+}
+
+export interface AgreementMeta {
+  textVersion: string;
+  /** SHA-256 hex of the consent text shown, per chosen insurer id. */
+  textHashes: Record<string, string>;
+  language: Language;
+  /**
+   * SHA-256 hex of the whole text the owner read; defaults to a digest of the sorted
+   * per-insurer hashes (for "nobody", of none).
+   */
+  textHash?: string;
+}
+
+export interface AgreementPlan {
+  changeset: Changeset;
+  /** Claims to sign, by receipt id; the caller fills each receipt's `jws` and `payloadHash`. */
+  receiptPayloads: Record<string, ReceiptPayload>;
+}
+
+const MAX_CODE_DRAWS = 1000;
+
+/**
+ * The opt-out currently in force for an insurer at `now`: not withdrawn and its `until`, if
+ * any, still ahead.
+ */
+export function activeOptOut(state: OwnerState, insurerId: string, now: Date): OptOut | undefined {
+  return state.optOuts.find(
+    (o) =>
+      o.insurerId === insurerId &&
+      o.withdrawnAt === undefined &&
+      (o.until === undefined || Date.parse(o.until) > now.getTime()),
+  );
+}
+
+function outboxEntry(
+  ctx: PlanContext,
+  type: OutboxType,
+  insurerId: string,
+  subjectId: string,
+  dueAt: string,
+) {
+  const entry: OutboxEntry = {
+    id: ctx.newId(),
+    insurerId,
+    type,
+    subjectId,
+    webhookId: `msg_${ctx.newId()}`,
+    dueAt,
+    createdAt: ctx.now.toISOString(),
+    attempts: 0,
+    state: "pending",
+  };
+  return entry;
+}
+
+function newOptOut(state: OwnerState, insurerId: string, reason: OptOutReason, ctx: PlanContext): OptOut {
+  const { owner } = state;
+  const { pack, now } = ctx;
+  if (owner.phoneHash === undefined)
+    throw new PlanError("phone_missing", "an opt-out needs the owner's phone");
+  const days = pack.optOutDays.value;
+  const optOut: OptOut = {
+    id: ctx.newId(),
+    ownerId: owner.id,
+    insurerId,
+    phoneHash: owner.phoneHash,
+    matchKey: ctx.matchKeyFor(insurerId),
+    reason,
+    effectiveAt: now.toISOString(),
+    honourBy: addBusinessDays(now, pack.honourWithinBusinessDays.value, owner.timezone).toISOString(),
+    basis: pack.optOutBasis,
+  };
+  if (days !== null) optOut.until = new Date(now.getTime() + days * 86_400_000).toISOString();
+  return optOut;
+}
+
+/** Files an opt-out (and its notice) for each insurer that has none in force. */
+function fileOptOuts(
+  cs: Changeset,
+  state: OwnerState,
+  insurerIds: Iterable<string>,
+  reason: OptOutReason,
+  ctx: PlanContext,
+): void {
+  const now = ctx.now.toISOString();
+  for (const insurerId of new Set(insurerIds)) {
+    if (activeOptOut(state, insurerId, ctx.now) !== undefined) continue;
+    const optOut = newOptOut(state, insurerId, reason, ctx);
+    cs.optOuts.push(optOut);
+    cs.outbox.push(outboxEntry(ctx, "optout.filed", insurerId, optOut.id, now));
+  }
+}
+
+/**
+ * Revokes the live windows (scheduled, open or exhausted) that `which` selects, and their
+ * receipts; a window that had opened gets a `window.revoked` notice, one never seen does not.
+ */
+function revokeWindows(
+  cs: Changeset,
+  state: OwnerState,
+  which: (w: ContactWindow) => boolean,
+  reason: RevokeReason,
+  ctx: PlanContext,
+): void {
+  const at = ctx.now.toISOString();
+  for (const w of state.windows) {
+    if (!which(w) || !isLiveWindow(w, ctx.now)) continue;
+    cs.revokeWindows.push({ id: w.id, at, reason });
+    if (Date.parse(w.opensAt) <= ctx.now.getTime()) {
+      cs.outbox.push(outboxEntry(ctx, "window.revoked", w.insurerId, w.id, at));
+    }
+    const receipt = state.receipts.find((r) => r.id === w.receiptId);
+    if (receipt !== undefined && receipt.revokedAt === undefined) {
+      cs.revokeReceipts.push({ id: receipt.id, at, reason });
+    }
+  }
+}
+
+function visibleInsurerIds(ctx: PlanContext): string[] {
+  return ctx.insurers.filter((i) => i.removedAt === undefined).map((i) => i.id);
+}
+
+function combinedHash(textHashes: Record<string, string>, insurerIds: readonly string[]): string {
+  const lines = [...insurerIds].sort().map((id) => `${id}=${textHashes[id] ?? ""}`);
+  return consentTextHash(lines.join("\n"));
+}
+
+/**
+ * "I agree": one consent; for each chosen insurer one window and one receipt (receipts have
+ * `payloadHash: ""` and no `jws` until the caller signs `receiptPayloads`), with verification
+ * codes distinct within the agreement; the previous consent superseded and its live windows and
+ * receipts revoked ("superseded"); a chosen insurer's opt-out in force withdrawn; every other
+ * visible insurer without an opt-out in force gets one ("not_chosen").
+ * @throws {PlanError} `owner_deleted`; `phone_missing` (no phone at all); `phone_not_verified`
+ * when insurers are chosen for a typed number; `unknown_insurer` for a choice outside
+ * `ctx.insurers`; `renewal_date_passed` when the window would already be over.
+ */
+export function planAgreement(
+  state: OwnerState,
+  prefs: Preferences,
+  meta: AgreementMeta,
+  ctx: PlanContext,
+): AgreementPlan {
+  const { owner } = state;
+  const { now, pack } = ctx;
+  const at = now.toISOString();
+  if (owner.deletedAt !== undefined) throw new PlanError("owner_deleted", "the owner deleted their data");
+  if (owner.phone === undefined || owner.phoneHash === undefined) {
+    throw new PlanError("phone_missing", "share a phone number before agreeing");
+  }
+  const chosen = [...new Set(prefs.insurers)];
+  if (chosen.length > 0 && !owner.phoneVerified) {
+    throw new PlanError("phone_not_verified", "a window needs a Telegram-verified phone");
+  }
+  const directory = new Map(ctx.insurers.filter((i) => i.removedAt === undefined).map((i) => [i.id, i]));
+  for (const id of chosen) {
+    if (!directory.has(id)) throw new PlanError("unknown_insurer", `insurer ${id} is not in the directory`);
+  }
+  const times = planWindowTimes({
+    renewalDate: prefs.renewalDate,
+    daysBefore: prefs.daysBefore,
+    timezone: owner.timezone,
+    consentAt: now,
+    pack,
+  });
+  if (Date.parse(times.closesAt) <= now.getTime()) {
+    throw new PlanError("renewal_date_passed", `the renewal date ${prefs.renewalDate} has passed`);
+  }
+
+  const cs = emptyChangeset(owner.id, owner.version);
+  const consent: Consent = {
+    id: ctx.newId(),
+    ownerId: owner.id,
+    preferences: { ...prefs, insurers: chosen },
+    jurisdiction: pack.code,
+    timezone: owner.timezone,
+    language: meta.language,
+    textVersion: meta.textVersion,
+    textHash: meta.textHash ?? combinedHash(meta.textHashes, chosen),
+    agreedAt: at,
+  };
+  cs.consent = consent;
+  if (state.consent !== undefined && state.consent.supersededAt === undefined) {
+    cs.supersedeConsents.push({ id: state.consent.id, at });
+  }
+  revokeWindows(cs, state, () => true, "superseded", ctx);
+  if (owner.renewedAt !== undefined) cs.owner = { renewedAt: null };
+
+  const receiptPayloads: Record<string, ReceiptPayload> = {};
+  const codes = new Set<string>();
+  const dataCategories = dataCategoriesFor(owner);
+  for (const insurerId of chosen) {
+    const insurer = directory.get(insurerId)!;
+    let code = ctx.newCode();
+    for (let draws = 1; codes.has(code); draws++) {
+      if (draws >= MAX_CODE_DRAWS) throw new PlanError("codes_exhausted", "could not draw distinct codes");
+      code = ctx.newCode();
+    }
+    codes.add(code);
+    const receipt: Receipt = {
+      id: ctx.newId(),
+      ownerId: owner.id,
+      insurerId,
+      consentId: consent.id,
+      payloadHash: "",
+      issuedAt: at,
+    };
+    const window: ContactWindow = {
+      id: ctx.newId(),
+      ownerId: owner.id,
+      insurerId,
+      receiptId: receipt.id,
+      consentId: consent.id,
+      renewalDate: prefs.renewalDate,
+      opensAt: times.opensAt,
+      closesAt: times.closesAt,
+      timezone: owner.timezone,
+      days: [...prefs.days],
+      hours: prefs.hours.map((h) => ({ ...h })),
+      channels: [...prefs.channels],
+      maxAttempts: prefs.maxAttempts,
+      attemptsUsed: 0,
+      verificationCode: code,
+      stopToken: ctx.newToken(),
+      createdAt: at,
+    };
+    cs.receipts.push(receipt);
+    cs.windows.push(window);
+    cs.outbox.push(outboxEntry(ctx, "window.opened", insurerId, window.id, window.opensAt));
+    receiptPayloads[receipt.id] = buildReceiptPayload({
+      receiptId: receipt.id,
+      issuedAt: now,
+      jurisdiction: pack.code,
+      matchKey: ctx.matchKeyFor(insurerId),
+      recipient: insurer.contact === undefined ? { id: insurer.id, name: insurer.name } : insurer,
+      window,
+      dataCategories,
+      consentText: {
+        version: meta.textVersion,
+        sha256: meta.textHashes[insurerId] ?? "",
+        language: meta.language,
+      },
+      retentionYears: pack.consentRetentionYears.value,
+    });
+    for (const o of state.optOuts) {
+      if (o.insurerId !== insurerId || o.withdrawnAt !== undefined) continue;
+      if (o.until !== undefined && Date.parse(o.until) <= now.getTime()) continue;
+      cs.withdrawOptOuts.push({ id: o.id, at });
+      cs.outbox.push(outboxEntry(ctx, "optout.withdrawn", insurerId, o.id, at));
+    }
+  }
+
+  const others = [...directory.keys()].filter((id) => !chosen.includes(id));
+  fileOptOuts(cs, state, others, "not_chosen", ctx);
+  return { changeset: cs, receiptPayloads };
+}
+
+/**
+ * /stop (one insurer or everyone) or a refusal on the call: revokes the target's live windows
+ * and their receipts, and files an opt-out with `reason` where none is in force. "all" means
+ * every visible insurer plus any insurer holding a live window. Owners without a phone have
+ * nothing to opt out; their plan only revokes.
+ */
+export function planStop(
+  state: OwnerState,
+  target: { insurerId: string } | "all",
+  reason: "owner_request" | "refused_on_call",
+  ctx: PlanContext,
+): Changeset {
+  const cs = emptyChangeset(state.owner.id, state.owner.version);
+  const targets =
+    target === "all"
+      ? new Set([
+          ...visibleInsurerIds(ctx),
+          ...state.windows.filter((w) => isLiveWindow(w, ctx.now)).map((w) => w.insurerId),
+        ])
+      : new Set([target.insurerId]);
+  revokeWindows(cs, state, (w) => targets.has(w.insurerId), reason, ctx);
+  if (state.owner.phoneHash !== undefined) fileOptOuts(cs, state, targets, reason, ctx);
+  return cs;
+}
+
+/**
+ * "I already renewed": closes live windows (a `window.revoked` notice, reason renewed, for the
+ * ones that had opened), files "renewed" opt-outs for every visible insurer without one in
+ * force, and records `renewedAt`.
+ */
+export function planRenewed(state: OwnerState, ctx: PlanContext): Changeset {
+  const cs = emptyChangeset(state.owner.id, state.owner.version);
+  const at = ctx.now.toISOString();
+  for (const w of state.windows) {
+    if (!isLiveWindow(w, ctx.now)) continue;
+    cs.closeWindows.push({ id: w.id, at });
+    if (Date.parse(w.opensAt) <= ctx.now.getTime()) {
+      cs.outbox.push(outboxEntry(ctx, "window.revoked", w.insurerId, w.id, at));
+    }
+  }
+  if (state.owner.phoneHash !== undefined) fileOptOuts(cs, state, visibleInsurerIds(ctx), "renewed", ctx);
+  cs.owner = { renewedAt: at };
+  return cs;
+}
+
+/**
+ * /delete, before the store forgets: revokes every live window and every receipt not yet
+ * revoked (so verification answers `revoked: true` for the kept tombstones), and files
+ * "deleted" opt-outs for every visible insurer without one in force.
+ */
+export function planDeletion(state: OwnerState, ctx: PlanContext): Changeset {
+  const cs = emptyChangeset(state.owner.id, state.owner.version);
+  const at = ctx.now.toISOString();
+  revokeWindows(cs, state, () => true, "deleted", ctx);
+  const revoked = new Set(cs.revokeReceipts.map((r) => r.id));
+  for (const r of state.receipts) {
+    if (r.revokedAt === undefined && !revoked.has(r.id))
+      cs.revokeReceipts.push({ id: r.id, at, reason: "deleted" });
+  }
+  if (state.owner.phoneHash !== undefined) fileOptOuts(cs, state, visibleInsurerIds(ctx), "deleted", ctx);
+  return cs;
+}

@@ -1,0 +1,26 @@
+import type { PreferencePatch } from "../domain/preferences.js";
+
+/** An insurer as the language understanding sees it: its id, display name and other names. */
+export interface DirectoryEntry {
+  id: string;
+  name: string;
+  aliases: string[];
+}
+
+/** One message to read, with what is needed to resolve it. */
+export interface ExtractInput {
+  text: string;
+  /** A hint only: both languages are always read, since owners mix them. */
+  lang?: "en" | "zh";
+  /** The owner's local calendar date, "YYYY-MM-DD": relative dates resolve against it. */
+  today: string;
+  directory: DirectoryEntry[];
+}
+
+/** Text → preference patch (DESIGN §8). Holds only the fields the text settles. */
+export interface Extractor {
+  /** Which extractor produced the patch, as `onewindow parse` reports it. */
+  name: "rules" | "llm";
+  /** Reads one message; never rejects for text it does not understand (that yields `{}`). */
+  extract(input: ExtractInput): Promise<PreferencePatch>;
+}

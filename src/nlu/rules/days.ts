@@ -1,0 +1,83 @@
+import { WEEKDAYS, type Weekday } from "../../domain/preferences.js";
+import type { RuleResult, Span } from "./text.js";
+
+const ALL: readonly Weekday[] = WEEKDAYS;
+const WORKDAYS: readonly Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
+const WEEKEND: readonly Weekday[] = ["sat", "sun"];
+
+const EN_DAY =
+  "(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)s?";
+const ZH_DAY = "(?:周|星期|礼拜)(?:[一二三四五六日天1-7])";
+const DAY = `(?:\\b${EN_DAY}\\b|${ZH_DAY})`;
+
+const GROUPS: { re: string; days: readonly Weekday[] }[] = [
+  { re: "\\b(?:week ?days?|work ?days|working days|business days)\\b|工作日|上班日", days: WORKDAYS },
+  { re: "\\bweek-?ends?\\b|周末|双休日?|星期六日", days: WEEKEND },
+  {
+    re: "\\b(?:any ?day|every ?day|daily|all week|7 days a week|seven days a week)\\b|每天|天天|每日|任何一天|哪天都(?:行|可以)",
+    days: ALL,
+  },
+];
+
+function dayOf(token: string): Weekday | undefined {
+  // Lower-case "sat" and "sun" are ordinary words; only "Sat"/"Sun" name days.
+  if (/^s(?:at|un)s?$/.test(token)) return undefined;
+  const zh = token.length === 1 ? token : /(?:周|星期|礼拜)(.)/.exec(token)?.[1];
+  if (zh) return ALL["一二三四五六日".indexOf(zh === "天" ? "日" : zh)] ?? ALL[Number(zh) - 1];
+  const t = token.toLowerCase();
+  return ALL.find((d) => t.startsWith(d));
+}
+
+function between(a: Weekday, b: Weekday): Weekday[] {
+  const i = ALL.indexOf(a);
+  const n = (ALL.indexOf(b) - i + 7) % 7;
+  return Array.from({ length: n + 1 }, (_, k) => ALL[(i + k) % 7] as Weekday);
+}
+
+const EXCLUDE_BEFORE =
+  /(?:\b(?:except(?: on| for)?|but not(?: on)?|not(?: on)?|no|never(?: on)?|excluding|apart from)\s+|除了|不要|别在|不在|不能在|不包括)\s*$/i;
+const EXCLUDE_AFTER = /^\s*(?:不行|不要|不可以|除外|别打|不方便|休息)/;
+
+/**
+ * Days of the week contact may happen on: "weekdays"/"工作日"/"周一到周五", "weekends"/"周末",
+ * "Mon, Wed", "周二和周四", "any day"/"每天", and exclusions ("except Friday" alone means every
+ * other day; "weekdays except Friday" narrows the named ones). Mon..sun order, no duplicates.
+ */
+export function extractDays(text: string): RuleResult<Weekday[]> {
+  const include = new Set<Weekday>();
+  const exclude = new Set<Weekday>();
+  const spans: Span[] = [];
+  const ranges = new RegExp(
+    `(${DAY})\\s*(?:-|–|~|to|through|thru|until|till|到|至)\\s*(${DAY}|[一二三四五六日天])`,
+    "gi",
+  );
+  const items = [...GROUPS.map((g) => ({ re: g.re, days: () => g.days }))];
+  let rest = text;
+  const visit = (re: RegExp, daysOf: (m: RegExpExecArray) => readonly Weekday[]) => {
+    for (const m of rest.matchAll(re)) {
+      const days = daysOf(m);
+      if (days.length === 0) continue;
+      const span = { start: m.index, end: m.index + m[0].length };
+      const before = rest.slice(Math.max(0, span.start - 14), span.start);
+      const after = rest.slice(span.end, span.end + 6);
+      const target = EXCLUDE_BEFORE.test(before) || EXCLUDE_AFTER.test(after) ? exclude : include;
+      for (const d of days) target.add(d);
+      spans.push(span);
+      rest = rest.slice(0, span.start) + " ".repeat(span.end - span.start) + rest.slice(span.end);
+    }
+  };
+  visit(ranges, (m) => {
+    const a = dayOf(m[1] ?? "");
+    const b = dayOf(m[2] ?? "");
+    return a && b ? between(a, b) : [];
+  });
+  for (const item of items) visit(new RegExp(item.re, "gi"), item.days);
+  visit(new RegExp(DAY, "gi"), (m) => {
+    const d = dayOf(m[0]);
+    return d ? [d] : [];
+  });
+
+  const base = include.size > 0 ? include : exclude.size > 0 ? new Set(ALL) : include;
+  const days = ALL.filter((d) => base.has(d) && !exclude.has(d));
+  return { value: days.length > 0 ? days : undefined, spans };
+}

@@ -1,0 +1,169 @@
+/** Applying planned changesets atomically, and reading an owner's records back. */
+
+import type { Changeset, ContactWindow, OwnerState } from "../../domain/model.js";
+import { ConflictError, type Store } from "../store.js";
+import type { SqliteContext } from "./context.js";
+import { prepared } from "./db.js";
+import { insertOutbox } from "./outbox.js";
+import {
+  type ConsentRow,
+  consentFromRow,
+  consentToRow,
+  insertSql,
+  type OptOutRow,
+  type OwnerRow,
+  optOutFromRow,
+  optOutToRow,
+  ownerFromRow,
+  type ReceiptRow,
+  receiptFromRow,
+  receiptToRow,
+  type WindowRow,
+  windowFromRow,
+  windowToRow,
+} from "./rows.js";
+
+type ChangesetPart = Pick<
+  Store,
+  "applyChangeset" | "getOwnerState" | "findWindowByStopToken" | "getReceipt" | "getOptOut"
+>;
+
+/** Changeset and owner-state operations of the SQLite store. */
+export function createChangesetPart({ db, cipher, now }: SqliteContext): ChangesetPart {
+  const ownerVersion = prepared(db, "SELECT version FROM owners WHERE id = ?").pluck();
+  const bumpOwner = prepared(
+    db,
+    "UPDATE owners SET version = version + 1, updated_at = @at WHERE id = @id AND version = @expected",
+  );
+
+  /**
+   * Runs `sql` for one target row of this owner. COALESCE keeps the first timestamp, so
+   * re-applying a revoke or close is harmless; a target that is not this owner's is a
+   * planning bug and aborts the whole changeset.
+   */
+  const touch = (table: string, sql: string, params: Record<string, string>) => {
+    const result = prepared(db, sql).run(params);
+    if (result.changes !== 1) throw new Error(`${table} ${params.id} is not a record of this owner`);
+  };
+
+  const apply = db.transaction((cs: Changeset) => {
+    const version = ownerVersion.get(cs.ownerId) as number | undefined;
+    if (version === undefined) throw new Error(`unknown owner ${cs.ownerId}`);
+    if (version !== cs.expectedVersion) throw new ConflictError();
+    const owner = { owner: cs.ownerId };
+
+    if (cs.consent) {
+      if (cs.consent.ownerId !== cs.ownerId) throw new Error("consent belongs to another owner");
+      const row = consentToRow(cs.consent);
+      prepared(db, insertSql("consents", row)).run(row);
+    }
+    for (const { id, at } of cs.supersedeConsents) {
+      touch(
+        "consent",
+        "UPDATE consents SET superseded_at = COALESCE(superseded_at, @at) WHERE id = @id AND owner_id = @owner",
+        { ...owner, id, at },
+      );
+    }
+    for (const receipt of cs.receipts) {
+      const row = receiptToRow({ ...receipt, ownerId: receipt.ownerId ?? cs.ownerId });
+      prepared(db, insertSql("receipts", row)).run(row);
+    }
+    for (const window of cs.windows) {
+      if (window.ownerId !== cs.ownerId) throw new Error("window belongs to another owner");
+      const row = windowToRow(window);
+      prepared(db, insertSql("windows", row)).run(row);
+    }
+    for (const { id, at, reason } of cs.revokeWindows) {
+      touch(
+        "window",
+        `UPDATE windows SET revoked_at = COALESCE(revoked_at, @at), revoke_reason = COALESCE(revoke_reason, @reason)
+         WHERE id = @id AND owner_id = @owner`,
+        { ...owner, id, at, reason },
+      );
+    }
+    for (const { id, at } of cs.closeWindows) {
+      touch(
+        "window",
+        "UPDATE windows SET closed_at = COALESCE(closed_at, @at) WHERE id = @id AND owner_id = @owner",
+        { ...owner, id, at },
+      );
+    }
+    for (const { id, at, reason } of cs.revokeReceipts) {
+      touch(
+        "receipt",
+        `UPDATE receipts SET revoked_at = COALESCE(revoked_at, @at), revoke_reason = COALESCE(revoke_reason, @reason)
+         WHERE id = @id AND owner_id = @owner`,
+        { ...owner, id, at, reason },
+      );
+    }
+    for (const optOut of cs.optOuts) {
+      const row = optOutToRow({ ...optOut, ownerId: optOut.ownerId ?? cs.ownerId });
+      prepared(db, insertSql("opt_outs", row)).run(row);
+    }
+    for (const { id, at } of cs.withdrawOptOuts) {
+      touch(
+        "opt-out",
+        "UPDATE opt_outs SET withdrawn_at = COALESCE(withdrawn_at, @at) WHERE id = @id AND owner_id = @owner",
+        { ...owner, id, at },
+      );
+    }
+    insertOutbox(db, cs.outbox);
+    if (cs.owner && "renewedAt" in cs.owner) {
+      prepared(db, "UPDATE owners SET renewed_at = ? WHERE id = ?").run(
+        cs.owner.renewedAt ?? null,
+        cs.ownerId,
+      );
+    }
+    bumpOwner.run({ id: cs.ownerId, at: now(), expected: cs.expectedVersion });
+  });
+
+  const readState = db.transaction((ownerId: string): OwnerState => {
+    const ownerRow = prepared(db, "SELECT * FROM owners WHERE id = ?").get(ownerId) as OwnerRow | undefined;
+    if (!ownerRow) throw new Error(`unknown owner ${ownerId}`);
+    // Insertion order is creation order: rowids only grow, as nothing here is ever deleted.
+    const consentRow = db
+      .prepare(
+        `SELECT * FROM consents WHERE owner_id = ? AND superseded_at IS NULL AND preferences IS NOT NULL
+         ORDER BY rowid DESC LIMIT 1`,
+      )
+      .get(ownerId) as ConsentRow | undefined;
+    const all = <T>(table: string) =>
+      prepared(db, `SELECT * FROM ${table} WHERE owner_id = ? ORDER BY rowid`).all(ownerId) as T[];
+    const consent = consentRow ? consentFromRow(consentRow) : undefined;
+    return {
+      owner: ownerFromRow(ownerRow, cipher),
+      ...(consent ? { consent } : {}),
+      windows: all<WindowRow>("windows").map(windowFromRow),
+      optOuts: all<OptOutRow>("opt_outs").map(optOutFromRow),
+      receipts: all<ReceiptRow>("receipts").map(receiptFromRow),
+    };
+  });
+
+  const byStopToken = prepared(db, "SELECT * FROM windows WHERE stop_token = ?");
+  const receiptById = prepared(db, "SELECT * FROM receipts WHERE id = ?");
+  const optOutById = prepared(db, "SELECT * FROM opt_outs WHERE id = ?");
+
+  return {
+    async applyChangeset(changeset) {
+      // IMMEDIATE takes the write lock before the version check, so two processes cannot
+      // both read the same version and both commit.
+      apply.immediate(changeset);
+    },
+    async getOwnerState(ownerId) {
+      // A read transaction gives one consistent snapshot across the five queries.
+      return readState.deferred(ownerId);
+    },
+    async findWindowByStopToken(token): Promise<ContactWindow | undefined> {
+      const row = byStopToken.get(token) as WindowRow | undefined;
+      return row ? windowFromRow(row) : undefined;
+    },
+    async getReceipt(id) {
+      const row = receiptById.get(id) as ReceiptRow | undefined;
+      return row ? receiptFromRow(row) : undefined;
+    },
+    async getOptOut(id) {
+      const row = optOutById.get(id) as OptOutRow | undefined;
+      return row ? optOutFromRow(row) : undefined;
+    },
+  };
+}

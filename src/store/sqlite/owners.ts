@@ -1,0 +1,115 @@
+/** Owners: creation on first contact, encrypted profile fields, and erasure (/delete). */
+
+import { randomUUID } from "node:crypto";
+import type { Owner } from "../../domain/model.js";
+import type { NewOwner, OwnerProfilePatch, Store } from "../store.js";
+import { SESSION_HASH, type SqliteContext } from "./context.js";
+import { prepared } from "./db.js";
+import { type OwnerRow, ownerFromRow } from "./rows.js";
+
+type OwnerPart = Pick<
+  Store,
+  "ensureOwner" | "getOwner" | "getOwnerByTelegramId" | "updateOwnerProfile" | "eraseOwner"
+>;
+
+/** Owner operations of the SQLite store. */
+export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
+  const byId = prepared(db, "SELECT * FROM owners WHERE id = ?");
+  const byTelegram = prepared(db, "SELECT * FROM owners WHERE telegram_user_id = ?");
+  // The UNIQUE telegram_user_id makes first contact race-free across processes.
+  const insert = prepared(
+    db,
+    `INSERT INTO owners (id, telegram_user_id, chat_id, language, timezone, jurisdiction, sandbox,
+       created_at, updated_at, version)
+     VALUES (@id, @telegram_user_id, @chat_id, @language, @timezone, @jurisdiction, @sandbox,
+       @created_at, @created_at, 0)
+     ON CONFLICT (telegram_user_id) DO NOTHING`,
+  );
+
+  const read = (id: string): Owner | undefined => {
+    const row = byId.get(id) as OwnerRow | undefined;
+    return row ? ownerFromRow(row, cipher) : undefined;
+  };
+
+  const update = db.transaction((id: string, patch: OwnerProfilePatch): Owner => {
+    if (!byId.get(id)) throw new Error(`unknown owner ${id}`);
+    const set: Record<string, string | number | null> = {};
+    const enc = (value: string | null) => (value === null ? null : cipher.encrypt(value));
+    if (patch.language !== undefined) set.language = patch.language;
+    if (patch.phone !== undefined) {
+      set.phone_enc = enc(patch.phone);
+      set.phone_hash = patch.phone === null ? null : cipher.hash(patch.phone, "phone");
+    }
+    if (patch.phoneVerified !== undefined) set.phone_verified = patch.phoneVerified ? 1 : 0;
+    if (patch.country !== undefined) set.country = patch.country;
+    if (patch.timezone !== undefined) set.timezone = patch.timezone;
+    if (patch.jurisdiction !== undefined) set.jurisdiction = patch.jurisdiction;
+    if (patch.name !== undefined) set.name_enc = enc(patch.name);
+    if (patch.vehicle !== undefined) set.vehicle_enc = enc(patch.vehicle);
+    set.updated_at = now();
+    const assignments = Object.keys(set).map((column) => `${column} = @${column}`);
+    prepared(db, `UPDATE owners SET ${assignments.join(", ")}, version = version + 1 WHERE id = @id`).run({
+      ...set,
+      id,
+    });
+    const owner = read(id);
+    if (!owner) throw new Error(`unknown owner ${id}`);
+    return owner;
+  });
+
+  const erase = db.transaction((ownerId: string, at: string) => {
+    const row = byId.get(ownerId) as OwnerRow | undefined;
+    if (!row) throw new Error(`unknown owner ${ownerId}`);
+    if (row.chat_id !== null) {
+      prepared(db, "DELETE FROM sessions WHERE key_hash = ?").run(
+        cipher.hash(String(row.chat_id), SESSION_HASH),
+      );
+    }
+    // The Telegram ids go too: what remains is no longer linked to a person, and the same
+    // user coming back starts as a new owner.
+    prepared(
+      db,
+      `UPDATE owners SET telegram_user_id = NULL, chat_id = NULL, phone_enc = NULL, phone_hash = NULL,
+         phone_verified = 0, country = NULL, name_enc = NULL, vehicle_enc = NULL,
+         deleted_at = COALESCE(deleted_at, @at), updated_at = @at, version = version + 1
+       WHERE id = @id`,
+    ).run({ id: ownerId, at });
+    prepared(db, "UPDATE consents SET preferences = NULL WHERE owner_id = ?").run(ownerId);
+    prepared(db, "UPDATE receipts SET owner_id = NULL, consent_id = NULL, jws = NULL WHERE owner_id = ?").run(
+      ownerId,
+    );
+    prepared(db, "UPDATE windows SET owner_id = NULL WHERE owner_id = ?").run(ownerId);
+    prepared(db, "UPDATE opt_outs SET owner_id = NULL WHERE owner_id = ?").run(ownerId);
+  });
+
+  return {
+    async ensureOwner(input: NewOwner) {
+      insert.run({
+        id: randomUUID(),
+        telegram_user_id: input.telegramUserId,
+        chat_id: input.chatId,
+        language: input.language,
+        timezone: input.timezone,
+        jurisdiction: input.jurisdiction,
+        sandbox: input.sandbox ? 1 : 0,
+        created_at: now(),
+      });
+      const row = byTelegram.get(input.telegramUserId) as OwnerRow | undefined;
+      if (!row) throw new Error("owner vanished after insert");
+      return ownerFromRow(row, cipher);
+    },
+    async getOwner(id) {
+      return read(id);
+    },
+    async getOwnerByTelegramId(telegramUserId) {
+      const row = byTelegram.get(telegramUserId) as OwnerRow | undefined;
+      return row ? ownerFromRow(row, cipher) : undefined;
+    },
+    async updateOwnerProfile(id, patch) {
+      return update.immediate(id, patch);
+    },
+    async eraseOwner(ownerId, at) {
+      erase.immediate(ownerId, at);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/** The embedded default store: one SQLite file, personal fields encrypted with the cipher. */
+import type { FieldCipher } from "../../crypto/field-cipher.js";
+import type { Store } from "../store.js";
+import { createChangesetPart } from "./changesets.js";
+import type { SqliteContext } from "./context.js";
+import { openDatabase } from "./db.js";
+import { createInsurerPart } from "./insurers.js";
+import { createOwnerPart } from "./owners.js";
+import { createSessionPart } from "./sessions.js";
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; its directory is created if missing. */
+  file: string;
+  cipher: FieldCipher;
+  /** Clock for the timestamps the store sets itself (createdAt, updatedAt). */
+  now?: () => Date;
+}
+
+/**
+ * Opens the SQLite store (WAL mode, so several processes may share the file), migrating the
+ * schema. Nothing is read or written before this call.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const db = openDatabase(options.file);
+  const clock = options.now ?? (() => new Date());
+  const context: SqliteContext = { db, cipher: options.cipher, now: () => clock().toISOString() };
+  const ping = db.prepare("SELECT 1").pluck();
+
+  return {
+    ...createInsurerPart(context),
+    ...createOwnerPart(context),
+    ...createChangesetPart(context),
+    ...createSessionPart(context),
+    async ping() {
+      try {
+        return ping.get() === 1;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

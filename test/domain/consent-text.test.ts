@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import {
+  CONSENT_TEXT_VERSION,
+  type ConsentTextInput,
+  consentTextHash,
+  dataCategoriesFor,
+  renderConsentText,
+} from "../../src/domain/consent-text.js";
+import { packFor } from "../../src/domain/policy-packs.js";
+import { buildReceiptPayload } from "../../src/domain/receipt-payload.js";
+import { formatVerificationCode, verificationCodeFrom } from "../../src/domain/verification-code.js";
+import { prefs } from "./fixtures.js";
+
+const input: ConsentTextInput = {
+  language: "en",
+  insurer: { id: "pingan", name: "Ping An", contact: "95511" },
+  preferences: prefs(),
+  opensAt: "2026-06-30T16:00:00.000Z",
+  timezone: "Asia/Shanghai",
+  dataCategories: dataCategoriesFor({ vehicle: "Model Y" }),
+  pack: packFor("CN"),
+};
+
+describe("renderConsentText", () => {
+  it("names the recipient, contact line, purpose, method, data, stop and suppression (en)", () => {
+    const text = renderConsentText(input);
+    expect(text).toContain("Ping An (95511)");
+    expect(text).toContain("car-insurance policy that expires on 2026-07-31");
+    expect(text).toContain("phone call, SMS; Monday to Friday; 18:00–20:00");
+    expect(text).toContain("from 2026-07-01 to 2026-07-31");
+    expect(text).toContain("at most 5 attempts in total, at most 3 a day");
+    expect(text).toContain("phone number, vehicle, policy renewal date");
+    expect(text).not.toContain("name,");
+    expect(text).toContain("one tap");
+    expect(text).toContain("Every other insurer is told not to contact me for one year");
+    expect(text).toContain(CONSENT_TEXT_VERSION);
+  });
+
+  it("renders Chinese with the same facts", () => {
+    const text = renderConsentText({ ...input, language: "zh" });
+    expect(text).toContain("Ping An（95511）");
+    expect(text).toContain("车险续保");
+    expect(text).toContain("电话、短信");
+    expect(text).toContain("周一至周五");
+    expect(text).toContain("1年内不得联系我");
+    expect(text).toContain("一键停止");
+  });
+
+  it("states each pack's suppression period and honour deadline", () => {
+    expect(renderConsentText({ ...input, pack: packFor("US") })).toContain("not to contact me for 5 years");
+    expect(renderConsentText({ ...input, pack: packFor("US") })).toContain("within 10 business days");
+    expect(renderConsentText({ ...input, pack: packFor("EU") })).toContain("until I withdraw it");
+  });
+
+  it("differs per insurer, so each gets its own hash", () => {
+    const a = consentTextHash(renderConsentText(input));
+    const b = consentTextHash(renderConsentText({ ...input, insurer: { id: "picc", name: "PICC" } }));
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(a).not.toBe(b);
+    expect(consentTextHash(renderConsentText(input))).toBe(a);
+  });
+});
+
+describe("buildReceiptPayload", () => {
+  it("names the owner by match key only and carries the window terms", () => {
+    const p = buildReceiptPayload({
+      receiptId: "r1",
+      issuedAt: new Date("2026-06-01T10:00:00.900Z"),
+      jurisdiction: "CN",
+      matchKey: "mk-pingan",
+      recipient: { id: "pingan", name: "Ping An", contact: "95511" },
+      window: {
+        id: "w1",
+        opensAt: "2026-06-30T16:00:00.000Z",
+        closesAt: "2026-07-31T16:00:00.000Z",
+        timezone: "Asia/Shanghai",
+        days: ["mon"],
+        hours: [{ from: "18:00", to: "20:00" }],
+        channels: ["sms"],
+        maxAttempts: 2,
+        renewalDate: "2026-07-31",
+      },
+      dataCategories: ["phone", "renewal_date"],
+      consentText: { version: "2026-01", sha256: "abc", language: "en" },
+      retentionYears: 5,
+    });
+    expect(p).toMatchObject({
+      iss: "onewindow",
+      jti: "r1",
+      sub: "mk-pingan",
+      iat: 1780308000,
+      phoneVerified: true,
+      retention: "5 years",
+      purpose: "car-insurance renewal offer",
+      window: { maxAttempts: 2, timezone: "Asia/Shanghai" },
+    });
+    expect(JSON.stringify(p)).not.toContain("+86");
+  });
+});
+
+describe("verification codes", () => {
+  it("are six digits and display as 3-3", () => {
+    expect(verificationCodeFrom(42)).toBe("000042");
+    expect(formatVerificationCode("482915")).toBe("482-915");
+    expect(() => verificationCodeFrom(1_000_000)).toThrow(RangeError);
+  });
+});

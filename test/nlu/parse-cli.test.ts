@@ -1,0 +1,91 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { calendarDateIn, runParse } from "../../src/cli/parse.js";
+import { directory } from "./fixtures/directory.js";
+
+function run(args: string[], now = new Date("2026-12-01T04:00:00Z")) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = runParse(args, {
+    directory,
+    defaultTimezone: "Asia/Shanghai",
+    now,
+    stdout: (s) => out.push(s),
+    stderr: (s) => err.push(s),
+  });
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+describe("onewindow parse", () => {
+  it("prints exactly one JSON line with the patch, the extractor and the time taken", () => {
+    const { code, out, err } = run(["only Ping An, text me on weekday evenings", "--now", "2026-12-01"]);
+    expect(code).toBe(0);
+    expect(err).toBe("");
+    expect(out.endsWith("\n")).toBe(true);
+    expect(out.trimEnd().split("\n")).toHaveLength(1);
+    const parsed = JSON.parse(out);
+    expect(Object.keys(parsed)).toEqual(["patch", "extractor", "ms"]);
+    expect(parsed.extractor).toBe("rules");
+    expect(typeof parsed.ms).toBe("number");
+    expect(parsed.patch).toEqual({
+      insurers: ["pingan"],
+      channels: ["sms"],
+      days: ["mon", "tue", "wed", "thu", "fri"],
+      hours: [{ from: "18:00", to: "20:00" }],
+    });
+  });
+
+  it("resolves relative dates against --now", () => {
+    expect(JSON.parse(run(["end of July", "--now", "2027-08-15"]).out).patch).toEqual({
+      renewalDate: "2028-07-31",
+    });
+    expect(JSON.parse(run(["下个月底", "--lang", "zh", "--now", "2027-01-10"]).out).patch).toEqual({
+      renewalDate: "2027-01-31",
+    });
+  });
+
+  it("defaults --now to today in the default timezone, not the host's", () => {
+    // 2026-12-01T20:00Z is already 2 December in Shanghai.
+    const { out } = run(["tomorrow"], new Date("2026-12-01T20:00:00Z"));
+    expect(JSON.parse(out).patch).toEqual({ renewalDate: "2026-12-03" });
+    expect(calendarDateIn(new Date("2026-12-01T20:00:00Z"), "America/Los_Angeles")).toBe("2026-12-01");
+  });
+
+  it("prints an empty patch for text it cannot read", () => {
+    expect(JSON.parse(run(["asdf qwerty"]).out).patch).toEqual({});
+  });
+
+  it.each([
+    [[], "missing the text"],
+    [["--lang", "en"], "missing the text"],
+    [["hello", "--lang", "fr"], "--lang"],
+    [["hello", "--now", "2026-13-01"], "--now"],
+    [["hello", "--now", "2026-02-30"], "--now"],
+    [["hello", "--now", "tomorrow"], "--now"],
+    [["hello", "--bogus"], "usage"],
+  ])("exits 2 with a message on stderr for %j", (args, message) => {
+    const { code, out, err } = run(args);
+    expect(code).toBe(2);
+    expect(out).toBe("");
+    expect(err).toContain(message);
+  });
+});
+
+describe("host timezone", () => {
+  const probe = fileURLToPath(new URL("./fixtures/tz-probe.ts", import.meta.url));
+  const exec = promisify(execFile);
+  const runIn = async (tz: string) => {
+    const { stdout } = await exec("npx", ["tsx", probe], { env: { ...process.env, TZ: tz } });
+    return JSON.parse(stdout) as string[];
+  };
+
+  it("does not change the result", async () => {
+    const [la, sh] = await Promise.all([runIn("America/Los_Angeles"), runIn("Asia/Shanghai")]);
+    expect(la).toEqual(sh);
+    expect(la).toContain(JSON.stringify({ renewalDate: "2027-07-31" }));
+    expect(la.at(-1)).toBe(JSON.stringify({ renewalDate: "2026-12-03" }));
+    expect(la.some((l) => l.startsWith("ERR"))).toBe(false);
+  }, 60_000);
+});

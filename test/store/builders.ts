@@ -1,0 +1,152 @@
+/**
+ * Small builders for store tests. Deliberately independent of domain/plans: the store must
+ * persist whatever a valid changeset says, and these tests must not move when planning does.
+ */
+import { randomUUID } from "node:crypto";
+import type {
+  Changeset,
+  Consent,
+  ContactWindow,
+  Insurer,
+  InsurerSecrets,
+  OptOut,
+  OutboxEntry,
+  Owner,
+  Receipt,
+} from "../../src/domain/model.js";
+import { emptyChangeset } from "../../src/domain/model.js";
+import type { NewOwner } from "../../src/store/store.js";
+
+export const T0 = "2026-06-01T08:00:00.000Z";
+
+export function anInsurer(id: string, overrides: Partial<Insurer> = {}): Insurer {
+  return {
+    id,
+    name: `Insurer ${id}`,
+    aliases: [id.toUpperCase()],
+    sandbox: false,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+export function secretsFor(id: string): InsurerSecrets {
+  return {
+    apiKeyHash: `hash-of-${id}`,
+    webhookSecret: `whsec_${Buffer.from(`secret-${id}`).toString("base64")}`,
+  };
+}
+
+export function aNewOwner(telegramUserId: number, overrides: Partial<NewOwner> = {}): NewOwner {
+  return {
+    telegramUserId,
+    chatId: telegramUserId,
+    language: "en",
+    timezone: "Asia/Shanghai",
+    jurisdiction: "CN",
+    sandbox: false,
+    ...overrides,
+  };
+}
+
+export interface ConsentPlan {
+  changeset: Changeset;
+  consent: Consent;
+  receipts: Receipt[];
+  windows: ContactWindow[];
+  optOuts: OptOut[];
+  outbox: OutboxEntry[];
+}
+
+/** What `I agree` with `chosen` insurers produces: windows for them, opt-outs for `others`. */
+export function consentPlan(
+  owner: Owner,
+  chosen: string[],
+  others: string[],
+  options: { at?: string; phoneHash?: string } = {},
+): ConsentPlan {
+  const at = options.at ?? T0;
+  const consent: Consent = {
+    id: randomUUID(),
+    ownerId: owner.id,
+    preferences: {
+      renewalDate: "2026-07-31",
+      insurers: chosen,
+      channels: ["call", "sms"],
+      days: ["mon", "tue", "wed"],
+      hours: [{ from: "18:00", to: "20:00" }],
+      daysBefore: 30,
+      maxAttempts: 3,
+    },
+    jurisdiction: "CN",
+    timezone: "Asia/Shanghai",
+    language: "en",
+    textVersion: "consent-v1",
+    textHash: "a".repeat(64),
+    agreedAt: at,
+  };
+  const receipts: Receipt[] = chosen.map((insurerId) => ({
+    id: randomUUID(),
+    ownerId: owner.id,
+    insurerId,
+    consentId: consent.id,
+    jws: `header.${Buffer.from(JSON.stringify({ insurerId })).toString("base64url")}.sig`,
+    payloadHash: randomUUID().replaceAll("-", ""),
+    issuedAt: at,
+  }));
+  const windows: ContactWindow[] = receipts.map((receipt, index) => ({
+    id: randomUUID(),
+    ownerId: owner.id,
+    insurerId: receipt.insurerId,
+    receiptId: receipt.id,
+    consentId: consent.id,
+    renewalDate: "2026-07-31",
+    opensAt: "2026-06-30T16:00:00.000Z",
+    closesAt: "2026-07-31T16:00:00.000Z",
+    timezone: "Asia/Shanghai",
+    days: ["mon", "tue", "wed"],
+    hours: [{ from: "18:00", to: "20:00" }],
+    channels: ["call", "sms"],
+    maxAttempts: 3,
+    attemptsUsed: 0,
+    verificationCode: `VC${index}${receipt.insurerId}`,
+    stopToken: randomUUID().replaceAll("-", ""),
+    createdAt: at,
+  }));
+  const optOuts: OptOut[] = others.map((insurerId) => ({
+    id: randomUUID(),
+    ownerId: owner.id,
+    insurerId,
+    phoneHash: options.phoneHash ?? owner.phoneHash ?? "f".repeat(64),
+    matchKey: `mk-${insurerId}-${randomUUID()}`,
+    reason: "not_chosen",
+    effectiveAt: at,
+    honourBy: at,
+    until: "2027-06-01T08:00:00.000Z",
+    basis: "CN telemarketing notice: no call within one year",
+  }));
+  const entry = (insurerId: string, type: OutboxEntry["type"], subjectId: string, dueAt: string) => ({
+    id: randomUUID(),
+    insurerId,
+    type,
+    subjectId,
+    webhookId: `msg_${randomUUID()}`,
+    dueAt,
+    createdAt: at,
+    attempts: 0,
+    state: "pending" as const,
+  });
+  const outbox: OutboxEntry[] = [
+    ...windows.map((w) => entry(w.insurerId, "window.opened", w.id, w.opensAt)),
+    ...optOuts.map((o) => entry(o.insurerId, "optout.filed", o.id, at)),
+  ];
+  const changeset: Changeset = {
+    ...emptyChangeset(owner.id, owner.version),
+    consent,
+    receipts,
+    windows,
+    optOuts,
+    outbox,
+  };
+  return { changeset, consent, receipts, windows, optOuts, outbox };
+}

@@ -1,0 +1,188 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { createFieldCipher } from "../../src/crypto/field-cipher.js";
+import { createSqliteStore } from "../../src/store/sqlite/index.js";
+import { migrations } from "../../src/store/sqlite/migrations.js";
+import { listOutbox } from "../../src/store/sqlite/outbox.js";
+import { ConflictError, type Store } from "../../src/store/store.js";
+import { aNewOwner, anInsurer, consentPlan, secretsFor } from "./builders.js";
+import { describeStoreContract, type StoreHarness } from "./contract.js";
+
+const dirs: string[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "onewindow-sqlite-"));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function harness(): StoreHarness & { file: string; key: Buffer } {
+  const file = path.join(tempDir(), "nested", "onewindow.db");
+  const key = randomBytes(32);
+  const cipher = createFieldCipher(key);
+  const opened: Store[] = [];
+  const open = () => {
+    const store = createSqliteStore({ file, cipher });
+    opened.push(store);
+    return store;
+  };
+  return {
+    file,
+    key,
+    store: open(),
+    reopen: async () => open(),
+    outbox: async () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return listOutbox(db);
+      } finally {
+        db.close();
+      }
+    },
+    cleanup: async () => {
+      for (const store of opened) await store.close();
+    },
+  };
+}
+
+describeStoreContract("sqlite", async () => harness());
+
+describe("sqlite store", () => {
+  it("keeps no personal data in plaintext in the database, WAL or shared-memory files", async () => {
+    const h = harness();
+    const { store } = h;
+    const secret = secretsFor("pingan");
+    await store.addInsurer(anInsurer("pingan"), secret);
+    await store.addInsurer(anInsurer("cpic"), secretsFor("cpic"));
+    const created = await store.ensureOwner(aNewOwner(555123));
+    const owner = await store.updateOwnerProfile(created.id, {
+      phone: "+8613812345678",
+      name: "Zhangsan Lisi",
+      vehicle: "ZX-98765-Q",
+    });
+    await store.writeSession("555123", JSON.stringify({ contact: "+8613812345678", text: "Zhangsan Lisi" }));
+    await store.applyChangeset(consentPlan(owner, ["pingan"], ["cpic"]).changeset);
+
+    const files = [h.file, `${h.file}-wal`, `${h.file}-shm`];
+    for (const file of files) expect(existsSync(file), file).toBe(true);
+    const needles = ["13812345678", "Zhangsan", "98765", secret.webhookSecret.slice(6, 30)];
+    const scan = () => {
+      for (const file of files.filter((f) => existsSync(f))) {
+        const bytes = readFileSync(file);
+        for (const needle of needles) {
+          expect(bytes.includes(Buffer.from(needle)), `${needle} in ${path.basename(file)}`).toBe(false);
+          expect(bytes.includes(Buffer.from(needle, "utf16le")), `${needle} (utf16) in ${file}`).toBe(false);
+        }
+      }
+    };
+    scan();
+    await store.close();
+    scan();
+    await h.cleanup();
+  });
+
+  it("lets exactly one of two stores on the same file win a race for the same owner", async () => {
+    const h = harness();
+    const other = await h.reopen?.();
+    if (!other) throw new Error("no reopen");
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    await h.store.addInsurer(anInsurer("b"), secretsFor("b"));
+    const owner = await h.store.ensureOwner(aNewOwner(9));
+    const seenByOther = (await other.getOwnerState(owner.id)).owner;
+    const planA = consentPlan(owner, ["a"], ["b"]);
+    const planB = consentPlan(seenByOther, ["b"], ["a"]);
+
+    const results = await Promise.allSettled([
+      h.store.applyChangeset(planA.changeset),
+      other.applyChangeset(planB.changeset),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const rejected = results.filter((r) => r.status === "rejected");
+    expect(rejected).toHaveLength(1);
+    expect((rejected[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+
+    const state = await other.getOwnerState(owner.id);
+    expect(state.windows).toHaveLength(1);
+    expect(state.optOuts).toHaveLength(1);
+    expect(await h.outbox?.()).toHaveLength(2);
+    await h.cleanup();
+  });
+
+  it("lets exactly one of two processes win a race for the same owner", async () => {
+    const h = harness();
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    await h.store.addInsurer(anInsurer("b"), secretsFor("b"));
+    const owner = await h.store.ensureOwner(aNewOwner(10));
+    const dir = path.dirname(h.file);
+    const go = path.join(dir, "go");
+    const plans = [consentPlan(owner, ["a"], ["b"]), consentPlan(owner, ["b"], ["a"])];
+    const worker = path.join(import.meta.dirname, "fixtures", "race-worker.ts");
+    const children = plans.map((plan, index) => {
+      const changesetFile = path.join(dir, `cs${index}.json`);
+      writeFileSync(changesetFile, JSON.stringify(plan.changeset));
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", worker, h.file, h.key.toString("base64url"), changesetFile, go],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const ready = new Promise<void>((resolve) => {
+        const check = () => (out.includes("ready") ? resolve() : setTimeout(check, 5));
+        check();
+      });
+      const done = new Promise<string>((resolve) => child.on("close", () => resolve(out)));
+      return { ready, done };
+    });
+    await Promise.all(children.map((c) => c.ready));
+    writeFileSync(go, "");
+    const outputs = (await Promise.all(children.map((c) => c.done))).map((o) =>
+      o.replace("ready\n", "").trim(),
+    );
+    expect(outputs.sort()).toEqual(["conflict", "ok"]);
+    const state = await h.store.getOwnerState(owner.id);
+    expect(state.owner.version).toBe(owner.version + 1);
+    expect(state.windows).toHaveLength(1);
+    await h.cleanup();
+  });
+
+  it("reopens a closed file with everything and the schema up to date, in WAL mode", async () => {
+    const h = harness();
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    const owner = await h.store.ensureOwner(aNewOwner(11));
+    await h.store.updateOwnerProfile(owner.id, { phone: "+14155550123" });
+    await h.store.close();
+    expect(await h.store.ping()).toBe(false);
+
+    const again = await h.reopen?.();
+    expect((await again?.getOwner(owner.id))?.phone).toBe("+14155550123");
+    expect(await again?.listInsurers()).toHaveLength(1);
+    const db = new Database(h.file, { readonly: true });
+    expect(db.pragma("user_version", { simple: true })).toBe(migrations.length);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.close();
+    await h.cleanup();
+  });
+
+  it("cannot read its data with another data key", async () => {
+    const h = harness();
+    const owner = await h.store.ensureOwner(aNewOwner(12));
+    await h.store.updateOwnerProfile(owner.id, { phone: "+14155550123" });
+    await h.store.close();
+    const foreign = createSqliteStore({ file: h.file, cipher: createFieldCipher(randomBytes(32)) });
+    await expect(foreign.getOwner(owner.id)).rejects.toThrow();
+    await foreign.close();
+    await h.cleanup();
+  });
+});
