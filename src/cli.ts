@@ -11,12 +11,15 @@ import { KeyConfigError } from "./crypto/keys.js";
 import { createLogger } from "./logger.js";
 import { startService } from "./main.js";
 import { createServices } from "./services/create-services.js";
-import { DuplicateError } from "./store/store.js";
+import { WebhookUrlError } from "./services/insurer-service.js";
+import { DuplicateError, NotFoundError } from "./store/store.js";
 
 const USAGE = `usage: onewindow <command>
   serve                                   run the service (what npm start runs)
   insurer add <id> --name <name> [--alias <text>]... [--webhook <url>] [--contact <text>]
   insurer list
+  insurer update <id> [--name <name>] [--alias <text>]... [--webhook <url>] [--contact <text>]
+  insurer rotate-key <id> | rotate-webhook-secret <id> | remove <id>
   parse "<text>" [--lang en|zh] [--now YYYY-MM-DD]
 `;
 
@@ -60,6 +63,10 @@ export async function main(argv: string[]): Promise<number> {
       err(
         `onewindow: invalid input:\n${e.issues.map((i) => `  - ${i.path.join(".") || "value"}: ${i.message}`).join("\n")}`,
       );
+      return 2;
+    }
+    if (e instanceof NotFoundError || e instanceof WebhookUrlError) {
+      err(`onewindow: ${e.message}`);
       return 2;
     }
     if (e instanceof DuplicateError) {
@@ -119,7 +126,7 @@ async function insurer(args: string[], out: (s: string) => void): Promise<number
       const id = positionals[0];
       if (!id || positionals.length > 1) throw new UsageError("insurer add takes exactly one <id>");
       if (!values.name) throw new UsageError("insurer add needs --name");
-      const created = await run((s) =>
+      const { backfilled: _, ...created } = await run((s) =>
         s.insurers.add({
           id,
           name: values.name as string,
@@ -137,8 +144,48 @@ async function insurer(args: string[], out: (s: string) => void): Promise<number
       out(JSON.stringify(list));
       return 0;
     }
+    case "update": {
+      const { values, positionals } = parseOrUsage(rest, {
+        name: { type: "string" },
+        alias: { type: "string", multiple: true },
+        webhook: { type: "string" },
+        contact: { type: "string" },
+      });
+      const id = onlyId(positionals, "update");
+      // An empty --webhook or --contact clears it.
+      const clear = (v: string | undefined) => (v === undefined ? undefined : v === "" ? null : v);
+      const updated = await run((s) =>
+        s.insurers.update(id, {
+          name: values.name,
+          aliases: values.alias,
+          webhookUrl: clear(values.webhook),
+          contact: clear(values.contact),
+        }),
+      );
+      out(JSON.stringify(updated));
+      return 0;
+    }
+    case "rotate-key": {
+      const id = onlyId(parseOrUsage(rest, {}).positionals, "rotate-key");
+      out(JSON.stringify(await run((s) => s.insurers.rotateKey(id))));
+      return 0;
+    }
+    case "rotate-webhook-secret": {
+      const id = onlyId(parseOrUsage(rest, {}).positionals, "rotate-webhook-secret");
+      out(JSON.stringify(await run((s) => s.insurers.rotateWebhookSecret(id))));
+      return 0;
+    }
+    case "remove": {
+      const id = onlyId(parseOrUsage(rest, {}).positionals, "remove");
+      out(JSON.stringify(await run((s) => s.insurers.remove(id))));
+      return 0;
+    }
     default:
-      throw new UsageError(sub ? `unknown insurer command: ${sub}` : "insurer needs a command (add, list)");
+      throw new UsageError(
+        sub
+          ? `unknown insurer command: ${sub}`
+          : "insurer needs a command (add, list, update, rotate-key, rotate-webhook-secret, remove)",
+      );
   }
 }
 
@@ -160,6 +207,12 @@ async function parse(args: string[], out: (s: string) => void, err: (s: string) 
     stdout: out,
     stderr: err,
   });
+}
+
+function onlyId(positionals: string[], command: string): string {
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new UsageError(`insurer ${command} takes exactly one <id>`);
+  return id;
 }
 
 type Options = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;

@@ -1,16 +1,21 @@
 /**
- * Composition root: config → store → services → bot, HTTP, (dispatcher). The only module that
- * starts servers and loops, and the one that stops them on SIGTERM/SIGINT.
+ * Composition root: config → store → services → bot, HTTP, dispatcher, owner notifier. The
+ * only module that starts servers and loops, and the one that stops them on SIGTERM/SIGINT.
  */
-
+import { randomUUID } from "node:crypto";
+import os from "node:os";
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { serve as serveHttp } from "@hono/node-server";
-import { createBot, registerCommands } from "./bot/create-bot.js";
+import { createBot, createI18n, registerCommands } from "./bot/create-bot.js";
 import type { Config } from "./config.js";
+import { createDispatcher, type Dispatcher } from "./delivery/dispatcher.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import type { Logger } from "./logger.js";
+import { createMetrics } from "./metrics.js";
 import { createRulesExtractor } from "./nlu/rules/index.js";
-import { createServices } from "./services/create-services.js";
+import { createServices, type Services } from "./services/create-services.js";
+import { telegramStopLink } from "./services/insurer-views.js";
+import { createOwnerNotifier } from "./services/owner-notifier.js";
 
 export interface RunningService {
   /** The bound HTTP address (port 0 picks a free one). */
@@ -18,11 +23,63 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Starts the whole service: HTTP API, the bot when a token is set, and (later) the dispatcher. */
+/** How often owners are told about acknowledgements and silent insurers. */
+const NOTIFY_INTERVAL_MS = 30_000;
+
+/** A dispatcher for this process; lease owner ids are unique per process. */
+export function createProcessDispatcher(
+  services: Services,
+  optOutLink: (token: string) => string,
+  metrics?: ReturnType<typeof createMetrics>,
+): Dispatcher {
+  return createDispatcher({
+    store: services.store,
+    clock: services.clock,
+    random: Math.random,
+    logger: services.logger,
+    metrics,
+    optOutLink,
+    allowPrivateWebhooks: services.config.allowPrivateWebhooks,
+    worker: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    onDead: (entry) =>
+      services.logger.warn(
+        { outboxId: entry.id, insurerId: entry.insurerId, type: entry.type },
+        "notice is dead",
+      ),
+    onGone: (insurer) =>
+      services.logger.warn({ insurerId: insurer.id }, "insurer webhook answered 410 Gone: pushes disabled"),
+  });
+}
+
+/** Starts the whole service: HTTP API, the bot when a token is set, dispatcher and notifier. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   const services = await createServices(config, logger);
-  const app = createHttpApp(services);
+  const metrics = createMetrics({ outboxStats: () => services.store.outboxStats() });
 
+  let runner: RunnerHandle | undefined;
+  let botUsername: string | undefined;
+  let notifierTimer: NodeJS.Timeout | undefined;
+  const bot = config.bot.enabled
+    ? createBot(
+        { token: config.bot.token, apiRoot: config.bot.apiRoot },
+        {
+          store: services.store,
+          owners: services.owners,
+          extractor: createRulesExtractor(),
+          clock: services.clock,
+          defaults: { jurisdiction: config.jurisdiction, timezone: config.defaultTimezone, sandbox: false },
+          logger,
+          metrics,
+        },
+      )
+    : undefined;
+  if (bot) {
+    await bot.init();
+    botUsername = bot.botInfo.username;
+  }
+  const optOutLink = telegramStopLink(botUsername);
+
+  const app = createHttpApp({ ...services, metrics, optOutLink });
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve) => {
     const s = serveHttp({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, () =>
       resolve(s),
@@ -32,26 +89,34 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const port = typeof address === "object" && address ? address.port : config.http.port;
   const url = `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
 
-  let runner: RunnerHandle | undefined;
-  if (config.bot.enabled) {
-    const bot = createBot(
-      { token: config.bot.token, apiRoot: config.bot.apiRoot },
-      {
-        store: services.store,
-        owners: services.owners,
-        extractor: createRulesExtractor(),
-        clock: services.clock,
-        defaults: { jurisdiction: config.jurisdiction, timezone: config.defaultTimezone, sandbox: false },
-        logger,
-      },
-    );
-    await bot.init();
+  const dispatcher = createProcessDispatcher(services, optOutLink, metrics);
+  dispatcher.start(config.dispatchIntervalMs);
+
+  if (bot) {
     await registerCommands(bot);
     await bot.api.deleteWebhook();
     runner = run(bot, {
       runner: { fetch: { allowed_updates: ["message", "callback_query", "edited_message"] } },
     });
-    logger.info({ bot: bot.botInfo.username, mode: "polling" }, "bot started");
+    const notifier = createOwnerNotifier({
+      store: services.store,
+      clock: services.clock,
+      i18n: createI18n(),
+      send: async (chatId, text) => {
+        await bot.api.sendMessage(chatId, text);
+      },
+      logger,
+    });
+    const tick = () => {
+      notifier.runOnce().then(
+        () => undefined,
+        (err: unknown) =>
+          logger.error({ err: err instanceof Error ? err.message : String(err) }, "owner notifier failed"),
+      );
+    };
+    notifierTimer = setInterval(tick, NOTIFY_INTERVAL_MS);
+    notifierTimer.unref();
+    logger.info({ bot: botUsername, mode: "polling" }, "bot started");
   } else {
     logger.info(
       `No TELEGRAM_BOT_TOKEN set: the insurer API runs at ${url}/ ; to run the bot, put TELEGRAM_BOT_TOKEN=<token from @BotFather> in .env and restart.`,
@@ -62,8 +127,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   return {
     url,
     async stop() {
+      // No new updates or requests; in-flight deliveries finish or their leases lapse.
+      if (notifierTimer) clearInterval(notifierTimer);
       if (runner?.isRunning()) await runner.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dispatcher.stop();
       await services.close();
     },
   };

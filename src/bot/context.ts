@@ -34,6 +34,8 @@ export interface SessionData {
   pick?: string[];
   /** Set by /edit: after a changed field, go back to the summary. */
   editing?: boolean;
+  /** Set by /delete: only then does "Yes, delete" act (an old or forged button does not). */
+  deleteAsked?: boolean;
   lang?: Language;
 }
 

@@ -55,8 +55,14 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   // Telegram's 429s and 5xx are retried; network errors surface instead of retrying forever.
   bot.api.config.use(autoRetry({ rethrowHttpErrors: true, maxRetryAttempts: 3, maxDelaySeconds: 30 }));
 
+  bot.use(async (_ctx, next) => {
+    deps.metrics?.botUpdates.inc();
+    await next();
+  });
+
   bot.catch(async (err) => {
     const ctx = err.ctx;
+    deps.metrics?.botErrors.inc();
     // Never the update itself: it holds message text and contacts.
     deps.logger.error(
       {
@@ -109,6 +115,9 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   pm.use(createAccountFeature(deps));
   pm.use(createInfoFeature(deps));
   pm.use(createFallbackFeature());
+  // A button press outside a private chat (an inline message, a group) is still answered, so
+  // the client stops its spinner; nothing else happens.
+  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery().catch(() => undefined));
   return bot;
 }
 

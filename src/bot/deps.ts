@@ -17,6 +17,8 @@ export interface BotDeps {
     sandbox: boolean;
   };
   logger: Logger;
+  /** Counts updates and errors for /metrics. */
+  metrics?: { botUpdates: { inc(): void }; botErrors: { inc(): void } };
   /** Per-user flood limit; default 30 updates per 10 s. */
   rateLimit?: { timeFrameMs: number; limit: number };
 }

@@ -21,10 +21,9 @@ export function calendarDateIn(now: Date, timeZone: string): string {
     year: "numeric",
     month: "2-digit",
     day: "2-digit",
-  })
-    .formatToParts(now)
-    .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
-  return `${parts.year}-${parts.month}-${parts.day}`;
+  }).formatToParts(now);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${part("year")}-${part("month")}-${part("day")}`;
 }
 
 function isCalendarDate(s: string): boolean {

@@ -20,6 +20,8 @@ export interface Insurer {
   sandbox: boolean;
   createdAt: string;
   removedAt?: string;
+  /** Set when the endpoint answered 410 Gone: pushes stop until the webhook URL is updated. */
+  webhookDisabledAt?: string;
 }
 
 /** What the store keeps for authenticating and signing; never shown after creation. */
@@ -150,6 +152,8 @@ export type OutboxType = "window.opened" | "window.revoked" | "optout.filed" | "
 export interface OutboxEntry {
   id: string;
   insurerId: string;
+  /** The owner the notice is about (for /status); absent after /delete. */
+  ownerId?: string;
   type: OutboxType;
   /** The window or opt-out id the notice is about. */
   subjectId: string;
@@ -162,6 +166,37 @@ export interface OutboxEntry {
   state: "pending" | "delivered" | "dead" | "skipped";
   lastError?: string;
   deliveredAt?: string;
+  /** When the current claim's lease ends (another dispatcher may take it after that). */
+  leaseUntil?: string;
+  /** Next try after a failed attempt; equals dueAt while pending. */
+  nextAttemptAt?: string;
+}
+
+/** One contact attempt an insurer reported on a window (POST /v1/windows/{id}/attempts). */
+export interface AttemptRecord {
+  id: string;
+  windowId: string;
+  insurerId: string;
+  channel: Channel;
+  outcome: "answered" | "unanswered" | "refused";
+  /** When the attempt happened (the insurer's `at`, else the request time). */
+  at: string;
+  /** The insurer's Idempotency-Key: a retry returns the first answer. */
+  idempotencyKey: string;
+  /** Attempts left after this one, as answered (201 {remaining}). */
+  remaining: number;
+}
+
+/** An insurer's scrub or match-key request that hit an owner's number (kept 13 months). */
+export interface ScrubHit {
+  id: string;
+  ownerId?: string;
+  phoneHash: string;
+  insurerId: string;
+  kind: "scrub" | "match_key";
+  /** The status answered (consented, do_not_contact) or "match_key". */
+  answer: string;
+  at: string;
 }
 
 /** Everything about one owner that the planners need and /status shows. */
@@ -193,6 +228,8 @@ export interface Changeset {
   optOuts: OptOut[];
   withdrawOptOuts: { id: string; at: string }[];
   outbox: OutboxEntry[];
+  /** Contact attempts to record; each increments its window's attemptsUsed. Optional. */
+  attempts?: AttemptRecord[];
   /** Owner fields to set (e.g. renewedAt). */
   owner?: { renewedAt?: string | null };
 }

@@ -94,6 +94,7 @@ export function activeOptOut(state: OwnerState, insurerId: string, now: Date): O
 
 function outboxEntry(
   ctx: PlanContext,
+  ownerId: string,
   type: OutboxType,
   insurerId: string,
   subjectId: string,
@@ -102,6 +103,7 @@ function outboxEntry(
   const entry: OutboxEntry = {
     id: ctx.newId(),
     insurerId,
+    ownerId,
     type,
     subjectId,
     webhookId: `msg_${ctx.newId()}`,
@@ -147,7 +149,7 @@ function fileOptOuts(
     if (activeOptOut(state, insurerId, ctx.now) !== undefined) continue;
     const optOut = newOptOut(state, insurerId, reason, ctx);
     cs.optOuts.push(optOut);
-    cs.outbox.push(outboxEntry(ctx, "optout.filed", insurerId, optOut.id, now));
+    cs.outbox.push(outboxEntry(ctx, cs.ownerId, "optout.filed", insurerId, optOut.id, now));
   }
 }
 
@@ -167,7 +169,7 @@ function revokeWindows(
     if (!which(w) || !isLiveWindow(w, ctx.now)) continue;
     cs.revokeWindows.push({ id: w.id, at, reason });
     if (Date.parse(w.opensAt) <= ctx.now.getTime()) {
-      cs.outbox.push(outboxEntry(ctx, "window.revoked", w.insurerId, w.id, at));
+      cs.outbox.push(outboxEntry(ctx, cs.ownerId, "window.revoked", w.insurerId, w.id, at));
     }
     const receipt = state.receipts.find((r) => r.id === w.receiptId);
     if (receipt !== undefined && receipt.revokedAt === undefined) {
@@ -286,7 +288,7 @@ export function planAgreement(
     };
     cs.receipts.push(receipt);
     cs.windows.push(window);
-    cs.outbox.push(outboxEntry(ctx, "window.opened", insurerId, window.id, window.opensAt));
+    cs.outbox.push(outboxEntry(ctx, cs.ownerId, "window.opened", insurerId, window.id, window.opensAt));
     receiptPayloads[receipt.id] = buildReceiptPayload({
       receiptId: receipt.id,
       issuedAt: now,
@@ -306,7 +308,7 @@ export function planAgreement(
       if (o.insurerId !== insurerId || o.withdrawnAt !== undefined) continue;
       if (o.until !== undefined && Date.parse(o.until) <= now.getTime()) continue;
       cs.withdrawOptOuts.push({ id: o.id, at });
-      cs.outbox.push(outboxEntry(ctx, "optout.withdrawn", insurerId, o.id, at));
+      cs.outbox.push(outboxEntry(ctx, cs.ownerId, "optout.withdrawn", insurerId, o.id, at));
     }
   }
 
@@ -352,7 +354,7 @@ export function planRenewed(state: OwnerState, ctx: PlanContext): Changeset {
     if (!isLiveWindow(w, ctx.now)) continue;
     cs.closeWindows.push({ id: w.id, at });
     if (Date.parse(w.opensAt) <= ctx.now.getTime()) {
-      cs.outbox.push(outboxEntry(ctx, "window.revoked", w.insurerId, w.id, at));
+      cs.outbox.push(outboxEntry(ctx, cs.ownerId, "window.revoked", w.insurerId, w.id, at));
     }
   }
   if (state.owner.phoneHash !== undefined) fileOptOuts(cs, state, visibleInsurerIds(ctx), "renewed", ctx);
@@ -375,5 +377,18 @@ export function planDeletion(state: OwnerState, ctx: PlanContext): Changeset {
       cs.revokeReceipts.push({ id: r.id, at, reason: "deleted" });
   }
   if (state.owner.phoneHash !== undefined) fileOptOuts(cs, state, visibleInsurerIds(ctx), "deleted", ctx);
+  return cs;
+}
+
+/**
+ * A newly added insurer (DESIGN §3 backfill): every owner whose current choice excludes it gets
+ * an opt-out (`not_chosen`) exactly as if it had been in the directory all along. Owners without
+ * a current consent, or without a phone on file, get nothing.
+ */
+export function planBackfill(state: OwnerState, insurerId: string, ctx: PlanContext): Changeset {
+  const cs = emptyChangeset(state.owner.id, state.owner.version);
+  const chosen = state.consent?.preferences.insurers.includes(insurerId) ?? true;
+  if (state.owner.deletedAt !== undefined || state.owner.phoneHash === undefined || chosen) return cs;
+  fileOptOuts(cs, state, [insurerId], "not_chosen", ctx);
   return cs;
 }

@@ -1,50 +1,131 @@
 /**
- * The HTTP surface (DESIGN §5). This first cut serves health, the JWKS and receipt
- * verification; the insurer API joins it in the insurers issue.
+ * The HTTP surface (DESIGN §5): the insurer API, receipt verification, JWKS, health and
+ * metrics, on @hono/zod-openapi — each route's zod schemas validate its input and generate
+ * `GET /openapi.json`. Every error has the shape `{"error":{"code","message","details"?}}`, and
+ * bad input never reaches a 5xx: malformed JSON, wrong types, unknown fields, oversized bodies,
+ * odd ids and headers each have their 4xx.
  */
-import { Hono } from "hono";
-import { z } from "zod";
-import type { Services } from "../services/create-services.js";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { createMatchKeys } from "../crypto/match-key.js";
+import { createMetrics } from "../metrics.js";
+import { createAttemptService } from "../services/attempt-service.js";
+import { telegramStopLink } from "../services/insurer-views.js";
+import { scrubServiceFromKeys } from "../services/scrub-service.js";
+import { requireInsurer } from "./auth.js";
+import type { App, AppEnv, HttpDeps, RouteContext } from "./context.js";
+import { apiError, describeDetails, zodDetails } from "./errors.js";
+import { createQuota } from "./rate-limit.js";
+import { registerOptOutRoutes } from "./routes/optouts.js";
+import { registerPublicRoutes } from "./routes/public.js";
+import { registerScrubRoutes } from "./routes/scrub.js";
+import { registerWindowRoutes } from "./routes/windows.js";
 
-const VerifyBody = z.object({ jws: z.string().min(1).max(20_000) }).strict();
+export type { HttpDeps } from "./context.js";
 
-export function createHttpApp(services: Pick<Services, "store" | "signer">) {
-  const app = new Hono();
+/** Body limits: number lists may be large (10,000 numbers), everything else is small. */
+export const BODY_LIMITS = { numbers: 2 * 1024 * 1024, default: 64 * 1024 };
 
-  app.onError((_err, c) => {
-    // Bad input never yields a 5xx; anything reaching here is ours.
-    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
-  });
-  app.notFound((c) => c.json({ error: { code: "not_found", message: "no such route" } }, 404));
+/**
+ * Builds the app. `deps` is mostly `Services` (store, signer, keys, clock, config, logger);
+ * pass `metrics` to share counters with the dispatcher and bot, and `optOutLink` built from the
+ * bot's username.
+ */
+export function createHttpApp(deps: HttpDeps): App {
+  const metrics = deps.metrics ?? createMetrics({ outboxStats: () => deps.store.outboxStats() });
+  const matchKey = createMatchKeys(deps.keys.dataKey);
+  const ctx: RouteContext = {
+    deps,
+    metrics,
+    attempts: createAttemptService({ store: deps.store, matchKey, clock: deps.clock }),
+    scrub: scrubServiceFromKeys(deps.store, deps.keys.dataKey, deps.clock),
+    quota: createQuota(deps.config.scrub, deps.clock),
+    optOutLink: deps.optOutLink ?? telegramStopLink(undefined),
+    requireInsurer: requireInsurer(deps.store),
+  };
 
-  app.get("/healthz", async (c) =>
-    (await services.store.ping()) ? c.json({ status: "ok" }) : c.json({ status: "unavailable" }, 503),
-  );
-
-  app.get("/.well-known/jwks.json", (c) => c.json(services.signer.jwks()));
-
-  app.post("/v1/receipts/verify", async (c) => {
-    const body = await c.req.json().catch(() => undefined);
-    const parsed = VerifyBody.safeParse(body);
-    if (!parsed.success) {
-      return c.json(
-        {
-          error: {
-            code: "validation_failed",
-            message: 'body must be {"jws": "<compact JWS>"}',
-            details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-          },
-        },
-        400,
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return undefined;
+      const tooMany = result.error.issues.some(
+        (i) => i.code === "too_big" && i.path.length === 1 && i.path[0] === "numbers",
       );
-    }
-    const { valid, payload } = await services.signer.verify(parsed.data.jws);
-    if (!valid) return c.json({ valid: false, payload: null, revoked: false });
-    const receiptId = (payload as { jti?: unknown }).jti;
-    const receipt = typeof receiptId === "string" ? await services.store.getReceipt(receiptId) : undefined;
-    const revoked = receipt?.revokedAt !== undefined;
-    return c.json({ valid: true, payload, revoked });
+      if (result.target === "json" && tooMany) {
+        return apiError(c, 413, "too_many_numbers", "at most 10,000 numbers per request");
+      }
+      const details = zodDetails(result.error, result.target);
+      return apiError(c, 400, "validation_failed", describeDetails(details), details);
+    },
   });
 
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      if (status === 413) return apiError(c, 413, "payload_too_large", "request body too large");
+      if (status === 415) {
+        return apiError(
+          c,
+          400,
+          "unsupported_media_type",
+          "send the body as JSON (Content-Type: application/json)",
+        );
+      }
+      if (status === 400) {
+        return apiError(c, 400, "malformed_json", "the request body is not valid JSON", [
+          { path: "", in: "body", message: "malformed JSON" },
+        ]);
+      }
+      if (status < 500) return apiError(c, status, "bad_request", err.message || "bad request");
+    }
+    deps.logger?.error(
+      { err: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } },
+      "http handler failed",
+    );
+    return apiError(c, 500, "internal", "internal error");
+  });
+  app.notFound((c) => apiError(c, 404, "not_found", "no such route"));
+
+  const numbersLimit = bodyLimit({
+    maxSize: BODY_LIMITS.numbers,
+    onError: (c) => apiError(c, 413, "payload_too_large", "request body too large"),
+  });
+  const defaultLimit = bodyLimit({
+    maxSize: BODY_LIMITS.default,
+    onError: (c) => apiError(c, 413, "payload_too_large", "request body too large"),
+  });
+  const limitBodies: MiddlewareHandler<AppEnv> = (c, next) =>
+    c.req.path === "/v1/scrub" || c.req.path === "/v1/match-keys"
+      ? numbersLimit(c, next)
+      : defaultLimit(c, next);
+  app.use("*", limitBodies);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "The insurer's API key (`onewindow insurer add` prints it once)",
+  });
+  registerPublicRoutes(app, ctx);
+  registerWindowRoutes(app, ctx);
+  registerOptOutRoutes(app, ctx);
+  registerScrubRoutes(app, ctx);
+
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    tags: ["operator"],
+    summary: "This document (OpenAPI 3.1)",
+    responses: { 200: { description: "OpenAPI 3.1 document" } },
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "onewindow insurer API",
+      version: "1.0.0",
+      description:
+        'Consented contact windows, opt-out notices, scrub and match keys. Errors are {"error":{"code","message","details"?}}.',
+    },
+  });
   return app;
 }

@@ -46,6 +46,7 @@ export async function createServices(
   }
   const signer = createReceiptSigner(keys, { previousPublicJwks: await retiredKeys(store, keys) });
   const matchKey = createMatchKeys(keys.dataKey);
+  const owners = createOwnerService({ store, signer, matchKey, clock });
   return {
     config,
     logger,
@@ -53,8 +54,13 @@ export async function createServices(
     keys,
     store,
     signer,
-    owners: createOwnerService({ store, signer, matchKey, clock }),
-    insurers: createInsurerService({ store, clock }),
+    owners,
+    insurers: createInsurerService({
+      store,
+      owners,
+      clock,
+      allowPrivateWebhooks: config.allowPrivateWebhooks,
+    }),
     close: () => store.close(),
   };
 }

@@ -8,7 +8,14 @@ import type { ReceiptSigner } from "../crypto/receipts.js";
 import { payloadHash } from "../crypto/receipts.js";
 import { CONSENT_TEXT_VERSION, dataCategoriesFor, renderConsentText } from "../domain/consent-text.js";
 import type { Changeset, Insurer, Language, Owner, OwnerState } from "../domain/model.js";
-import { type PlanContext, planAgreement, planDeletion, planRenewed, planStop } from "../domain/plans.js";
+import {
+  type PlanContext,
+  planAgreement,
+  planBackfill,
+  planDeletion,
+  planRenewed,
+  planStop,
+} from "../domain/plans.js";
 import { packFor } from "../domain/policy-packs.js";
 import type { Preferences } from "../domain/preferences.js";
 import { planWindowTimes } from "../domain/window-plan.js";
@@ -128,6 +135,16 @@ export function createOwnerService(deps: OwnerServiceDeps, random = defaultRando
       reason: "owner_request" | "refused_on_call",
     ) {
       return replan(ownerId, (state, ctx) => planStop(state, target, reason, ctx));
+    },
+
+    /**
+     * A newly added insurer: an opt-out for this owner if their current choice excludes it.
+     * Sandbox owners never meet real insurers, nor real owners sandbox ones.
+     */
+    async backfill(ownerId: string, insurer: Insurer) {
+      const owner = await store.getOwner(ownerId);
+      if (!owner || owner.sandbox !== insurer.sandbox) return undefined;
+      return replan(ownerId, (state, ctx) => planBackfill(state, insurer.id, ctx));
     },
 
     /** "I already renewed": closes windows, opt-outs where none is active. */

@@ -4,6 +4,7 @@
  * vehicle, webhook secret, session blobs are ciphertext) and passes `test/store/contract.ts`.
  */
 import type {
+  AttemptRecord,
   Changeset,
   ContactWindow,
   Insurer,
@@ -11,9 +12,11 @@ import type {
   JurisdictionCode,
   Language,
   OptOut,
+  OutboxEntry,
   Owner,
   OwnerState,
   Receipt,
+  ScrubHit,
 } from "../domain/model.js";
 
 /** Thrown by {@link Store.applyChangeset} when the owner changed since the plan was made. */
@@ -30,6 +33,55 @@ export class DuplicateError extends Error {
     super(message);
     this.name = "DuplicateError";
   }
+}
+
+/** Thrown when an id names nothing (or, for insurer-scoped calls, another insurer's record). */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}
+
+/** Keyset paging: items strictly after this (time, id) in ascending order. */
+export interface PageAfter {
+  at: string;
+  id: string;
+}
+
+/** Fields of an insurer the operator can change; `null` clears. */
+export interface InsurerPatch {
+  name?: string;
+  aliases?: string[];
+  webhookUrl?: string | null;
+  contact?: string | null;
+  /** Set on 410 Gone; cleared when the webhook URL changes. */
+  webhookDisabledAt?: string | null;
+}
+
+/** What a scrub or match-key look-up finds for one phone hash, for one insurer. */
+export interface ScrubRecord {
+  ownerId?: string;
+  /** This insurer's windows for the number (any state). */
+  windows: ContactWindow[];
+  /** This insurer's opt-outs for the number (withdrawn ones included; the caller decides). */
+  optOuts: OptOut[];
+}
+
+/** How a claimed delivery ended; see {@link Store.completeDelivery}. */
+export type DeliveryResult =
+  | { state: "delivered"; at: string }
+  | { state: "retry"; at: string; nextAttemptAt: string; error: string }
+  | { state: "dead"; at: string; error: string }
+  | { state: "skipped"; at: string; reason: string };
+
+/** An acknowledgement the owner has not yet been told about (one digest per owner). */
+export interface AckNotice {
+  kind: "window" | "optout";
+  id: string;
+  ownerId: string;
+  insurerId: string;
+  acknowledgedAt: string;
 }
 
 export interface NewOwner {
@@ -85,6 +137,95 @@ export interface Store {
    * changeset first; this only forgets.
    */
   eraseOwner(ownerId: string, at: string): Promise<void>;
+
+  // ---- Directory management (insurers issue) ----
+
+  /** Changes an insurer's public fields; throws {@link NotFoundError} for an unknown or removed id. */
+  updateInsurer(id: string, patch: InsurerPatch): Promise<Insurer>;
+  /** Replaces the API key hash: the old key stops working at once. */
+  setInsurerApiKeyHash(id: string, apiKeyHash: string): Promise<void>;
+  /** Replaces the webhook secret (stored encrypted). */
+  setInsurerWebhookSecret(id: string, webhookSecret: string): Promise<void>;
+  /** Marks an insurer removed: it leaves the directory and its key stops working; records stay. */
+  removeInsurer(id: string, at: string): Promise<void>;
+  /** The active insurer whose API key hashes to this (callers compare in constant time too). */
+  findInsurerByApiKeyHash(apiKeyHash: string): Promise<Insurer | undefined>;
+  /** Ids of owners with a current (not superseded) consent and not deleted, for backfill. */
+  listOwnerIdsWithConsent(after: string | undefined, limit: number): Promise<string[]>;
+
+  // ---- Insurer feeds (HTTP API) ----
+
+  /** One window by id, whoever it belongs to (callers check the insurer). */
+  getWindow(id: string): Promise<ContactWindow | undefined>;
+  /**
+   * An insurer's windows with `opensAt <= now` (scheduled ones are invisible), ordered by
+   * (opensAt, id), strictly after `after`. `status` filters on the state at `now`: open (not
+   * revoked, not closed, now < closesAt — exhausted counts as open), closed, revoked.
+   */
+  listWindowsForInsurer(
+    insurerId: string,
+    query: { now: string; status?: "open" | "closed" | "revoked"; after?: PageAfter; limit: number },
+  ): Promise<ContactWindow[]>;
+  /** Records the first acknowledgement time (idempotent); undefined if not this insurer's. */
+  acknowledgeWindow(insurerId: string, windowId: string, at: string): Promise<ContactWindow | undefined>;
+  /** An insurer's opt-outs ordered by (effectiveAt, id), strictly after `after`. */
+  listOptOutsForInsurer(insurerId: string, query: { after?: PageAfter; limit: number }): Promise<OptOut[]>;
+  /** Records the first acknowledgement time (idempotent); undefined if not this insurer's. */
+  acknowledgeOptOut(insurerId: string, optOutId: string, at: string): Promise<OptOut | undefined>;
+  /** The attempt an insurer recorded under this Idempotency-Key, if any. */
+  getAttemptByIdempotencyKey(insurerId: string, idempotencyKey: string): Promise<AttemptRecord | undefined>;
+  /** Every attempt recorded on a window, oldest first (per-day caps are computed from these). */
+  listAttempts(windowId: string): Promise<AttemptRecord[]>;
+
+  // ---- Scrub and match keys ----
+
+  /** Records for this insurer by phone hash; hashes with nothing for it are absent. Batched. */
+  scrubLookup(insurerId: string, phoneHashes: readonly string[]): Promise<Map<string, ScrubRecord>>;
+  /** Audit of hits on owners' numbers (kept 13 months; shown in /status). */
+  recordScrubHits(hits: readonly ScrubHit[]): Promise<void>;
+  /** Hits on an owner's number since `since`, newest first. */
+  listScrubHits(ownerId: string, since: string): Promise<ScrubHit[]>;
+  /** Drops audit rows older than `before` (13-month retention). */
+  purgeScrubHits(before: string): Promise<number>;
+
+  // ---- Outbox (dispatcher) ----
+
+  /**
+   * Leases up to `limit` pending entries due at `now` (dueAt and nextAttemptAt ≤ now, lease
+   * free or expired) to `worker` until now + leaseMs. Never hands one entry to two live leases.
+   * At most `perInsurer` entries of one insurer, so one slow insurer cannot fill a batch.
+   */
+  claimDue(query: {
+    now: string;
+    limit: number;
+    perInsurer: number;
+    leaseMs: number;
+    worker: string;
+  }): Promise<OutboxEntry[]>;
+  /**
+   * Ends a claim. Returns false (and changes nothing) if the lease was lost to another worker.
+   * A delivered window.opened also sets the window's deliveredAt.
+   */
+  completeDelivery(id: string, worker: string, result: DeliveryResult): Promise<boolean>;
+  /** Every outbox entry about an owner, oldest first (/status shows delivery state). */
+  listOutboxForOwner(ownerId: string): Promise<OutboxEntry[]>;
+  /** Counts for /metrics and the operator: pending (incl. retrying), retrying, dead. */
+  outboxStats(): Promise<{ pending: number; retrying: number; dead: number }>;
+  /** Dead entries, newest first, for the operator. */
+  listDeadDeliveries(limit: number): Promise<OutboxEntry[]>;
+
+  // ---- Owner notifications ----
+
+  /** Acknowledgements (windows and opt-outs) the owner has not been told about yet. */
+  pendingAckNotices(limit: number): Promise<AckNotice[]>;
+  /** Marks acknowledgements as told (one digest message covered them). */
+  markAckNoticesSent(notices: readonly Pick<AckNotice, "kind" | "id">[], at: string): Promise<void>;
+  /**
+   * Live windows opened at or before `openedBefore`, not acknowledged, not yet reminded about:
+   * the 72-hour "your insurer has not acknowledged" message (DESIGN §7).
+   */
+  windowsAwaitingAckReminder(openedBefore: string, now: string, limit: number): Promise<ContactWindow[]>;
+  markAckReminderSent(windowId: string, at: string): Promise<void>;
 
   /** Encrypted-at-rest key-value storage for bot sessions (grammY StorageAdapter shape). */
   readSession(key: string): Promise<string | undefined>;

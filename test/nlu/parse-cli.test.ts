@@ -42,7 +42,7 @@ describe("onewindow parse", () => {
       renewalDate: "2028-07-31",
     });
     expect(JSON.parse(run(["下个月底", "--lang", "zh", "--now", "2027-01-10"]).out).patch).toEqual({
-      renewalDate: "2027-01-31",
+      renewalDate: "2027-02-28",
     });
   });
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { PreferencePatch } from "../../src/domain/preferences.js";
+import type { Channel, PreferencePatch, Weekday } from "../../src/domain/preferences.js";
 import { createRulesExtractor, extractWithRules } from "../../src/nlu/rules/index.js";
 import { directory } from "./fixtures/directory.js";
 
 const today = "2026-12-01"; // a Tuesday
-const WORKDAYS = ["mon", "tue", "wed", "thu", "fri"];
-const ALL_DAYS = [...WORKDAYS, "sat", "sun"];
-const NOT_CALL = ["sms", "telegram", "email"];
+const WORKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
+const ALL_DAYS: Weekday[] = [...WORKDAYS, "sat", "sun"];
+const NOT_CALL: Channel[] = ["sms", "telegram", "email"];
 
 const read = (text: string, lang?: "en" | "zh") =>
   extractWithRules({ text, today, directory, ...(lang ? { lang } : {}) });

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type {
+  AttemptRecord,
   Changeset,
   Consent,
   ContactWindow,
@@ -13,6 +14,7 @@ import type {
   OutboxEntry,
   Owner,
   Receipt,
+  ScrubHit,
 } from "../../src/domain/model.js";
 import { emptyChangeset } from "../../src/domain/model.js";
 import type { NewOwner } from "../../src/store/store.js";
@@ -63,7 +65,14 @@ export function consentPlan(
   owner: Owner,
   chosen: string[],
   others: string[],
-  options: { at?: string; phoneHash?: string } = {},
+  options: {
+    at?: string;
+    phoneHash?: string;
+    /** Applied to every window (e.g. opensAt, revokedAt); the outbox follows opensAt. */
+    window?: Partial<ContactWindow>;
+    /** Applied to every opt-out (e.g. effectiveAt). */
+    optOut?: Partial<OptOut>;
+  } = {},
 ): ConsentPlan {
   const at = options.at ?? T0;
   const consent: Consent = {
@@ -112,6 +121,7 @@ export function consentPlan(
     verificationCode: `VC${index}${receipt.insurerId}`,
     stopToken: randomUUID().replaceAll("-", ""),
     createdAt: at,
+    ...options.window,
   }));
   const optOuts: OptOut[] = others.map((insurerId) => ({
     id: randomUUID(),
@@ -124,18 +134,10 @@ export function consentPlan(
     honourBy: at,
     until: "2027-06-01T08:00:00.000Z",
     basis: "CN telemarketing notice: no call within one year",
+    ...options.optOut,
   }));
-  const entry = (insurerId: string, type: OutboxEntry["type"], subjectId: string, dueAt: string) => ({
-    id: randomUUID(),
-    insurerId,
-    type,
-    subjectId,
-    webhookId: `msg_${randomUUID()}`,
-    dueAt,
-    createdAt: at,
-    attempts: 0,
-    state: "pending" as const,
-  });
+  const entry = (insurerId: string, type: OutboxEntry["type"], subjectId: string, dueAt: string) =>
+    anOutboxEntry(insurerId, { ownerId: owner.id, type, subjectId, dueAt, createdAt: at });
   const outbox: OutboxEntry[] = [
     ...windows.map((w) => entry(w.insurerId, "window.opened", w.id, w.opensAt)),
     ...optOuts.map((o) => entry(o.insurerId, "optout.filed", o.id, at)),
@@ -149,4 +151,48 @@ export function consentPlan(
     outbox,
   };
   return { changeset, consent, receipts, windows, optOuts, outbox };
+}
+
+/** A pending notice, due at T0 unless overridden. */
+export function anOutboxEntry(insurerId: string, overrides: Partial<OutboxEntry> = {}): OutboxEntry {
+  return {
+    id: randomUUID(),
+    insurerId,
+    type: "optout.filed",
+    subjectId: randomUUID(),
+    webhookId: `msg_${randomUUID()}`,
+    dueAt: T0,
+    createdAt: T0,
+    attempts: 0,
+    state: "pending",
+    ...overrides,
+  };
+}
+
+/** An attempt an insurer reports on one of its windows. */
+export function anAttempt(window: ContactWindow, overrides: Partial<AttemptRecord> = {}): AttemptRecord {
+  return {
+    id: randomUUID(),
+    windowId: window.id,
+    insurerId: window.insurerId,
+    channel: "call",
+    outcome: "unanswered",
+    at: "2026-07-01T10:00:00.000Z",
+    idempotencyKey: randomUUID(),
+    remaining: window.maxAttempts - window.attemptsUsed - 1,
+    ...overrides,
+  };
+}
+
+/** One audit row of a scrub hit. */
+export function aScrubHit(insurerId: string, phoneHash: string, overrides: Partial<ScrubHit> = {}): ScrubHit {
+  return {
+    id: randomUUID(),
+    phoneHash,
+    insurerId,
+    kind: "scrub",
+    answer: "do_not_contact",
+    at: T0,
+    ...overrides,
+  };
 }

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { emptyChangeset, type OutboxEntry, type Owner } from "../../src/domain/model.js";
 import { ConflictError, DuplicateError, type Store } from "../../src/store/store.js";
 import { aNewOwner, anInsurer, consentPlan, secretsFor, T0 } from "./builders.js";
+import { describeInsurerContract } from "./contract-insurers.js";
 
 export interface StoreHarness {
   store: Store;
@@ -41,6 +42,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     async function addInsurers(...ids: string[]) {
       for (const id of ids) await store.addInsurer(anInsurer(id), secretsFor(id));
     }
+
+    describeInsurerContract(() => store);
 
     it("answers ping", async () => {
       expect(await store.ping()).toBe(true);

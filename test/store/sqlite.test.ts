@@ -1,16 +1,17 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFieldCipher } from "../../src/crypto/field-cipher.js";
+import { emptyChangeset, type OutboxEntry } from "../../src/domain/model.js";
 import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import { migrations } from "../../src/store/sqlite/migrations.js";
 import { listOutbox } from "../../src/store/sqlite/outbox.js";
 import { ConflictError, type Store } from "../../src/store/store.js";
-import { aNewOwner, anInsurer, consentPlan, secretsFor } from "./builders.js";
+import { aNewOwner, anInsurer, anOutboxEntry, consentPlan, secretsFor } from "./builders.js";
 import { describeStoreContract, type StoreHarness } from "./contract.js";
 
 const dirs: string[] = [];
@@ -55,6 +56,43 @@ function harness(): StoreHarness & { file: string; key: Buffer } {
 }
 
 describeStoreContract("sqlite", async () => harness());
+
+/** Queues entries for `insurers` through one owner's changeset. */
+async function queueOutbox(store: Store, count: number, insurers: number, telegramUserId: number) {
+  const owner = await store.ensureOwner(aNewOwner(telegramUserId));
+  const cs = emptyChangeset(owner.id, owner.version);
+  for (let i = 0; i < count; i++) {
+    cs.outbox.push(
+      anOutboxEntry(`ins${i % insurers}`, {
+        ownerId: owner.id,
+        dueAt: `2026-06-01T08:00:${String(i % 60).padStart(2, "0")}.000Z`,
+      }),
+    );
+  }
+  await store.applyChangeset(cs);
+  return cs.outbox;
+}
+
+/** Spawns a TypeScript fixture under tsx; resolves its stdout once it has exited. */
+function spawnFixture(name: string, args: string[]) {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(import.meta.dirname, "fixtures", name), ...args],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const ready = new Promise<void>((resolve) => {
+    const check = () => (out.includes("ready") ? resolve() : setTimeout(check, 5));
+    check();
+  });
+  const done = new Promise<string>((resolve) => child.on("close", () => resolve(out)));
+  return { ready, done };
+}
 
 describe("sqlite store", () => {
   it("keeps no personal data in plaintext in the database, WAL or shared-memory files", async () => {
@@ -154,6 +192,91 @@ describe("sqlite store", () => {
     const state = await h.store.getOwnerState(owner.id);
     expect(state.owner.version).toBe(owner.version + 1);
     expect(state.windows).toHaveLength(1);
+    await h.cleanup();
+  });
+
+  it("never hands one entry to two stores claiming on the same file", async () => {
+    const h = harness();
+    const stores = [h.store, await h.reopen?.(), await h.reopen?.()] as Store[];
+    const now = "2026-07-01T00:00:00.000Z";
+    for (let round = 0; round < 40; round++) {
+      const queued = await queueOutbox(h.store, 25, 4, 20_000 + round);
+      const seen: string[] = [];
+      for (;;) {
+        const batches = await Promise.all(
+          stores.map((store, i) =>
+            store.claimDue({ now, limit: 3, perInsurer: 2, leaseMs: 60_000, worker: `r${round}w${i}` }),
+          ),
+        );
+        const claimed = batches.flat();
+        if (claimed.length === 0) break;
+        seen.push(...claimed.map((e) => e.id));
+        // Half are finished, half stay leased: neither may come back while the lease holds.
+        await Promise.all(
+          batches.flatMap((batch, i) =>
+            batch
+              .filter((_, j) => j % 2 === 0)
+              .map(async (e) => {
+                expect(
+                  await stores[i]?.completeDelivery(e.id, `r${round}w${i}`, { state: "delivered", at: now }),
+                ).toBe(true);
+              }),
+          ),
+        );
+      }
+      expect(seen).toHaveLength(new Set(seen).size);
+      expect(new Set(seen)).toEqual(new Set(queued.map((e: OutboxEntry) => e.id)));
+    }
+    await h.cleanup();
+  });
+
+  it("never hands one entry to two processes claiming on the same file", async () => {
+    const h = harness();
+    const queued = await queueOutbox(h.store, 300, 9, 30_000);
+    const dir = path.dirname(h.file);
+    const go = path.join(dir, "go-claim");
+    const now = "2026-07-01T00:00:00.000Z";
+    const workers = [0, 1, 2].map((i) =>
+      spawnFixture("claim-worker.ts", [h.file, h.key.toString("base64url"), go, `proc${i}`, now]),
+    );
+    await Promise.all(workers.map((w) => w.ready));
+    writeFileSync(go, "");
+    const outputs = await Promise.all(workers.map((w) => w.done));
+    const lines = outputs.flatMap((o) => o.split("\n").filter((l) => l !== "" && l !== "ready"));
+    expect(lines.filter((l) => l.startsWith("lost"))).toEqual([]);
+    expect(lines).toHaveLength(queued.length);
+    expect(new Set(lines)).toEqual(new Set(queued.map((e) => e.id)));
+    // More than one process did real work.
+    expect(outputs.filter((o) => o.split("\n").length > 3).length).toBeGreaterThan(1);
+    expect(await h.store.outboxStats()).toEqual({ pending: 0, retrying: 0, dead: 0 });
+    await h.cleanup();
+  });
+
+  it("upgrades a file of the first schema: queued notices stay due", async () => {
+    const h = harness();
+    await h.store.close();
+    rmSync(path.dirname(h.file), { recursive: true, force: true });
+    mkdirSync(path.dirname(h.file), { recursive: true });
+    const old = new Database(h.file);
+    old.exec(migrations[0] ?? "");
+    old.pragma("user_version = 1");
+    old
+      .prepare(
+        `INSERT INTO outbox (id, insurer_id, type, subject_id, webhook_id, due_at, created_at, attempts, state)
+         VALUES ('e1', 'a', 'optout.filed', 's1', 'msg_1', '2026-06-01T08:00:00.000Z', '2026-06-01T08:00:00.000Z', 0, 'pending')`,
+      )
+      .run();
+    old.close();
+
+    const store = await h.reopen?.();
+    const claimed = await store?.claimDue({
+      now: "2026-06-02T00:00:00.000Z",
+      limit: 10,
+      perInsurer: 10,
+      leaseMs: 1000,
+      worker: "w",
+    });
+    expect(claimed?.map((e) => [e.id, e.nextAttemptAt])).toEqual([["e1", "2026-06-01T08:00:00.000Z"]]);
     await h.cleanup();
   });
 

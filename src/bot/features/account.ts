@@ -1,6 +1,5 @@
-import { Composer, InlineKeyboard, InputFile } from "grammy";
+import { Composer, InlineKeyboard, InputFile, type SessionFlavor } from "grammy";
 import type { BotContext } from "../context.js";
-import { freshSession } from "../context.js";
 import type { BotDeps } from "../deps.js";
 
 /** /renewed, /export and /delete: what the owner can do with their whole record. */
@@ -28,10 +27,16 @@ export function createAccountFeature(deps: BotDeps) {
     const kb = new InlineKeyboard()
       .text(ctx.t("button-delete-yes"), "del:yes")
       .text(ctx.t("button-cancel"), "del:no");
+    ctx.session.deleteAsked = true;
     await ctx.reply(ctx.t("delete-ask"), { reply_markup: kb });
   });
 
   feature.callbackQuery(/^del:(yes|no)$/, async (ctx) => {
+    if (!ctx.session.deleteAsked) {
+      await ctx.answerCallbackQuery({ text: ctx.t("outdated-button") });
+      return;
+    }
+    ctx.session.deleteAsked = undefined;
     await ctx.answerCallbackQuery();
     await ctx.editMessageReplyMarkup().catch(() => undefined);
     if (ctx.match[1] !== "yes") {
@@ -39,8 +44,10 @@ export function createAccountFeature(deps: BotDeps) {
       return;
     }
     await owners.erase(ctx.owner.id);
-    const lang = ctx.session.lang;
-    ctx.session = { ...freshSession(), lang };
+    // Null makes grammY delete the stored session instead of writing a fresh one back: nothing
+    // of the chat is left (the locale of this reply was already negotiated).
+    const withSession: SessionFlavor<unknown> = ctx;
+    withSession.session = null;
     const receiptsUntil = new Date(clock());
     receiptsUntil.setUTCFullYear(receiptsUntil.getUTCFullYear() + 5);
     await ctx.reply(ctx.t("deleted", { receiptsUntil: receiptsUntil.toISOString().slice(0, 10) }));

@@ -29,6 +29,8 @@ import {
 } from "../keyboards.js";
 import { verifyContact } from "./contact.js";
 
+/** Seven or more digits in a row (spaces and dashes allowed): a phone number, not a car. */
+const PHONE_LIKE = /\d(?:[\s-]?\d){6,}/;
 const TOGGLE_STEPS = new Set<Step>(["insurers", "channels", "days", "hours"]);
 const EXAMPLES: Partial<Record<Step, string>> = {
   channels: "example-channels",
@@ -63,7 +65,8 @@ export function createOnboarding(deps: BotDeps) {
   async function ask(ctx: BotContext, step: Step): Promise<void> {
     const t = ctx.t;
     const pack = packOf(ctx);
-    const pick = (ctx.session.pick ??= initialPick(ctx.session.draft, step));
+    ctx.session.pick ??= initialPick(ctx.session.draft, step);
+    const pick = ctx.session.pick;
     switch (step) {
       case "phone":
         await ctx.reply(t("ask-phone"), { reply_markup: contactKeyboard(t) });
@@ -157,16 +160,18 @@ export function createOnboarding(deps: BotDeps) {
 
   /** Applies a patch (from text or a button), tells what was understood, moves on. */
   async function applyAndAdvance(ctx: BotContext, patch: PreferencePatch, echo: boolean) {
+    const directory = await directoryOf(ctx);
     const { draft, notes } = applyPatch(ctx.session.draft, patch, {
       today: todayOf(ctx),
       pack: packOf(ctx),
-      directory: await directoryOf(ctx),
+      directory,
     });
     ctx.session.draft = draft;
     if (ctx.session.step === "vehicle") ctx.session.vehicleAsked = true;
     const messages: string[] = [];
     if (echo) {
-      const what = describePatch(ctx, patch, draft);
+      const nameOf = (id: string) => directory.find((i) => i.id === id)?.name ?? id;
+      const what = describePatch(ctx, patch, draft, nameOf);
       if (what) messages.push(ctx.t("understood", { what }));
     }
     messages.push(...notes.map((n) => renderNote(ctx, n)));
@@ -174,12 +179,17 @@ export function createOnboarding(deps: BotDeps) {
     await advance(ctx);
   }
 
-  function describePatch(ctx: BotContext, patch: PreferencePatch, draft: Draft): string {
+  function describePatch(
+    ctx: BotContext,
+    patch: PreferencePatch,
+    draft: Draft,
+    nameOf: (id: string) => string,
+  ): string {
     const t = ctx.t;
     const parts: string[] = [];
     if (patch.renewalDate && draft.renewalDate === patch.renewalDate) parts.push(draft.renewalDate);
     if (patch.nobody && draft.nobody) parts.push(t("button-nobody"));
-    if (patch.insurers && draft.insurers?.length) parts.push(draft.insurers.join(", "));
+    if (patch.insurers && draft.insurers?.length) parts.push(draft.insurers.map(nameOf).join(", "));
     if (patch.channels && draft.channels) parts.push(formatChannels(t, draft.channels));
     if (patch.days && draft.days) parts.push(formatDays(t, draft.days));
     if (patch.hours && draft.hours) parts.push(formatHours(draft.hours));
@@ -261,6 +271,13 @@ export function createOnboarding(deps: BotDeps) {
       await ctx.reply(ctx.t("welcome"));
     }
     if (step === "vehicle" && !settled) {
+      // The car goes to the chosen insurer and is echoed back: never a phone number in it.
+      if (PHONE_LIKE.test(text)) {
+        await ctx.reply(ctx.t("not-understood", { example: ctx.t("example-vehicle") }), {
+          reply_markup: skipKeyboard(ctx.t),
+        });
+        return;
+      }
       const vehicle = text.trim().slice(0, 64);
       ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { vehicle });
       ctx.session.vehicleAsked = true;
@@ -321,7 +338,8 @@ export function createOnboarding(deps: BotDeps) {
       await ctx.answerCallbackQuery({ text: ctx.t("outdated-button") });
       return;
     }
-    const pick = (ctx.session.pick ??= initialPick(ctx.session.draft, step));
+    ctx.session.pick ??= initialPick(ctx.session.draft, step);
+    const pick = ctx.session.pick;
     const toggle = (v: string) => {
       ctx.session.pick = pick.includes(v) ? pick.filter((x) => x !== v) : [...pick, v];
     };

@@ -1,17 +1,28 @@
 import { Composer } from "grammy";
-import type { ContactWindow, OptOut } from "../../domain/model.js";
+import type { ContactWindow, OptOut, OutboxEntry } from "../../domain/model.js";
 import { activeOptOut } from "../../domain/plans.js";
 import { windowStatus } from "../../domain/window-plan.js";
+import { fitLines, MAX_MESSAGE } from "../../services/owner-notifier.js";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
 import { formatCode, formatLocal } from "../format.js";
 
-/** /status: per insurer, its window or opt-out, and whether the notice arrived. */
+/** Scrub hits are kept, and shown, for 13 months (DESIGN §7). */
+const HITS_MONTHS = 13;
+const KNOWN_ANSWERS = new Set(["consented", "do_not_contact", "match_key"]);
+
+type T = BotContext["t"];
+
+/**
+ * /status: per insurer, its window or opt-out, whether the notice arrived (from the outbox)
+ * and when the insurer acknowledged it; then who checked the owner's number, and when.
+ */
 export function createStatusFeature(deps: BotDeps) {
   const feature = new Composer<BotContext>();
   feature.command("status", async (ctx) => {
     const t = ctx.t;
-    const state = await deps.store.getOwnerState(ctx.owner.id);
+    const ownerId = ctx.owner.id;
+    const state = await deps.store.getOwnerState(ownerId);
     const now = deps.clock();
     if (!state.consent && state.optOuts.length === 0) {
       await ctx.reply(t("status-none"));
@@ -19,12 +30,11 @@ export function createStatusFeature(deps: BotDeps) {
     }
     const tz = state.owner.timezone;
     const directory = await deps.owners.directoryFor(state.owner);
-    const delivery = (item: ContactWindow | OptOut) =>
-      item.acknowledgedAt
-        ? t("status-delivery-acknowledged", { at: formatLocal(item.acknowledgedAt, tz) })
-        : "deliveredAt" in item && item.deliveredAt
-          ? t("status-delivery-delivered")
-          : "";
+    // The latest notice about each window or opt-out (the list is oldest first).
+    const latest = new Map<string, OutboxEntry>();
+    for (const entry of await deps.store.listOutboxForOwner(ownerId)) latest.set(entry.subjectId, entry);
+    const delivery = (item: ContactWindow | OptOut) => deliveryText(t, item, latest.get(item.id), now, tz);
+
     const lines: string[] = [];
     if (state.consent) lines.push(t("status-title", { date: state.consent.preferences.renewalDate }), "");
     for (const insurer of directory) {
@@ -56,7 +66,79 @@ export function createStatusFeature(deps: BotDeps) {
         );
       }
     }
-    await ctx.reply(lines.join("\n"));
+
+    // Who checked the owner's number (scrub and match-key hits), newest first.
+    const since = new Date(now.getTime());
+    since.setUTCMonth(since.getUTCMonth() - HITS_MONTHS);
+    const hits = await deps.store.listScrubHits(ownerId, since.toISOString());
+    const names = new Map(directory.map((i) => [i.id, i.name]));
+    const nameOf = async (id: string) => {
+      let name = names.get(id);
+      if (name === undefined) {
+        name = (await deps.store.getInsurer(id))?.name ?? id;
+        names.set(id, name);
+      }
+      return name;
+    };
+    const hitLines: string[] = [];
+    for (const hit of hits) {
+      hitLines.push(
+        t("status-check", {
+          insurer: await nameOf(hit.insurerId),
+          at: formatLocal(hit.at, tz),
+          answer: KNOWN_ANSWERS.has(hit.answer) ? t(`status-check-answer-${hit.answer}`) : hit.answer,
+        }),
+      );
+    }
+    const more = (n: number) => t("list-more", { n });
+    const head = lines.length > 0 ? fitLines(lines[0] ?? "", lines.slice(1), more) : "";
+    const checksTitle = t("status-checks-title");
+    const checks =
+      hitLines.length === 0
+        ? `${checksTitle}\n${t("status-checks-none")}`
+        : fitLines(checksTitle, hitLines, more, Math.max(MAX_MESSAGE - head.length - 2, 1024));
+    // One message when both fit, else the insurers and the checks apart (each under the limit).
+    if (!head) {
+      await ctx.reply(checks);
+    } else if (head.length + 2 + checks.length <= MAX_MESSAGE) {
+      await ctx.reply(`${head}\n\n${checks}`);
+    } else {
+      await ctx.reply(head);
+      await ctx.reply(hitLines.length === 0 ? checks : fitLines(checksTitle, hitLines, more));
+    }
   });
   return feature;
+}
+
+/**
+ * ", delivered 2026-12-01 10:00, acknowledged 2026-12-02 09:15": how the notice about a window
+ * or opt-out fared, from its latest outbox entry. A notice not yet due (a scheduled window)
+ * and one skipped (no webhook: the insurer reads its feed) say nothing; once acknowledged, a
+ * pending or failed push no longer matters.
+ */
+function deliveryText(
+  t: T,
+  item: ContactWindow | OptOut,
+  entry: OutboxEntry | undefined,
+  now: Date,
+  tz: string,
+): string {
+  let push = "";
+  if (entry) {
+    if (entry.state === "delivered") {
+      push = entry.deliveredAt
+        ? t("status-delivery-delivered-at", { at: formatLocal(entry.deliveredAt, tz) })
+        : t("status-delivery-delivered");
+    } else if (entry.state === "dead") {
+      push = t("status-delivery-dead");
+    } else if (entry.state === "pending") {
+      if (entry.attempts > 0) push = t("status-delivery-retrying");
+      else if (Date.parse(entry.dueAt) <= now.getTime()) push = t("status-delivery-pending");
+    }
+  } else if ("deliveredAt" in item && item.deliveredAt) {
+    push = t("status-delivery-delivered-at", { at: formatLocal(item.deliveredAt, tz) });
+  }
+  if (!item.acknowledgedAt) return push;
+  const acked = t("status-delivery-acknowledged", { at: formatLocal(item.acknowledgedAt, tz) });
+  return entry?.state === "delivered" || (!entry && push) ? `${push}${acked}` : acked;
 }

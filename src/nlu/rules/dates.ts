@@ -10,6 +10,8 @@ interface Ymd {
 interface Candidate {
   span: Span;
   date: Ymd;
+  /** The text named the year ("2025-01-01"): kept even when past, for validation to refuse. */
+  explicitYear?: boolean;
 }
 
 function parseToday(today: string): Ymd {
@@ -150,7 +152,9 @@ function chronoCandidates(text: string, today: Ymd, lang: "en" | "zh" | undefine
     for (const r of parser.parse(text, ref, { forwardDate: true })) {
       if (!acceptChrono(r, text)) continue;
       const date = { y: r.start.get("year") ?? 0, m: r.start.get("month") ?? 0, d: r.start.get("day") ?? 0 };
-      out.push({ span: { start: r.index, end: r.index + dateLength(r.text) }, date });
+      // An explicit year is the owner's word: a past date is kept so validation can say why it is refused.
+      const explicitYear = r.start.isCertain("year");
+      out.push({ span: { start: r.index, end: r.index + dateLength(r.text) }, date, explicitYear });
     }
   }
   return out;
@@ -169,7 +173,7 @@ export function extractRenewalDate(text: string, today: string, lang?: "en" | "z
     ...chineseDayOnly(text, t),
     ...chineseFromNow(text, t),
     ...chronoCandidates(text, t, lang),
-  ].filter((c) => valid(c.date) && cmp(c.date, t) >= 0);
+  ].filter((c) => valid(c.date) && (c.explicitYear === true || cmp(c.date, t) >= 0));
   candidates.sort((a, b) => a.span.start - b.span.start || b.span.end - a.span.end);
   const first = candidates[0];
   return { value: first ? format(first.date) : undefined, spans: candidates.map((c) => c.span) };

@@ -12,18 +12,18 @@ interface Mention {
   span: Span;
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** A Latin name matches as whole words with any spacing ("Ping An", "PingAn", "ping-an"). */
 function termPattern(term: string): string {
   const t = normalize(term);
-  if (!/[a-z0-9]/i.test(t)) return escape(t);
+  if (!/[a-z0-9]/i.test(t)) return escapeRegExp(t);
   const body = t
     .split(/[\s-]+/)
     .filter(Boolean)
-    .map(escape)
+    .map(escapeRegExp)
     .join("[\\s-]*");
   return `(?<![a-z0-9])${body}(?![a-z0-9])`;
 }

@@ -1,11 +1,12 @@
 /** Applying planned changesets atomically, and reading an owner's records back. */
 
 import type { Changeset, ContactWindow, OwnerState } from "../../domain/model.js";
-import { ConflictError, type Store } from "../store.js";
-import type { SqliteContext } from "./context.js";
+import { ConflictError, DuplicateError, type Store } from "../store.js";
+import { isSqliteCode, type SqliteContext } from "./context.js";
 import { prepared } from "./db.js";
 import { insertOutbox } from "./outbox.js";
 import {
+  attemptToRow,
   type ConsentRow,
   consentFromRow,
   consentToRow,
@@ -105,6 +106,26 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
         "opt-out",
         "UPDATE opt_outs SET withdrawn_at = COALESCE(withdrawn_at, @at) WHERE id = @id AND owner_id = @owner",
         { ...owner, id, at },
+      );
+    }
+    for (const attempt of cs.attempts ?? []) {
+      const row = attemptToRow(attempt);
+      try {
+        prepared(db, insertSql("attempts", row)).run(row);
+      } catch (error) {
+        if (
+          isSqliteCode(error, "SQLITE_CONSTRAINT_UNIQUE") ||
+          isSqliteCode(error, "SQLITE_CONSTRAINT_PRIMARYKEY")
+        ) {
+          throw new DuplicateError(`attempt ${attempt.idempotencyKey} already recorded`);
+        }
+        throw error;
+      }
+      touch(
+        "window",
+        `UPDATE windows SET attempts_used = attempts_used + 1
+         WHERE id = @id AND owner_id = @owner AND insurer_id = @insurer`,
+        { ...owner, id: attempt.windowId, insurer: attempt.insurerId },
       );
     }
     insertOutbox(db, cs.outbox);

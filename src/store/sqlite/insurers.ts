@@ -1,10 +1,22 @@
 /** The insurer directory, with secrets kept apart and the webhook secret encrypted. */
 import type { Insurer, InsurerSecrets } from "../../domain/model.js";
-import { DuplicateError, type Store } from "../store.js";
+import { DuplicateError, type InsurerPatch, NotFoundError, type Store } from "../store.js";
 import { isSqliteCode, type SqliteContext } from "./context.js";
+import { prepared } from "./db.js";
 import { type InsurerRow, insurerFromRow } from "./rows.js";
 
-type InsurerPart = Pick<Store, "addInsurer" | "listInsurers" | "getInsurer" | "getInsurerSecrets">;
+type InsurerPart = Pick<
+  Store,
+  | "addInsurer"
+  | "listInsurers"
+  | "getInsurer"
+  | "getInsurerSecrets"
+  | "updateInsurer"
+  | "setInsurerApiKeyHash"
+  | "setInsurerWebhookSecret"
+  | "removeInsurer"
+  | "findInsurerByApiKeyHash"
+>;
 
 /** Insurer operations of the SQLite store. */
 export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
@@ -17,7 +29,42 @@ export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
   const list = db.prepare("SELECT * FROM insurers WHERE removed_at IS NULL ORDER BY id");
   const get = db.prepare("SELECT * FROM insurers WHERE id = ?");
 
+  const byKeyHash = db.prepare("SELECT * FROM insurers WHERE api_key_hash = ? AND removed_at IS NULL");
+
   const row = (id: string) => get.get(id) as InsurerRow | undefined;
+
+  /** The row of an active insurer, else NotFoundError (removed ones cannot be changed). */
+  const active = (id: string): InsurerRow => {
+    const found = row(id);
+    if (!found || found.removed_at !== null) throw new NotFoundError(`no active insurer ${id}`);
+    return found;
+  };
+
+  const update = db.transaction((id: string, patch: InsurerPatch): InsurerRow => {
+    const current = active(id);
+    const set: Record<string, string | null> = {};
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.aliases !== undefined) set.aliases = JSON.stringify(patch.aliases);
+    if (patch.contact !== undefined) set.contact = patch.contact;
+    if (patch.webhookUrl !== undefined) {
+      set.webhook_url = patch.webhookUrl;
+      // A new endpoint gets a fresh chance after a 410 Gone from the old one.
+      if (patch.webhookUrl !== current.webhook_url) set.webhook_disabled_at = null;
+    }
+    if (patch.webhookDisabledAt !== undefined) set.webhook_disabled_at = patch.webhookDisabledAt;
+    const assignments = Object.keys(set).map((column) => `${column} = @${column}`);
+    if (assignments.length > 0) {
+      prepared(db, `UPDATE insurers SET ${assignments.join(", ")} WHERE id = @id`).run({ ...set, id });
+    }
+    return active(id);
+  });
+
+  const setColumn = db.transaction(
+    (id: string, column: "api_key_hash" | "webhook_secret_enc", value: string) => {
+      active(id);
+      prepared(db, `UPDATE insurers SET ${column} = ? WHERE id = ?`).run(value, id);
+    },
+  );
 
   return {
     async addInsurer(insurer: Insurer, secrets: InsurerSecrets) {
@@ -52,6 +99,26 @@ export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
       const found = row(id);
       if (!found) return undefined;
       return { apiKeyHash: found.api_key_hash, webhookSecret: cipher.decrypt(found.webhook_secret_enc) };
+    },
+    async updateInsurer(id, patch) {
+      return insurerFromRow(update.immediate(id, patch));
+    },
+    async setInsurerApiKeyHash(id, apiKeyHash) {
+      setColumn.immediate(id, "api_key_hash", apiKeyHash);
+    },
+    async setInsurerWebhookSecret(id, webhookSecret) {
+      setColumn.immediate(id, "webhook_secret_enc", cipher.encrypt(webhookSecret));
+    },
+    async removeInsurer(id, at) {
+      const result = prepared(
+        db,
+        "UPDATE insurers SET removed_at = COALESCE(removed_at, ?) WHERE id = ?",
+      ).run(at, id);
+      if (result.changes !== 1) throw new NotFoundError(`no insurer ${id}`);
+    },
+    async findInsurerByApiKeyHash(apiKeyHash) {
+      const found = byKeyHash.get(apiKeyHash) as InsurerRow | undefined;
+      return found ? insurerFromRow(found) : undefined;
     },
   };
 }

@@ -142,4 +142,63 @@ export const migrations: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  // 2: the insurers issue: directory management, feeds, attempts, scrub audit, leased outbox,
+  // owner notifications. Outbox rows written before it become due at their due_at.
+  `
+  ALTER TABLE insurers ADD COLUMN webhook_disabled_at TEXT;
+  CREATE INDEX insurers_api_key_hash ON insurers (api_key_hash);
+
+  ALTER TABLE outbox ADD COLUMN owner_id TEXT;
+  ALTER TABLE outbox ADD COLUMN next_attempt_at TEXT;
+  ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+  ALTER TABLE outbox ADD COLUMN lease_worker TEXT;
+  -- When the entry reached a final state (dead entries are listed newest first).
+  ALTER TABLE outbox ADD COLUMN finished_at TEXT;
+  UPDATE outbox SET next_attempt_at = due_at;
+  CREATE INDEX outbox_next ON outbox (state, next_attempt_at);
+  -- claimDue walks each insurer's due entries in order: fairness without scanning the backlog.
+  CREATE INDEX outbox_claim ON outbox (state, insurer_id, next_attempt_at);
+  CREATE INDEX outbox_owner ON outbox (owner_id);
+  CREATE INDEX outbox_finished ON outbox (state, finished_at);
+
+  CREATE TABLE attempts (
+    id TEXT PRIMARY KEY,
+    window_id TEXT NOT NULL REFERENCES windows (id),
+    insurer_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    at TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    remaining INTEGER NOT NULL,
+    UNIQUE (insurer_id, idempotency_key)
+  );
+  CREATE INDEX attempts_window ON attempts (window_id, at);
+
+  -- The audit of scrub and match-key hits (13 months); no phone number, only its keyed hash.
+  CREATE TABLE scrub_hits (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT,
+    phone_hash TEXT NOT NULL,
+    insurer_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX scrub_hits_owner ON scrub_hits (owner_id, at);
+  CREATE INDEX scrub_hits_at ON scrub_hits (at);
+
+  -- Keyset paging of the insurer feeds on (time, id).
+  CREATE INDEX windows_feed ON windows (insurer_id, opens_at, id);
+  CREATE INDEX opt_outs_feed ON opt_outs (insurer_id, effective_at, id);
+
+  ALTER TABLE windows ADD COLUMN ack_notified_at TEXT;
+  ALTER TABLE windows ADD COLUMN ack_reminder_at TEXT;
+  ALTER TABLE opt_outs ADD COLUMN ack_notified_at TEXT;
+  CREATE INDEX windows_ack_notice ON windows (acknowledged_at)
+    WHERE acknowledged_at IS NOT NULL AND ack_notified_at IS NULL;
+  CREATE INDEX opt_outs_ack_notice ON opt_outs (acknowledged_at)
+    WHERE acknowledged_at IS NOT NULL AND ack_notified_at IS NULL;
+  CREATE INDEX windows_ack_reminder ON windows (opens_at)
+    WHERE acknowledged_at IS NULL AND ack_reminder_at IS NULL AND revoked_at IS NULL AND closed_at IS NULL;
+  `,
 ];

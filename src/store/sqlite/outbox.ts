@@ -1,12 +1,22 @@
 /**
- * The outbox: notices written in the same transaction as what they announce. The dispatcher
- * adds its claim and lease queries here.
+ * The outbox: notices written in the same transaction as what they announce, then leased to
+ * dispatchers. A lease is a (worker, until) pair on the row; claiming runs under the write lock,
+ * so dispatchers in several processes sharing the file never hold the same entry at once.
  */
 
 import type { OutboxEntry } from "../../domain/model.js";
+import type { DeliveryResult, Store } from "../store.js";
+import type { SqliteContext } from "./context.js";
 import type { Db } from "./db.js";
 import { prepared } from "./db.js";
 import { insertSql, type OutboxRow, outboxFromRow, outboxToRow } from "./rows.js";
+
+type OutboxPart = Pick<
+  Store,
+  "claimDue" | "completeDelivery" | "listOutboxForOwner" | "outboxStats" | "listDeadDeliveries"
+>;
+
+type ClaimQuery = Parameters<Store["claimDue"]>[0];
 
 /** Inserts entries; call inside the caller's transaction. */
 export function insertOutbox(db: Db, entries: readonly OutboxEntry[]): void {
@@ -23,4 +33,124 @@ export function listOutbox(db: Db, state?: OutboxEntry["state"]): OutboxEntry[] 
       ? prepared(db, "SELECT * FROM outbox ORDER BY due_at, rowid").all()
       : prepared(db, "SELECT * FROM outbox WHERE state = ? ORDER BY due_at, rowid").all(state);
   return (rows as OutboxRow[]).map(outboxFromRow);
+}
+
+type Candidate = OutboxRow & { seq: number };
+
+/** Dispatcher operations of the SQLite store. */
+export function createOutboxPart({ db }: SqliteContext): OutboxPart {
+  // A loose index scan over outbox_claim: the distinct insurers with pending entries, one
+  // index seek each, however long the backlog.
+  const pendingInsurers = prepared(
+    db,
+    `WITH RECURSIVE ins (id) AS (
+       SELECT (SELECT MIN(insurer_id) FROM outbox WHERE state = 'pending')
+       UNION ALL
+       SELECT (SELECT MIN(insurer_id) FROM outbox WHERE state = 'pending' AND insurer_id > ins.id)
+       FROM ins WHERE ins.id IS NOT NULL
+     )
+     SELECT id FROM ins WHERE id IS NOT NULL`,
+  ).pluck();
+  // Leased rows of the insurer are walked past; there are at most a few batches of them.
+  const dueOfInsurer = prepared(
+    db,
+    `SELECT rowid AS seq, * FROM outbox
+     WHERE state = 'pending' AND insurer_id = @insurer AND next_attempt_at <= @now AND due_at <= @now
+       AND (lease_until IS NULL OR lease_until <= @now)
+     ORDER BY next_attempt_at, rowid LIMIT @per`,
+  );
+  const lease = prepared(db, "UPDATE outbox SET lease_until = @until, lease_worker = @worker WHERE id = @id");
+  const byId = prepared(db, "SELECT * FROM outbox WHERE id = ?");
+
+  const claim = db.transaction((query: ClaimQuery): OutboxEntry[] => {
+    if (query.limit <= 0 || query.perInsurer <= 0) return [];
+    const until = new Date(Date.parse(query.now) + query.leaseMs).toISOString();
+    const candidates: Candidate[] = [];
+    for (const insurer of pendingInsurers.all() as string[]) {
+      candidates.push(
+        ...(dueOfInsurer.all({ insurer, now: query.now, per: query.perInsurer }) as Candidate[]),
+      );
+    }
+    candidates.sort((a, b) =>
+      a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.seq - b.seq,
+    );
+    return candidates.slice(0, query.limit).map(({ seq: _seq, ...row }) => {
+      lease.run({ id: row.id, until, worker: query.worker });
+      return outboxFromRow({ ...row, lease_until: until, lease_worker: query.worker });
+    });
+  });
+
+  const finish = (result: DeliveryResult) => {
+    switch (result.state) {
+      case "delivered":
+        return {
+          sql: `state = 'delivered', attempts = attempts + 1, delivered_at = @at, finished_at = @at`,
+          params: { at: result.at },
+        };
+      case "retry":
+        return {
+          sql: "attempts = attempts + 1, next_attempt_at = @next, last_error = @error",
+          params: { next: result.nextAttemptAt, error: result.error },
+        };
+      case "dead":
+        return {
+          sql: `state = 'dead', attempts = attempts + 1, last_error = @error, finished_at = @at`,
+          params: { at: result.at, error: result.error },
+        };
+      case "skipped":
+        return {
+          sql: `state = 'skipped', last_error = @error, finished_at = @at`,
+          params: { at: result.at, error: result.reason },
+        };
+    }
+  };
+
+  const complete = db.transaction((id: string, worker: string, result: DeliveryResult): boolean => {
+    const { sql, params } = finish(result);
+    const changed = prepared(
+      db,
+      `UPDATE outbox SET ${sql}, lease_until = NULL, lease_worker = NULL
+       WHERE id = @id AND lease_worker = @worker AND state = 'pending'`,
+    ).run({ ...params, id, worker });
+    if (changed.changes !== 1) return false;
+    const row = byId.get(id) as OutboxRow;
+    if (result.state === "delivered" && row.type === "window.opened") {
+      prepared(db, "UPDATE windows SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ?").run(
+        result.at,
+        row.subject_id,
+      );
+    }
+    return true;
+  });
+
+  const forOwner = prepared(db, "SELECT * FROM outbox WHERE owner_id = ? ORDER BY created_at, rowid");
+  const stats = prepared(
+    db,
+    `SELECT
+       (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS pending,
+       (SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts > 0) AS retrying,
+       (SELECT COUNT(*) FROM outbox WHERE state = 'dead') AS dead`,
+  );
+  const dead = prepared(
+    db,
+    "SELECT * FROM outbox WHERE state = 'dead' ORDER BY finished_at DESC, rowid DESC LIMIT ?",
+  );
+
+  return {
+    async claimDue(query) {
+      return claim.immediate(query);
+    },
+    async completeDelivery(id, worker, result) {
+      return complete.immediate(id, worker, result);
+    },
+    async listOutboxForOwner(ownerId) {
+      return (forOwner.all(ownerId) as OutboxRow[]).map(outboxFromRow);
+    },
+    async outboxStats() {
+      return stats.get() as { pending: number; retrying: number; dead: number };
+    },
+    async listDeadDeliveries(limit) {
+      return (dead.all(limit) as OutboxRow[]).map(outboxFromRow);
+    },
+  };
 }

@@ -9,7 +9,12 @@ import { type OwnerRow, ownerFromRow } from "./rows.js";
 
 type OwnerPart = Pick<
   Store,
-  "ensureOwner" | "getOwner" | "getOwnerByTelegramId" | "updateOwnerProfile" | "eraseOwner"
+  | "ensureOwner"
+  | "getOwner"
+  | "getOwnerByTelegramId"
+  | "updateOwnerProfile"
+  | "eraseOwner"
+  | "listOwnerIdsWithConsent"
 >;
 
 /** Owner operations of the SQLite store. */
@@ -80,7 +85,19 @@ export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
     );
     prepared(db, "UPDATE windows SET owner_id = NULL WHERE owner_id = ?").run(ownerId);
     prepared(db, "UPDATE opt_outs SET owner_id = NULL WHERE owner_id = ?").run(ownerId);
+    prepared(db, "UPDATE outbox SET owner_id = NULL WHERE owner_id = ?").run(ownerId);
+    // The scrub audit exists for the owner to see; with the owner gone it is not kept.
+    prepared(db, "DELETE FROM scrub_hits WHERE owner_id = ?").run(ownerId);
   });
+
+  const withConsent = prepared(
+    db,
+    `SELECT id FROM owners o
+     WHERE deleted_at IS NULL AND id > @after
+       AND EXISTS (SELECT 1 FROM consents c
+                   WHERE c.owner_id = o.id AND c.superseded_at IS NULL AND c.preferences IS NOT NULL)
+     ORDER BY id LIMIT @limit`,
+  ).pluck();
 
   return {
     async ensureOwner(input: NewOwner) {
@@ -110,6 +127,9 @@ export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
     },
     async eraseOwner(ownerId, at) {
       erase.immediate(ownerId, at);
+    },
+    async listOwnerIdsWithConsent(after, limit) {
+      return withConsent.all({ after: after ?? "", limit }) as string[];
     },
   };
 }

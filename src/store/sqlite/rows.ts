@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
 import type {
+  AttemptRecord,
   Consent,
   ContactWindow,
   Insurer,
@@ -12,6 +13,7 @@ import type {
   OutboxEntry,
   Owner,
   Receipt,
+  ScrubHit,
 } from "../../domain/model.js";
 import { Channel, HourRange, Preferences, Weekday } from "../../domain/preferences.js";
 
@@ -21,6 +23,8 @@ const RevokeReason = z.enum(["owner_request", "refused_on_call", "renewed", "del
 const OptOutReason = z.enum(["not_chosen", "owner_request", "refused_on_call", "renewed", "deleted"]);
 const OutboxType = z.enum(["window.opened", "window.revoked", "optout.filed", "optout.withdrawn"]);
 const OutboxState = z.enum(["pending", "delivered", "dead", "skipped"]);
+const AttemptOutcome = z.enum(["answered", "unanswered", "refused"]);
+const ScrubKind = z.enum(["scrub", "match_key"]);
 const Strings = z.array(z.string());
 const Days = z.array(Weekday);
 const Hours = z.array(HourRange);
@@ -51,6 +55,7 @@ export interface InsurerRow {
   removed_at: string | null;
   api_key_hash: string;
   webhook_secret_enc: string;
+  webhook_disabled_at: string | null;
 }
 
 export function insurerFromRow(row: InsurerRow): Insurer {
@@ -63,6 +68,7 @@ export function insurerFromRow(row: InsurerRow): Insurer {
     sandbox: row.sandbox === 1,
     createdAt: row.created_at,
     removedAt: str(row.removed_at),
+    webhookDisabledAt: str(row.webhook_disabled_at),
   });
 }
 
@@ -329,6 +335,7 @@ export function optOutToRow(optOut: OptOut): OptOutRow {
 export interface OutboxRow {
   id: string;
   insurer_id: string;
+  owner_id: string | null;
   type: string;
   subject_id: string;
   webhook_id: string;
@@ -338,12 +345,19 @@ export interface OutboxRow {
   state: string;
   last_error: string | null;
   delivered_at: string | null;
+  next_attempt_at: string;
+  lease_until: string | null;
+  /** Who holds the lease; only that worker may complete the delivery. */
+  lease_worker: string | null;
+  /** When the entry became delivered, dead or skipped. */
+  finished_at: string | null;
 }
 
 export function outboxFromRow(row: OutboxRow): OutboxEntry {
   return compact({
     id: row.id,
     insurerId: row.insurer_id,
+    ownerId: str(row.owner_id),
     type: OutboxType.parse(row.type),
     subjectId: row.subject_id,
     webhookId: row.webhook_id,
@@ -353,13 +367,17 @@ export function outboxFromRow(row: OutboxRow): OutboxEntry {
     state: OutboxState.parse(row.state),
     lastError: str(row.last_error),
     deliveredAt: str(row.delivered_at),
+    leaseUntil: str(row.lease_until),
+    nextAttemptAt: row.next_attempt_at,
   });
 }
 
+/** A new entry's row: unleased, next attempt at its due time unless the entry says otherwise. */
 export function outboxToRow(entry: OutboxEntry): OutboxRow {
   return {
     id: entry.id,
     insurer_id: entry.insurerId,
+    owner_id: entry.ownerId ?? null,
     type: entry.type,
     subject_id: entry.subjectId,
     webhook_id: entry.webhookId,
@@ -369,6 +387,81 @@ export function outboxToRow(entry: OutboxEntry): OutboxRow {
     state: entry.state,
     last_error: entry.lastError ?? null,
     delivered_at: entry.deliveredAt ?? null,
+    next_attempt_at: entry.nextAttemptAt ?? entry.dueAt,
+    lease_until: entry.leaseUntil ?? null,
+    lease_worker: null,
+    finished_at: entry.state === "pending" ? null : (entry.deliveredAt ?? entry.createdAt),
+  };
+}
+
+export interface AttemptRow {
+  id: string;
+  window_id: string;
+  insurer_id: string;
+  channel: string;
+  outcome: string;
+  at: string;
+  idempotency_key: string;
+  remaining: number;
+}
+
+export function attemptFromRow(row: AttemptRow): AttemptRecord {
+  return {
+    id: row.id,
+    windowId: row.window_id,
+    insurerId: row.insurer_id,
+    channel: Channel.parse(row.channel),
+    outcome: AttemptOutcome.parse(row.outcome),
+    at: row.at,
+    idempotencyKey: row.idempotency_key,
+    remaining: row.remaining,
+  };
+}
+
+export function attemptToRow(attempt: AttemptRecord): AttemptRow {
+  return {
+    id: attempt.id,
+    window_id: attempt.windowId,
+    insurer_id: attempt.insurerId,
+    channel: Channel.parse(attempt.channel),
+    outcome: attempt.outcome,
+    at: attempt.at,
+    idempotency_key: attempt.idempotencyKey,
+    remaining: attempt.remaining,
+  };
+}
+
+export interface ScrubHitRow {
+  id: string;
+  owner_id: string | null;
+  phone_hash: string;
+  insurer_id: string;
+  kind: string;
+  answer: string;
+  at: string;
+}
+
+export function scrubHitFromRow(row: ScrubHitRow): ScrubHit {
+  return compact({
+    id: row.id,
+    ownerId: str(row.owner_id),
+    phoneHash: row.phone_hash,
+    insurerId: row.insurer_id,
+    kind: ScrubKind.parse(row.kind),
+    answer: row.answer,
+    at: row.at,
+  });
+}
+
+export function scrubHitToRow(hit: ScrubHit): ScrubHitRow {
+  return {
+    id: hit.id,
+    owner_id: hit.ownerId ?? null,
+    phone_hash: hit.phoneHash,
+    insurer_id: hit.insurerId,
+    kind: hit.kind,
+    answer: hit.answer,
+    at: hit.at,
   };
 }
 

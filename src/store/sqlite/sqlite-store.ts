@@ -4,8 +4,12 @@ import type { Store } from "../store.js";
 import { createChangesetPart } from "./changesets.js";
 import type { SqliteContext } from "./context.js";
 import { openDatabase } from "./db.js";
+import { createFeedPart } from "./feeds.js";
 import { createInsurerPart } from "./insurers.js";
+import { createNotificationPart } from "./notifications.js";
+import { createOutboxPart } from "./outbox.js";
 import { createOwnerPart } from "./owners.js";
+import { createScrubPart } from "./scrub.js";
 import { createSessionPart } from "./sessions.js";
 
 export interface SqliteStoreOptions {
@@ -30,6 +34,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createInsurerPart(context),
     ...createOwnerPart(context),
     ...createChangesetPart(context),
+    ...createFeedPart(context),
+    ...createScrubPart(context),
+    ...createOutboxPart(context),
+    ...createNotificationPart(context),
     ...createSessionPart(context),
     async ping() {
       try {

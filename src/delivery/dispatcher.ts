@@ -1,0 +1,536 @@
+/**
+ * The dispatcher (DESIGN §6, §10): claims due outbox entries under a lease, POSTs each as a
+ * signed Standard Webhooks request to its insurer, and records how it ended.
+ *
+ * - Sends run in a bounded pool (`concurrency`) with at most `perInsurer` in flight per insurer,
+ *   so a slow or dead insurer only ever holds its own slots. Claiming is pipelined: new work is
+ *   claimed as soon as the insurers that answer promptly have drained, without waiting for the
+ *   slow ones (an insurer is "slow" once a request of its has been out for `slowMs`).
+ * - 2xx → delivered. 410 → the insurer's webhook is disabled (`webhookDisabledAt`), the operator
+ *   is told (logger.warn, `onGone`) and the entry is skipped, like every later one until the URL
+ *   is updated. Anything else — another status, a timeout, a reset connection, a URL that is not
+ *   allowed — is a failed attempt: retried on the schedule of retry-schedule.ts under the same
+ *   `webhook-id` with the same body, or dead once the schedule is exhausted (`onDead`).
+ * - An insurer without a webhook URL, disabled or removed: entries are skipped (the pull feeds
+ *   hold every record anyway).
+ * - Leases: a claimed entry is only sent while its lease has at least `timeoutMs` (+1 s) left;
+ *   otherwise it is released (left to lapse) rather than risk a second dispatcher sending it
+ *   concurrently. `completeDelivery` returning false (lease lost) is logged, never counted.
+ * - Logs carry ids, types, status codes and error codes — never a body or a phone number.
+ */
+import { performance } from "node:perf_hooks";
+import { Agent, request } from "undici";
+import type { Insurer, OutboxEntry, OutboxType } from "../domain/model.js";
+import type { Logger } from "../logger.js";
+import type { DeliveryOutcome } from "../metrics.js";
+import type { DeliveryResult, Store } from "../store/store.js";
+import { createPayloadBuilder } from "./payload.js";
+import { nextAttemptAt } from "./retry-schedule.js";
+import { createWebhookSigner } from "./webhook-signer.js";
+import { checkWebhookUrl, guardedLookup, type UrlCheck } from "./webhook-url.js";
+
+export interface DispatcherDeps {
+  store: Store;
+  /** Scheduling time: what is due, leases, next attempts (tests control it). */
+  clock: () => Date;
+  /** [0, 1) for retry jitter. */
+  random: () => number;
+  logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
+  metrics?: { recordDelivery(type: OutboxType, outcome: DeliveryOutcome): void };
+  /** The window's one-tap stop link (services/insurer-views `telegramStopLink`). */
+  optOutLink: (token: string) => string;
+  /** `ALLOW_PRIVATE_WEBHOOKS`: http and private or loopback addresses allowed. */
+  allowPrivateWebhooks: boolean;
+  /** This dispatcher's lease owner id (unique per process, e.g. `${hostname}:${pid}:${uuid}`). */
+  worker: string;
+  /** Per request, connect to last body byte. Default 10 000. */
+  timeoutMs?: number;
+  /** How long a claim is held. Default 60 000. */
+  leaseMs?: number;
+  /** Entries per claim. Default 200. */
+  batchSize?: number;
+  /** At most this many of one insurer per claim and in flight. Default 20. */
+  perInsurer?: number;
+  /** Requests in flight overall. Default 64. */
+  concurrency?: number;
+  /** Bound on claims per runOnce, so one run ends even under a steady inflow. Default 1000. */
+  maxClaimsPerRun?: number;
+  /** Real time for the `webhook-timestamp` header (receivers check it against their clock). */
+  wallClock?: () => Date;
+  /** Called once per notice that finally failed (after it is marked dead). */
+  onDead?(entry: OutboxEntry): void | Promise<void>;
+  /** Called when an insurer's endpoint answered 410 and its webhook was disabled. */
+  onGone?(insurer: Insurer): void | Promise<void>;
+}
+
+export interface RunStats {
+  delivered: number;
+  retried: number;
+  dead: number;
+  skipped: number;
+}
+
+export interface Dispatcher {
+  /** Claims and sends until nothing due remains (bounded); concurrent calls share one run. */
+  runOnce(): Promise<RunStats>;
+  /** Runs `runOnce` every `intervalMs` (after each run ends) until {@link Dispatcher.stop}. */
+  start(intervalMs: number): void;
+  /**
+   * Stops claiming, waits for in-flight sends to finish (each ends within `timeoutMs`); entries
+   * claimed but not yet sent are left for their leases to lapse. Closes the HTTP agent.
+   */
+  stop(): Promise<void>;
+}
+
+interface Target {
+  insurer: Insurer | undefined;
+  secret: string | undefined;
+  urlCheck: UrlCheck;
+}
+
+type Outcome = "delivered" | "retried" | "dead" | "skipped" | "released" | "lost";
+
+/** A read of a response, or of why there was none; no body is kept. */
+type Attempt = { status: number; retryAfter?: string | string[] } | { error: string };
+
+const LEASE_MARGIN_MS = 1000;
+const URL_CHECK_TTL_MS = 60_000;
+const IDLE_POLL_MS = 250;
+const MAX_ERROR_LENGTH = 300;
+const UNDICI_TIMEOUTS = new Set([
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const {
+    store,
+    clock,
+    random,
+    logger,
+    metrics,
+    worker,
+    timeoutMs = 10_000,
+    leaseMs = 60_000,
+    batchSize = 200,
+    perInsurer = 20,
+    concurrency = 64,
+    maxClaimsPerRun = 1000,
+    wallClock = () => new Date(),
+  } = deps;
+  const allowPrivate = deps.allowPrivateWebhooks;
+  const slowMs = Math.min(1000, Math.max(50, timeoutMs / 2));
+  const queueCapPerInsurer = perInsurer * 2;
+
+  const agent = new Agent({
+    keepAliveTimeout: 30_000,
+    connections: perInsurer,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: allowPrivate ? { timeout: timeoutMs } : { timeout: timeoutMs, lookup: guardedLookup },
+  });
+  const buildPayload = createPayloadBuilder({ store, now: clock, optOutLink: deps.optOutLink });
+  const sign = createWebhookSigner();
+  const urlChecks = new Map<string, { at: number; check: Promise<UrlCheck> }>();
+
+  let stopping = false;
+  let closed = false;
+  let current: Promise<RunStats> | undefined;
+  let loop: Promise<void> | undefined;
+  const waiters = new Set<() => void>();
+
+  /** Wakes everything waiting for a change (a send ended, stop was asked). */
+  const notify = () => {
+    for (const w of [...waiters]) w();
+  };
+  /** Resolves on the next change or after `ms`. */
+  const changeOr = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiters.add(done);
+    });
+
+  function checkUrl(url: string): Promise<UrlCheck> {
+    const now = performance.now();
+    const hit = urlChecks.get(url);
+    if (hit && now - hit.at < URL_CHECK_TTL_MS) return hit.check;
+    const check = checkWebhookUrl(url, { allowPrivate });
+    if (urlChecks.size > 10_000) urlChecks.clear();
+    urlChecks.set(url, { at: now, check });
+    return check;
+  }
+
+  async function loadTarget(insurerId: string): Promise<Target> {
+    const insurer = await store.getInsurer(insurerId);
+    if (insurer?.webhookUrl === undefined || insurer.webhookDisabledAt !== undefined || insurer.removedAt) {
+      return { insurer, secret: undefined, urlCheck: { ok: true } };
+    }
+    const [secrets, urlCheck] = await Promise.all([
+      store.getInsurerSecrets(insurerId),
+      checkUrl(insurer.webhookUrl),
+    ]);
+    return { insurer, secret: secrets?.webhookSecret, urlCheck };
+  }
+
+  async function post(url: string, headers: Record<string, string>, payload: string): Promise<Attempt> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    try {
+      const res = await request(url, {
+        method: "POST",
+        headers,
+        body: payload,
+        dispatcher: agent,
+        signal: controller.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const retryAfter = res.headers["retry-after"];
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      return { status: res.statusCode, ...(retryAfter === undefined ? {} : { retryAfter }) };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (timedOut || (code !== undefined && UNDICI_TIMEOUTS.has(code))) {
+        return { error: `timeout after ${timeoutMs} ms` };
+      }
+      return { error: describeError(err) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function run(): Promise<RunStats> {
+    const stats: RunStats = { delivered: 0, retried: 0, dead: 0, skipped: 0 };
+    /** Claimed, not yet started, by insurer (insertion order gives a rough round-robin). */
+    const queues = new Map<string, { entry: OutboxEntry; target: Promise<Target> }[]>();
+    /** Start times of the requests in flight, by insurer. */
+    const active = new Map<string, Set<number>>();
+    const gone = new Set<string>();
+    let inFlight = 0;
+    let queued = 0;
+    let released = 0;
+
+    const activeCount = (insurerId: string) => active.get(insurerId)?.size ?? 0;
+    const isSlow = (insurerId: string, now: number) => {
+      for (const started of active.get(insurerId) ?? []) if (now - started >= slowMs) return true;
+      return false;
+    };
+
+    function pump(): void {
+      if (stopping) return;
+      for (const [insurerId, queue] of queues) {
+        while (queue.length > 0 && inFlight < concurrency && activeCount(insurerId) < perInsurer) {
+          const job = queue.shift()!;
+          queued--;
+          launch(insurerId, job.entry, job.target);
+        }
+        if (queue.length === 0) queues.delete(insurerId);
+        if (inFlight >= concurrency) return;
+      }
+    }
+
+    function launch(insurerId: string, entry: OutboxEntry, target: Promise<Target>): void {
+      const started = performance.now();
+      let starts = active.get(insurerId);
+      if (!starts) {
+        starts = new Set();
+        active.set(insurerId, starts);
+      }
+      // Two entries can start in the same millisecond: nudge so the set keeps both.
+      let key = started;
+      while (starts.has(key)) key += 1e-6;
+      starts.add(key);
+      inFlight++;
+      deliver(entry, target)
+        .catch((err) => {
+          logger.error(
+            { entryId: entry.id, insurerId, type: entry.type, err: describeError(err) },
+            "delivery failed unexpectedly; the entry is retried when its lease lapses",
+          );
+          return "released" as const;
+        })
+        .then((outcome) => {
+          if (outcome === "released") released++;
+          else if (outcome !== "lost") stats[outcome]++;
+        })
+        .finally(() => {
+          inFlight--;
+          starts.delete(key);
+          if (starts.size === 0) active.delete(insurerId);
+          pump();
+          notify();
+        });
+    }
+
+    async function deliver(entry: OutboxEntry, targetP: Promise<Target>): Promise<Outcome> {
+      const leaseLeft = Date.parse(entry.leaseUntil!) - clock().getTime();
+      if (!(leaseLeft >= timeoutMs + LEASE_MARGIN_MS)) return "released";
+      const { insurer, secret, urlCheck } = await targetP;
+      const at = () => clock().toISOString();
+      if (insurer === undefined)
+        return complete(entry, { state: "skipped", at: at(), reason: "unknown insurer" });
+      if (insurer.removedAt !== undefined) {
+        return complete(entry, { state: "skipped", at: at(), reason: "insurer removed" });
+      }
+      if (insurer.webhookUrl === undefined) {
+        return complete(entry, { state: "skipped", at: at(), reason: "no webhook URL (pull feed only)" });
+      }
+      if (insurer.webhookDisabledAt !== undefined || gone.has(insurer.id)) {
+        return complete(entry, {
+          state: "skipped",
+          at: at(),
+          reason: "webhook disabled after 410 Gone (pull feed only)",
+        });
+      }
+      const built = await buildPayload(entry);
+      if (built.kind === "skip") return complete(entry, { state: "skipped", at: at(), reason: built.reason });
+      if (!urlCheck.ok) return fail(entry, `webhook URL refused: ${urlCheck.reason}`);
+      if (secret === undefined) return fail(entry, "no webhook secret on file");
+
+      const headers = {
+        ...sign(secret, entry.webhookId, wallClock(), built.payload),
+        "content-type": "application/json",
+        "user-agent": "onewindow-webhooks/1",
+      };
+      const attempt = await post(insurer.webhookUrl, headers, built.payload);
+      const base = { entryId: entry.id, webhookId: entry.webhookId, insurerId: insurer.id, type: entry.type };
+      if ("error" in attempt) {
+        logger.debug({ ...base, error: attempt.error }, "webhook attempt failed");
+        return fail(entry, attempt.error);
+      }
+      logger.debug({ ...base, status: attempt.status }, "webhook attempt answered");
+      if (attempt.status >= 200 && attempt.status < 300) {
+        return complete(entry, { state: "delivered", at: at() });
+      }
+      if (attempt.status === 410) {
+        await disable(insurer);
+        return complete(entry, {
+          state: "skipped",
+          at: at(),
+          reason: "endpoint answered 410 Gone; webhook disabled (pull feed only)",
+        });
+      }
+      return fail(entry, `HTTP ${attempt.status}`, attempt.retryAfter);
+    }
+
+    async function disable(insurer: Insurer): Promise<void> {
+      if (gone.has(insurer.id)) return;
+      gone.add(insurer.id);
+      let updated = insurer;
+      try {
+        updated = await store.updateInsurer(insurer.id, { webhookDisabledAt: clock().toISOString() });
+      } catch (err) {
+        logger.error({ insurerId: insurer.id, err: describeError(err) }, "could not disable webhook");
+      }
+      logger.warn(
+        { insurerId: insurer.id },
+        "insurer webhook answered 410 Gone: pushes disabled until its webhook URL is updated (`onewindow insurer update --webhook`)",
+      );
+      try {
+        await deps.onGone?.(updated);
+      } catch (err) {
+        logger.error({ insurerId: insurer.id, err: describeError(err) }, "onGone hook failed");
+      }
+    }
+
+    async function fail(entry: OutboxEntry, error: string, retryAfter?: string | string[]): Promise<Outcome> {
+      const attempts = entry.attempts + 1;
+      const now = clock();
+      const next = nextAttemptAt(attempts, now, random, retryAfter);
+      const message = error.slice(0, MAX_ERROR_LENGTH);
+      if (next === null) {
+        const deadError = `${message} (gave up after ${attempts} attempts)`;
+        const outcome = await complete(entry, { state: "dead", at: now.toISOString(), error: deadError });
+        if (outcome === "dead") {
+          logger.warn(
+            {
+              entryId: entry.id,
+              webhookId: entry.webhookId,
+              insurerId: entry.insurerId,
+              type: entry.type,
+              attempts,
+            },
+            "webhook notice is dead: retry schedule exhausted (the pull feed still holds it)",
+          );
+          try {
+            await deps.onDead?.({ ...entry, attempts, state: "dead", lastError: deadError });
+          } catch (err) {
+            logger.error({ entryId: entry.id, err: describeError(err) }, "onDead hook failed");
+          }
+        }
+        return outcome;
+      }
+      return complete(entry, {
+        state: "retry",
+        at: now.toISOString(),
+        nextAttemptAt: next.toISOString(),
+        error: message,
+      });
+    }
+
+    async function complete(entry: OutboxEntry, result: DeliveryResult): Promise<Outcome> {
+      const ok = await store.completeDelivery(entry.id, worker, result);
+      if (!ok) {
+        logger.warn(
+          { entryId: entry.id, insurerId: entry.insurerId, type: entry.type },
+          "delivery lease was lost to another dispatcher; its result is dropped",
+        );
+        return "lost";
+      }
+      const outcome: DeliveryOutcome = result.state;
+      metrics?.recordDelivery(entry.type, outcome);
+      return result.state === "retry" ? "retried" : result.state;
+    }
+
+    /** Queues a claimed batch; returns how many were accepted (the rest are left to lapse). */
+    function enqueue(batch: OutboxEntry[], claimedAt: Date): number {
+      const targets = new Map<string, Promise<Target>>();
+      // A store that does not echo the lease: it runs leaseMs from the claim.
+      const fallbackLease = new Date(claimedAt.getTime() + leaseMs).toISOString();
+      let accepted = 0;
+      for (const entry of batch) {
+        let queue = queues.get(entry.insurerId);
+        if (!queue) {
+          queue = [];
+          queues.set(entry.insurerId, queue);
+        }
+        if (queue.length >= queueCapPerInsurer) {
+          released++;
+          continue;
+        }
+        let target = targets.get(entry.insurerId);
+        if (!target) {
+          target = loadTarget(entry.insurerId);
+          // A failed look-up surfaces in deliver(); don't let it go unhandled meanwhile.
+          target.catch(() => undefined);
+          targets.set(entry.insurerId, target);
+        }
+        queue.push({ entry: entry.leaseUntil ? entry : { ...entry, leaseUntil: fallbackLease }, target });
+        queued++;
+        accepted++;
+      }
+      for (const [id, q] of queues) if (q.length === 0) queues.delete(id);
+      return accepted;
+    }
+
+    /** Room to claim: the promptly answering insurers have drained below half the pool. */
+    function readyToClaim(): boolean {
+      const now = performance.now();
+      let busy = 0;
+      for (const [insurerId, queue] of queues) {
+        if (!isSlow(insurerId, now)) busy += queue.length;
+      }
+      for (const [insurerId, starts] of active) {
+        if (!isSlow(insurerId, now)) busy += starts.size;
+      }
+      return busy < Math.max(1, concurrency / 2);
+    }
+
+    async function waitFor(predicate: () => boolean, maxMs = Number.POSITIVE_INFINITY): Promise<void> {
+      const until = performance.now() + maxMs;
+      while (!predicate()) {
+        const left = until - performance.now();
+        if (left <= 0) return;
+        await changeOr(Math.max(10, Math.min(slowMs / 2, IDLE_POLL_MS, left)));
+      }
+    }
+
+    return (async () => {
+      try {
+        let claims = 0;
+        while (!stopping && claims < maxClaimsPerRun) {
+          await waitFor(() => stopping || readyToClaim());
+          if (stopping) break;
+          const claimedAt = clock();
+          const batch = await store.claimDue({
+            now: claimedAt.toISOString(),
+            limit: batchSize,
+            perInsurer,
+            leaseMs,
+            worker,
+          });
+          claims++;
+          if (batch.length === 0) {
+            if (inFlight === 0 && queued === 0) break;
+            // Nothing due but sends still out: look again once they end, or shortly if they are
+            // slow (new work must not wait for a hanging insurer).
+            await waitFor(() => stopping || (inFlight === 0 && queued === 0), IDLE_POLL_MS);
+            continue;
+          }
+          const accepted = enqueue(batch, claimedAt);
+          pump();
+          if (accepted === 0) await changeOr(IDLE_POLL_MS);
+        }
+      } finally {
+        await waitFor(() => inFlight === 0 && (queued === 0 || stopping));
+        if (queued > 0) {
+          released += queued;
+          queued = 0;
+          queues.clear();
+        }
+      }
+      const total = stats.delivered + stats.retried + stats.dead + stats.skipped;
+      if (total > 0 || released > 0) logger.info({ ...stats, released }, "dispatch run finished");
+      return stats;
+    })();
+  }
+
+  function runOnce(): Promise<RunStats> {
+    if (closed) return Promise.reject(new Error("dispatcher stopped"));
+    if (!current) {
+      current = run().finally(() => {
+        current = undefined;
+      });
+    }
+    return current;
+  }
+
+  return {
+    runOnce,
+    start(intervalMs: number) {
+      if (loop || closed) return;
+      loop = (async () => {
+        while (!stopping) {
+          try {
+            await runOnce();
+          } catch (err) {
+            logger.error({ err: describeError(err) }, "dispatch run failed; trying again");
+          }
+          if (stopping) break;
+          await changeOr(intervalMs);
+        }
+      })();
+    },
+    async stop() {
+      if (closed) return;
+      stopping = true;
+      notify();
+      await loop;
+      await current?.catch(() => undefined);
+      closed = true;
+      await agent.close();
+    },
+  };
+}
+
+/** An error as a short code and message, without request bodies (undici never puts them there). */
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const cause = (err as { cause?: unknown }).cause;
+    const causeCode = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+    const text = `${code ?? err.name}: ${err.message}${causeCode && causeCode !== code ? ` (${causeCode})` : ""}`;
+    return text.slice(0, MAX_ERROR_LENGTH);
+  }
+  return String(err).slice(0, MAX_ERROR_LENGTH);
+}

@@ -1,0 +1,138 @@
+/**
+ * Contact attempts an insurer reports on a window (POST /v1/windows/{id}/attempts): checked by
+ * the pure rule in domain/attempts, recorded atomically with the window's counter, and — for a
+ * refusal on the call — together with the revocation and the `refused_on_call` opt-out (the
+ * owner is told by the notifier, which reads what this changeset files). A concurrent change to
+ * the owner is re-planned, so two attempts racing for the last slot cannot both pass.
+ */
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
+import { type AttemptConflict, checkAttempt } from "../domain/attempts.js";
+import { type AttemptRecord, type ContactWindow, emptyChangeset } from "../domain/model.js";
+import { type PlanContext, planStop } from "../domain/plans.js";
+import { packFor } from "../domain/policy-packs.js";
+import type { Channel } from "../domain/preferences.js";
+import { ConflictError, type Store } from "../store/store.js";
+
+export interface AttemptServiceDeps {
+  store: Pick<
+    Store,
+    | "getWindow"
+    | "getOwnerState"
+    | "listAttempts"
+    | "getAttemptByIdempotencyKey"
+    | "applyChangeset"
+    | "listInsurers"
+  >;
+  matchKey: (insurerId: string, e164: string) => string;
+  clock: () => Date;
+  newId?: () => string;
+}
+
+export interface AttemptRequest {
+  channel: Channel;
+  outcome: AttemptRecord["outcome"];
+  /** When it happened; defaults to the request time. */
+  at?: Date;
+  idempotencyKey: string;
+}
+
+export type AttemptAnswer =
+  | { kind: "recorded"; remaining: number; attempt: AttemptRecord; replay: boolean }
+  | { kind: "conflict"; code: AttemptConflict | "idempotency_key_reused" }
+  | { kind: "not_found" };
+
+const MAX_REPLANS = 5;
+
+/** Whether an insurer may see a window: its own, and opened (scheduled ones are invisible). */
+export function visibleTo(window: ContactWindow | undefined, insurerId: string, now: Date): boolean {
+  return (
+    window !== undefined && window.insurerId === insurerId && Date.parse(window.opensAt) <= now.getTime()
+  );
+}
+
+export function createAttemptService(deps: AttemptServiceDeps) {
+  const { store, clock } = deps;
+  const newId = deps.newId ?? randomUUID;
+
+  async function replay(
+    insurerId: string,
+    windowId: string,
+    key: string,
+  ): Promise<AttemptAnswer | undefined> {
+    const prior = await store.getAttemptByIdempotencyKey(insurerId, key);
+    if (!prior) return undefined;
+    if (prior.windowId !== windowId) return { kind: "conflict", code: "idempotency_key_reused" };
+    return { kind: "recorded", remaining: prior.remaining, attempt: prior, replay: true };
+  }
+
+  return {
+    /**
+     * Records one attempt, or says why not. A retry under the same Idempotency-Key returns the
+     * first recorded answer; a key first used on another window is `idempotency_key_reused`.
+     */
+    async record(insurerId: string, windowId: string, req: AttemptRequest): Promise<AttemptAnswer> {
+      for (let i = 0; ; i++) {
+        const now = clock();
+        const window = await store.getWindow(windowId);
+        if (!visibleTo(window, insurerId, now)) return { kind: "not_found" };
+        const replayed = await replay(insurerId, windowId, req.idempotencyKey);
+        if (replayed) return replayed;
+        const at = req.at ?? now;
+        if (window!.revokedAt !== undefined) return { kind: "conflict", code: "revoked" };
+
+        const state = await store.getOwnerState(window!.ownerId);
+        const fresh = state.windows.find((w) => w.id === windowId) ?? window!;
+        const pack = packFor(state.consent?.jurisdiction ?? state.owner.jurisdiction);
+        const prior = await store.listAttempts(windowId);
+        const check = checkAttempt(
+          fresh,
+          prior,
+          { channel: req.channel, outcome: req.outcome, at },
+          now,
+          pack,
+        );
+        if (!check.ok) return { kind: "conflict", code: check.code };
+
+        const attempt: AttemptRecord = {
+          id: newId(),
+          windowId,
+          insurerId,
+          channel: req.channel,
+          outcome: req.outcome,
+          at: at.toISOString(),
+          idempotencyKey: req.idempotencyKey,
+          remaining: check.remaining,
+        };
+        let changeset = emptyChangeset(state.owner.id, state.owner.version);
+        if (req.outcome === "refused") {
+          const phone = state.owner.phone;
+          const ctx: PlanContext = {
+            now,
+            insurers: (await store.listInsurers()).filter((x) => x.sandbox === state.owner.sandbox),
+            pack: packFor(state.owner.jurisdiction),
+            matchKeyFor: (id) => {
+              if (phone) return deps.matchKey(id, phone);
+              throw new Error("owner has no phone number on file");
+            },
+            newId,
+            newToken: () => randomBytes(16).toString("base64url"),
+            newCode: () => String(randomInt(0, 1_000_000)).padStart(6, "0"),
+          };
+          changeset = planStop(state, { insurerId }, "refused_on_call", ctx);
+        }
+        changeset.attempts = [attempt];
+        try {
+          await store.applyChangeset(changeset);
+          return { kind: "recorded", remaining: check.remaining, attempt, replay: false };
+        } catch (err) {
+          // The same key racing with itself: the loser answers what the winner recorded.
+          const raced = await replay(insurerId, windowId, req.idempotencyKey);
+          if (raced) return raced;
+          if (!(err instanceof ConflictError) || i >= MAX_REPLANS) throw err;
+        }
+      }
+    },
+  };
+}
+
+export type AttemptService = ReturnType<typeof createAttemptService>;

@@ -1,0 +1,124 @@
+/**
+ * What an insurer sees (DESIGN §5, §6): the window and opt-out objects of the HTTP API, reused
+ * verbatim as webhook `data`. Owner details appear only on a window that is open or closed —
+ * never before it opens and never once it is revoked — and an opt-out never carries the number.
+ */
+import type { ContactWindow, OptOut, Owner, Receipt } from "../domain/model.js";
+import { windowStatus } from "../domain/window-plan.js";
+
+export interface WindowView {
+  id: string;
+  insurerId: string;
+  status: "scheduled" | "open" | "closed" | "revoked" | "exhausted";
+  owner?: { phone: string; name?: string; language: string };
+  vehicle?: string;
+  renewalDate: string;
+  opensAt: string;
+  closesAt: string;
+  timezone: string;
+  days: string[];
+  hours: { from: string; to: string }[];
+  channels: string[];
+  maxAttempts: number;
+  attemptsUsed: number;
+  verificationCode?: string;
+  optOutLink: string;
+  receipt: { id: string; jws?: string };
+  acknowledgedAt?: string;
+  revokedAt?: string;
+}
+
+export interface OptOutView {
+  id: string;
+  insurerId: string;
+  matchKey: string;
+  reason: OptOut["reason"];
+  effectiveAt: string;
+  honourBy: string;
+  until: string | null;
+  basis: string;
+  withdrawnAt?: string;
+  acknowledgedAt?: string;
+}
+
+/**
+ * The window object. `owner` may be undefined (erased); then no owner fields are shown.
+ * @param optOutLink builds the one-tap stop link from the window's token.
+ */
+export function windowView(
+  window: ContactWindow,
+  owner: Owner | undefined,
+  receipt: Receipt | undefined,
+  now: Date,
+  optOutLink: (token: string) => string,
+): WindowView {
+  const status = windowStatus(window, now);
+  const showOwner = status !== "revoked" && status !== "scheduled" && owner?.phone !== undefined;
+  return {
+    id: window.id,
+    insurerId: window.insurerId,
+    status,
+    ...(showOwner
+      ? {
+          owner: {
+            phone: owner.phone!,
+            ...(owner.name ? { name: owner.name } : {}),
+            language: owner.language,
+          },
+          ...(owner.vehicle ? { vehicle: owner.vehicle } : {}),
+        }
+      : {}),
+    renewalDate: window.renewalDate,
+    opensAt: window.opensAt,
+    closesAt: window.closesAt,
+    timezone: window.timezone,
+    days: window.days,
+    hours: window.hours,
+    channels: window.channels,
+    maxAttempts: window.maxAttempts,
+    attemptsUsed: window.attemptsUsed,
+    ...(showOwner ? { verificationCode: window.verificationCode } : {}),
+    optOutLink: optOutLink(window.stopToken),
+    receipt: { id: window.receiptId, ...(receipt?.jws ? { jws: receipt.jws } : {}) },
+    ...(window.acknowledgedAt ? { acknowledgedAt: window.acknowledgedAt } : {}),
+    ...(window.revokedAt ? { revokedAt: window.revokedAt } : {}),
+  };
+}
+
+/** `window.revoked` data: nothing about the owner. */
+export function windowRevokedView(window: ContactWindow) {
+  return {
+    id: window.id,
+    insurerId: window.insurerId,
+    status: "revoked" as const,
+    revokedAt: window.revokedAt ?? window.closedAt,
+    reason: window.revokeReason ?? (window.closedAt ? "renewed" : "owner_request"),
+  };
+}
+
+/** The opt-out object: the match key, never the number. */
+export function optOutView(optOut: OptOut): OptOutView {
+  return {
+    id: optOut.id,
+    insurerId: optOut.insurerId,
+    matchKey: optOut.matchKey,
+    reason: optOut.reason,
+    effectiveAt: optOut.effectiveAt,
+    honourBy: optOut.honourBy,
+    until: optOut.until ?? null,
+    basis: optOut.basis,
+    ...(optOut.withdrawnAt ? { withdrawnAt: optOut.withdrawnAt } : {}),
+    ...(optOut.acknowledgedAt ? { acknowledgedAt: optOut.acknowledgedAt } : {}),
+  };
+}
+
+/** `optout.withdrawn` data. */
+export function optOutWithdrawnView(optOut: OptOut) {
+  return { id: optOut.id, insurerId: optOut.insurerId, withdrawnAt: optOut.withdrawnAt };
+}
+
+/** The one-tap stop link for a bot username (`/start stop_<token>`, DESIGN §2). */
+export function telegramStopLink(botUsername: string | undefined) {
+  return (token: string) =>
+    botUsername ? `https://t.me/${botUsername}?start=stop_${token}` : `onewindow:stop_${token}`;
+}

@@ -1,0 +1,77 @@
+/**
+ * What the bot tells owners on its own: acknowledgement digests, and the 72-hour reminder for
+ * an open window its insurer has not acknowledged (DESIGN §7). Each is marked once told.
+ */
+import type { AckNotice, Store } from "../store.js";
+import type { SqliteContext } from "./context.js";
+import { prepared } from "./db.js";
+import { type WindowRow, windowFromRow } from "./rows.js";
+
+type NotificationPart = Pick<
+  Store,
+  "pendingAckNotices" | "markAckNoticesSent" | "windowsAwaitingAckReminder" | "markAckReminderSent"
+>;
+
+interface AckNoticeRow {
+  kind: AckNotice["kind"];
+  id: string;
+  owner_id: string;
+  insurer_id: string;
+  acknowledged_at: string;
+}
+
+/** Notification operations of the SQLite store. */
+export function createNotificationPart({ db }: SqliteContext): NotificationPart {
+  const pending = prepared(
+    db,
+    `SELECT 'window' AS kind, id, owner_id, insurer_id, acknowledged_at FROM windows
+     WHERE acknowledged_at IS NOT NULL AND ack_notified_at IS NULL AND owner_id IS NOT NULL
+     UNION ALL
+     SELECT 'optout' AS kind, id, owner_id, insurer_id, acknowledged_at FROM opt_outs
+     WHERE acknowledged_at IS NOT NULL AND ack_notified_at IS NULL AND owner_id IS NOT NULL
+     ORDER BY acknowledged_at, id LIMIT ?`,
+  );
+  const markWindow = prepared(
+    db,
+    "UPDATE windows SET ack_notified_at = COALESCE(ack_notified_at, ?) WHERE id = ?",
+  );
+  const markOptOut = prepared(
+    db,
+    "UPDATE opt_outs SET ack_notified_at = COALESCE(ack_notified_at, ?) WHERE id = ?",
+  );
+  const mark = db.transaction((notices: readonly Pick<AckNotice, "kind" | "id">[], at: string) => {
+    for (const { kind, id } of notices) (kind === "window" ? markWindow : markOptOut).run(at, id);
+  });
+  const awaiting = prepared(
+    db,
+    `SELECT * FROM windows
+     WHERE acknowledged_at IS NULL AND ack_reminder_at IS NULL AND revoked_at IS NULL AND closed_at IS NULL
+       AND opens_at <= @openedBefore AND closes_at > @now AND owner_id IS NOT NULL
+     ORDER BY opens_at, id LIMIT @limit`,
+  );
+  const markReminder = prepared(
+    db,
+    "UPDATE windows SET ack_reminder_at = COALESCE(ack_reminder_at, ?) WHERE id = ?",
+  );
+
+  return {
+    async pendingAckNotices(limit) {
+      return (pending.all(limit) as AckNoticeRow[]).map((row) => ({
+        kind: row.kind,
+        id: row.id,
+        ownerId: row.owner_id,
+        insurerId: row.insurer_id,
+        acknowledgedAt: row.acknowledged_at,
+      }));
+    },
+    async markAckNoticesSent(notices, at) {
+      if (notices.length > 0) mark.immediate(notices, at);
+    },
+    async windowsAwaitingAckReminder(openedBefore, now, limit) {
+      return (awaiting.all({ openedBefore, now, limit }) as WindowRow[]).map(windowFromRow);
+    },
+    async markAckReminderSent(windowId, at) {
+      markReminder.run(at, windowId);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/** Shared steps for the bot tests: a user driven through the harness, and store look-ups. */
+import { expect } from "vitest";
+import type { SentMessage } from "../fakes/telegram-server.js";
+import type { BotHarness } from "../support/bot-harness.js";
+
+export const PHONE = "+8613812345678";
+export const DIGITS = "13812345678";
+
+export type SimOwner = ReturnType<BotHarness["user"]>;
+
+/** Shares the user's own contact and skips the vehicle question: the bot now asks for the date. */
+export async function contactAndSkip(u: SimOwner, phone = PHONE): Promise<void> {
+  await u.command("/start");
+  await u.contact(phone.slice(1));
+  await u.press("ob:vehicle:skip");
+}
+
+/** From /start to the summary by buttons, choosing `insurers` (or nobody when empty). */
+export async function toSummary(u: SimOwner, insurers: string[] = ["pingan"]): Promise<SentMessage[]> {
+  await contactAndSkip(u);
+  await u.send("31 July");
+  if (insurers.length === 0) return u.press("ob:ins-nobody");
+  for (const id of insurers) await u.press(`ob:ins:${id}`);
+  await u.press("ob:ins-done");
+  await u.press("ob:ch:sms");
+  await u.press("ob:ch-done");
+  await u.press("ob:days:weekdays");
+  await u.press("ob:days-done");
+  await u.press("ob:hr:evening");
+  await u.press("ob:hr-done");
+  await u.press("ob:db:30");
+  return u.press("ob:att:3");
+}
+
+/** Onboards a user through "I agree". */
+export async function onboard(u: SimOwner, insurers: string[] = ["pingan"]): Promise<SentMessage[]> {
+  await toSummary(u, insurers);
+  expect(u.lastButtons()).toEqual(["ob:agree", "ob:change"]);
+  return u.press("ob:agree");
+}
+
+export async function ownerOf(h: BotHarness, telegramUserId: number) {
+  const owner = await h.services.store.getOwnerByTelegramId(telegramUserId);
+  if (!owner) throw new Error(`no owner for ${telegramUserId}`);
+  return owner;
+}
+
+export async function stateOf(h: BotHarness, telegramUserId: number) {
+  return h.services.store.getOwnerState((await ownerOf(h, telegramUserId)).id);
+}
+
+/** The stored session of a private chat (grammY's key is the chat id). */
+export async function sessionOf(h: BotHarness, chatId: number): Promise<Record<string, unknown> | undefined> {
+  const raw = await h.services.store.readSession(String(chatId));
+  return raw === undefined ? undefined : (JSON.parse(raw) as Record<string, unknown>);
+}

@@ -1,0 +1,117 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { hashApiKey } from "../src/crypto/api-key.js";
+import { runCli } from "./support/cli.js";
+
+describe("onewindow command", () => {
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ow-cli-"));
+    env = { DATA_DIR: path.join(dir, "data"), KEYS_DIR: path.join(dir, "keys") };
+  });
+
+  it("insurer add prints the credentials once and stores only the key's hash", async () => {
+    const r = await runCli(
+      [
+        "insurer",
+        "add",
+        "pingan",
+        "--name",
+        "Ping An",
+        "--alias",
+        "平安",
+        "--alias",
+        "PingAn",
+        "--contact",
+        "95511",
+      ],
+      env,
+      dir,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const created = JSON.parse(lines[0]!);
+    expect(Object.keys(created).sort()).toEqual(["apiKey", "id", "webhookSecret"]);
+    expect(created.id).toBe("pingan");
+    expect(created.webhookSecret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+
+    const db = fs.readFileSync(path.join(dir, "data", "onewindow.db"));
+    const wal = fs.existsSync(path.join(dir, "data", "onewindow.db-wal"))
+      ? fs.readFileSync(path.join(dir, "data", "onewindow.db-wal"))
+      : Buffer.alloc(0);
+    const all = Buffer.concat([db, wal]);
+    expect(all.includes(Buffer.from(created.apiKey))).toBe(false);
+    expect(all.includes(Buffer.from(created.webhookSecret))).toBe(false);
+    expect(all.includes(Buffer.from(hashApiKey(created.apiKey)))).toBe(true);
+
+    const list = await runCli(["insurer", "list"], env, dir);
+    expect(list.code).toBe(0);
+    const insurers = JSON.parse(list.stdout);
+    expect(insurers).toEqual([
+      expect.objectContaining({
+        id: "pingan",
+        name: "Ping An",
+        aliases: ["平安", "PingAn"],
+        contact: "95511",
+      }),
+    ]);
+    expect(list.stdout).not.toContain(created.apiKey);
+  });
+
+  it("refuses a duplicate id and bad usage with exit 2", async () => {
+    const dup = await runCli(["insurer", "add", "pingan", "--name", "Again"], env, dir);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toMatch(/pingan/);
+    const noName = await runCli(["insurer", "add", "x1"], env, dir);
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toContain("--name");
+    const badId = await runCli(["insurer", "add", "Bad Id!", "--name", "X"], env, dir);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toContain("id");
+    const unknown = await runCli(["frobnicate"], env, dir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command: frobnicate");
+  });
+
+  it("exits 2 on bad configuration, naming every bad variable", async () => {
+    const r = await runCli(
+      ["serve"],
+      {
+        ...env,
+        PORT: "eighty",
+        BOT_MODE: "webhook",
+        TELEGRAM_BOT_TOKEN: "123:abcdefghijklmnopqrstuvwxyz",
+        DEFAULT_TIMEZONE: "Mars/Olympus",
+      },
+      dir,
+    );
+    expect(r.code).toBe(2);
+    for (const name of ["PORT", "DEFAULT_TIMEZONE", "PUBLIC_URL", "TELEGRAM_WEBHOOK_SECRET"]) {
+      expect(r.stderr).toContain(name);
+    }
+  });
+
+  it("exits 2 when the data key does not match the store", async () => {
+    const other = Buffer.alloc(32, 7).toString("base64url");
+    const r = await runCli(["insurer", "list"], { ...env, DATA_KEY: other }, dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("DATA_KEY");
+  });
+
+  it("parse prints the patch, the extractor and the time taken", async () => {
+    const r = await runCli(
+      ["parse", "expires 31 July, only Ping An, text me", "--now", "2026-12-01"],
+      env,
+      dir,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.extractor).toBe("rules");
+    expect(typeof out.ms).toBe("number");
+    expect(out.patch).toMatchObject({ renewalDate: "2027-07-31", insurers: ["pingan"], channels: ["sms"] });
+  });
+});

@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Api, startApi, T0 } from "./harness.js";
+
+describe("insurer API: auth and windows", () => {
+  let api: Api;
+  let ownerId: string;
+  let windowId: string;
+
+  beforeAll(async () => {
+    api = await startApi();
+    const state = await api.owner({ phone: "+8613800138000", name: "Lin Mei", vehicle: "Tesla Model 3" });
+    ownerId = state.owner.id;
+    windowId = state.windows.find((w) => w.insurerId === "pingan")!.id;
+  });
+  afterAll(() => api.close());
+
+  describe("401", () => {
+    it.each([
+      ["no header", {}],
+      ["wrong key", { authorization: "Bearer owk_not-a-key" }],
+      ["not bearer", { authorization: "Basic dXNlcjpwYXNz" }],
+      ["empty bearer", { authorization: "Bearer " }],
+    ])("%s", async (_name, headers) => {
+      for (const url of ["/v1/windows", `/v1/windows/${windowId}`, "/v1/optouts"]) {
+        const res = await api.json(null, "GET", url, undefined, headers);
+        expect(res.status).toBe(401);
+        expect(res.body.error.code).toBe("unauthorized");
+        expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      }
+      const post = await api.json(null, "POST", "/v1/scrub", { numbers: ["+8613800138000"] }, headers);
+      expect(post.status).toBe(401);
+    });
+
+    it("a removed insurer's key stops working", async () => {
+      const extra = await api.services.insurers.add({ id: "gone", name: "Gone" });
+      const auth = { authorization: `Bearer ${extra.apiKey}` };
+      expect((await api.json(null, "GET", "/v1/optouts", undefined, auth)).status).toBe(200);
+      await api.services.store.removeInsurer("gone", T0.toISOString());
+      expect((await api.json(null, "GET", "/v1/optouts", undefined, auth)).status).toBe(401);
+    });
+  });
+
+  it("shows the chosen insurer its open window with the owner's details", async () => {
+    const res = await api.json("pingan", "GET", `/v1/windows/${windowId}`);
+    expect(res.status).toBe(200);
+    const w = res.body;
+    expect(w).toMatchObject({
+      id: windowId,
+      insurerId: "pingan",
+      status: "open",
+      owner: { phone: "+8613800138000", name: "Lin Mei", language: "en" },
+      vehicle: "Tesla Model 3",
+      renewalDate: "2026-07-31",
+      timezone: "Asia/Shanghai",
+      channels: ["call", "sms"],
+      maxAttempts: 5,
+      attemptsUsed: 0,
+    });
+    expect(w.verificationCode).toMatch(/^\d{6}$/);
+    expect(w.optOutLink).toContain("stop_");
+    expect(w.receipt.jws.split(".")).toHaveLength(3);
+    const list = await api.json("pingan", "GET", "/v1/windows");
+    expect(list.body.data.map((x: { id: string }) => x.id)).toContain(windowId);
+  });
+
+  it("answers 404 alike for another insurer's, unknown and malformed ids — never data", async () => {
+    const bodies: string[] = [];
+    for (const [insurer, id] of [
+      ["picc", windowId],
+      ["pingan", "00000000-0000-0000-0000-000000000000"],
+      ["pingan", "not-an-id"],
+      ["pingan", "x".repeat(5000)],
+      ["pingan", "%27%20OR%201%3D1--"],
+    ] as const) {
+      for (const [method, suffix] of [
+        ["GET", ""],
+        ["POST", "/ack"],
+      ] as const) {
+        const res = await api.call(insurer, method, `/v1/windows/${id}${suffix}`);
+        expect(res.status).toBe(404);
+        const text = await res.text();
+        expect(text).not.toContain("13800138000");
+        bodies.push(text);
+      }
+      const attempt = await api.json(
+        insurer,
+        "POST",
+        `/v1/windows/${id}/attempts`,
+        { channel: "call", outcome: "answered" },
+        { "idempotency-key": `probe-${insurer}-${id.length}` },
+      );
+      expect(attempt.status).toBe(404);
+    }
+    expect(new Set(bodies).size).toBe(1);
+    const list = await api.json("picc", "GET", "/v1/windows");
+    expect(list.body.data).toEqual([]);
+    expect((await api.json("picc", "POST", `/v1/optouts/${windowId}/ack`)).status).toBe(404);
+  });
+
+  it("acknowledges idempotently (the first time is kept)", async () => {
+    const first = await api.json("pingan", "POST", `/v1/windows/${windowId}/ack`);
+    expect(first.status).toBe(200);
+    expect(first.body.acknowledgedAt).toBe(T0.toISOString());
+    api.setNow(new Date(T0.getTime() + 60_000));
+    const again = await api.json("pingan", "POST", `/v1/windows/${windowId}/ack`);
+    expect(again.status).toBe(200);
+    expect(again.body.acknowledgedAt).toBe(T0.toISOString());
+    api.setNow(T0);
+  });
+
+  it("keeps scheduled windows invisible until they open", async () => {
+    // Renewal 2026-09-30, contact from 30 days before: opens 2026-08-31 00:00 Shanghai.
+    const state = await api.owner({
+      phone: "+8613800138001",
+      insurers: ["cpic"],
+      renewalDate: "2026-09-30",
+      daysBefore: 30,
+    });
+    const scheduled = state.windows[0]!;
+    expect(scheduled.opensAt).toBe("2026-08-30T16:00:00.000Z");
+    expect((await api.json("cpic", "GET", `/v1/windows/${scheduled.id}`)).status).toBe(404);
+    expect((await api.json("cpic", "POST", `/v1/windows/${scheduled.id}/ack`)).status).toBe(404);
+    expect((await api.json("cpic", "GET", "/v1/windows")).body.data).toEqual([]);
+
+    api.setNow(new Date("2026-08-30T16:00:00.000Z"));
+    try {
+      const opened = await api.json("cpic", "GET", `/v1/windows/${scheduled.id}`);
+      expect(opened.status).toBe(200);
+      expect(opened.body.status).toBe("open");
+      expect(opened.body.owner.phone).toBe("+8613800138001");
+      expect((await api.json("cpic", "GET", "/v1/windows?status=open")).body.data).toHaveLength(1);
+    } finally {
+      api.setNow(T0);
+    }
+  });
+
+  it("drops owner, vehicle and verification code once revoked", async () => {
+    const state = await api.owner({
+      phone: "+8613800138002",
+      insurers: ["picc"],
+      name: "Wang",
+      vehicle: "BYD",
+    });
+    const id = state.windows[0]!.id;
+    expect((await api.json("picc", "GET", `/v1/windows/${id}`)).body.owner).toBeDefined();
+    await api.services.owners.stop(state.owner.id, { insurerId: "picc" }, "owner_request");
+    const res = await api.json("picc", "GET", `/v1/windows/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("revoked");
+    expect(res.body).not.toHaveProperty("owner");
+    expect(res.body).not.toHaveProperty("vehicle");
+    expect(res.body).not.toHaveProperty("verificationCode");
+    const text = JSON.stringify(res.body);
+    expect(text).not.toContain("13800138002");
+    expect(text).not.toContain("BYD");
+    const revoked = await api.json("picc", "GET", "/v1/windows?status=revoked");
+    expect(revoked.body.data.map((w: { id: string }) => w.id)).toEqual([id]);
+    expect((await api.json("picc", "GET", "/v1/windows?status=open")).body.data).toEqual([]);
+  });
+
+  it("pages completely: every window once, in order, next null at the end", async () => {
+    for (let i = 0; i < 7; i++) {
+      api.setNow(new Date(T0.getTime() + (i + 1) * 1000));
+      await api.owner({ phone: `+86139000000${10 + i}`, insurers: ["pingan"] });
+    }
+    // Two owners agreeing in the same instant share opensAt: ids break the tie.
+    await api.owner({ phone: "+8613900000099", insurers: ["pingan"] });
+    api.setNow(new Date(T0.getTime() + 3_600_000));
+    const all = (await api.json("pingan", "GET", "/v1/windows?limit=500")).body.data as { id: string }[];
+    expect(all.length).toBe(9);
+
+    const seen: string[] = [];
+    let url = "/v1/windows?limit=2";
+    for (let pages = 0; pages < 20; pages++) {
+      const res = await api.json("pingan", "GET", url);
+      expect(res.status).toBe(200);
+      expect(res.body.data.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.data.map((w: { id: string }) => w.id));
+      if (res.body.next === null) break;
+      expect(res.body.next).toMatch(/^[A-Za-z0-9_-]+$/);
+      url = `/v1/windows?limit=2&after=${res.body.next}`;
+    }
+    expect(seen).toEqual(all.map((w) => w.id));
+    expect(new Set(seen).size).toBe(seen.length);
+    api.setNow(T0);
+  });
+
+  it("rejects bad paging parameters by name", async () => {
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=501", "limit"],
+      ["limit=abc", "limit"],
+      ["after=garbage!", "after"],
+      ["after=eyJ4IjoxfQ", "after"],
+      ["status=scheduled", "status"],
+      ["sort=desc", "sort"],
+    ]) {
+      const res = await api.json("pingan", "GET", `/v1/windows?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.code).toBe("validation_failed");
+      expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(field);
+      expect(res.body.error.details[0].in).toBe("query");
+    }
+  });
+
+  it("lists opt-outs without numbers and acknowledges them idempotently, only for their insurer", async () => {
+    const feed = await api.json("picc", "GET", "/v1/optouts?limit=1");
+    expect(feed.status).toBe(200);
+    const first = feed.body.data[0];
+    expect(first).toMatchObject({ insurerId: "picc", reason: "not_chosen", until: expect.any(String) });
+    expect(Object.keys(first).sort()).toEqual(
+      ["basis", "effectiveAt", "honourBy", "id", "insurerId", "matchKey", "reason", "until"].sort(),
+    );
+    expect(JSON.stringify(feed.body)).not.toContain("13800138000");
+    expect(typeof feed.body.next).toBe("string");
+
+    expect((await api.json("pingan", "POST", `/v1/optouts/${first.id}/ack`)).status).toBe(404);
+    const acked = await api.json("picc", "POST", `/v1/optouts/${first.id}/ack`);
+    expect(acked.status).toBe(200);
+    expect(acked.body.acknowledgedAt).toBe(T0.toISOString());
+    api.setNow(new Date(T0.getTime() + 5000));
+    expect((await api.json("picc", "POST", `/v1/optouts/${first.id}/ack`)).body.acknowledgedAt).toBe(
+      T0.toISOString(),
+    );
+    api.setNow(T0);
+  });
+
+  it("keeps the owner id out of every answer", async () => {
+    const res = await api.call("pingan", "GET", "/v1/windows?limit=500");
+    expect(await res.text()).not.toContain(ownerId);
+  });
+});

@@ -1,0 +1,74 @@
+/** Runs the real `onewindow` command as a child process. */
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const BIN = path.join(ROOT, "bin/onewindow.js");
+
+/** A clean environment: nothing from the developer's shell or .env leaks into a test. */
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...extra };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `onewindow <args>` to completion. `cwd` defaults to a directory without a .env. */
+export function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), cwd });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `onewindow serve`; resolves once it logs that HTTP is listening. */
+export function startServe(
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ child: ChildProcess; output: () => string; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, "serve"], {
+      env: cleanEnv({ LOG_LEVEL: "info", ...env }),
+      cwd,
+    });
+    let output = "";
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
+    const onData = (d: Buffer) => {
+      output += d;
+      const m = output.match(/"url":"(http:[^"]+)"[^\n]*"http listening"/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output, url: m[1]! });
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+/** Sends a signal and waits for the process to exit. */
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.removeAllListeners("exit");
+    child.on("exit", (code) => resolve(code));
+    child.kill(signal);
+  });
+}
