@@ -9,9 +9,10 @@ import { runParse } from "./cli/parse.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { KeyConfigError } from "./crypto/keys.js";
 import { createLogger } from "./logger.js";
-import { startService } from "./main.js";
+import { createProcessDispatcher, startService } from "./main.js";
 import { createServices } from "./services/create-services.js";
 import { WebhookUrlError } from "./services/insurer-service.js";
+import { telegramStopLink } from "./services/insurer-views.js";
 import { DuplicateError, NotFoundError } from "./store/store.js";
 
 const USAGE = `usage: onewindow <command>
@@ -21,6 +22,7 @@ const USAGE = `usage: onewindow <command>
   insurer update <id> [--name <name>] [--alias <text>]... [--webhook <url>] [--contact <text>]
   insurer rotate-key <id> | rotate-webhook-secret <id> | remove <id>
   parse "<text>" [--lang en|zh] [--now YYYY-MM-DD]
+  dispatch                                deliver what is due once and exit (cron, serverless)
 `;
 
 class UsageError extends Error {}
@@ -38,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
         return await insurer(rest, out);
       case "parse":
         return await parse(rest, out, err);
+      case "dispatch":
+        return await dispatch(rest, out);
       case "help":
       case "--help":
       case "-h":
@@ -186,6 +190,24 @@ async function insurer(args: string[], out: (s: string) => void): Promise<number
           ? `unknown insurer command: ${sub}`
           : "insurer needs a command (add, list, update, rotate-key, rotate-webhook-secret, remove)",
       );
+  }
+}
+
+async function dispatch(args: string[], out: (s: string) => void): Promise<number> {
+  parseOrUsage(args, {});
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const services = await createServices(config, logger);
+  try {
+    // The stop link names the bot that `serve` last ran as, so a retried body stays identical.
+    const username = await services.store.getMeta("bot.username");
+    const dispatcher = createProcessDispatcher(services, telegramStopLink(username));
+    const stats = await dispatcher.runOnce();
+    await dispatcher.stop();
+    out(JSON.stringify(stats));
+    return 0;
+  } finally {
+    await services.close();
   }
 }
 

@@ -76,6 +76,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   if (bot) {
     await bot.init();
     botUsername = bot.botInfo.username;
+    // `onewindow dispatch` and other processes build the same stop links from this.
+    await services.store.setMeta("bot.username", botUsername);
+  } else {
+    botUsername = await services.store.getMeta("bot.username");
   }
   const optOutLink = telegramStopLink(botUsername);
 

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../src/crypto/api-key.js";
 import { runCli } from "./support/cli.js";
 
-describe("onewindow command", () => {
+// Each case spawns the real command (tsx start-up included): allow for a loaded machine.
+describe("onewindow command", { timeout: 60_000 }, () => {
   let dir: string;
   let env: Record<string, string>;
   beforeAll(() => {
@@ -114,4 +115,32 @@ describe("onewindow command", () => {
     expect(typeof out.ms).toBe("number");
     expect(out.patch).toMatchObject({ renewalDate: "2027-07-31", insurers: ["pingan"], channels: ["sms"] });
   });
+
+  it("update, rotate-key, rotate-webhook-secret, remove and dispatch answer JSON", async () => {
+    await runCli(["insurer", "add", "picc", "--name", "PICC"], env, dir);
+    const updated = await runCli(["insurer", "update", "picc", "--name", "PICC Property", "--contact", "95518"], env, dir);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ id: "picc", name: "PICC Property", contact: "95518" });
+
+    const rotated = await runCli(["insurer", "rotate-key", "picc"], env, dir);
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toEqual({ id: "picc", apiKey: expect.stringMatching(/^owk_/) });
+
+    const secret = await runCli(["insurer", "rotate-webhook-secret", "picc"], env, dir);
+    expect(JSON.parse(secret.stdout)).toEqual({ id: "picc", webhookSecret: expect.stringMatching(/^whsec_/) });
+
+    const http = await runCli(["insurer", "update", "picc", "--webhook", "http://127.0.0.1:9/x"], env, dir);
+    expect(http.code).toBe(2);
+    expect(http.stderr).toContain("https");
+
+    const removed = await runCli(["insurer", "remove", "picc"], env, dir);
+    expect(JSON.parse(removed.stdout)).toEqual({ id: "picc", removed: true });
+    const again = await runCli(["insurer", "remove", "picc"], env, dir);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("picc");
+
+    const dispatched = await runCli(["dispatch"], env, dir);
+    expect(dispatched.code, dispatched.stderr).toBe(0);
+    expect(JSON.parse(dispatched.stdout)).toEqual({ delivered: 0, retried: 0, dead: 0, skipped: 0 });
+  }, 90_000);
 });
