@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { KeyConfigError } from "./crypto/keys.js";
 import { createLogger } from "./logger.js";
 import { createProcessDispatcher, startService } from "./main.js";
+import { createExtractor } from "./nlu/create-extractor.js";
 import { createServices } from "./services/create-services.js";
 import { WebhookUrlError } from "./services/insurer-service.js";
 import { telegramStopLink } from "./services/insurer-views.js";
@@ -222,7 +223,9 @@ async function parse(args: string[], out: (s: string) => void, err: (s: string) 
       await services.close();
     }
   })();
+  const extractor = createExtractor({ openai: config.openai, logger: createLogger(config.logLevel) });
   return runParse(args, {
+    extractor,
     directory,
     defaultTimezone: config.defaultTimezone,
     now: new Date(),

@@ -67,6 +67,8 @@ const Env = z.object({
   DEFAULT_TIMEZONE: z.string().refine(validTimezone, "not an IANA time zone").default("Asia/Shanghai"),
   ALLOW_PRIVATE_WEBHOOKS: flag.default(false),
   DISPATCH_INTERVAL_MS: positiveInt.default(1000),
+  // A claim must outlive one delivery (10 s timeout) with room to spare.
+  DISPATCH_LEASE_MS: z.coerce.number().int().min(12_000).default(60_000),
   SCRUB_RATE: z
     .string()
     .regex(/^\d+(\/\d+)?$/, "expected <burst>/<per second>, e.g. 10/1")
@@ -99,6 +101,8 @@ export interface Config {
   defaultTimezone: string;
   allowPrivateWebhooks: boolean;
   dispatchIntervalMs: number;
+  /** How long a dispatcher's claim lasts; a crashed process's claims are re-sent after it. */
+  dispatchLeaseMs: number;
   scrub: { burst: number; perSecond: number; dailyLimit: number };
   metricsToken?: string;
   sandbox: boolean;
@@ -198,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultTimezone: e.DEFAULT_TIMEZONE,
     allowPrivateWebhooks: e.ALLOW_PRIVATE_WEBHOOKS,
     dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
+    dispatchLeaseMs: e.DISPATCH_LEASE_MS,
     scrub: { burst, perSecond, dailyLimit: e.SCRUB_DAILY_LIMIT },
     metricsToken: e.METRICS_TOKEN,
     sandbox,

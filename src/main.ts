@@ -12,7 +12,7 @@ import { createDispatcher, type Dispatcher } from "./delivery/dispatcher.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
-import { createRulesExtractor } from "./nlu/rules/index.js";
+import { createExtractor } from "./nlu/create-extractor.js";
 import { createServices, type Services } from "./services/create-services.js";
 import { telegramStopLink } from "./services/insurer-views.js";
 import { createOwnerNotifier } from "./services/owner-notifier.js";
@@ -40,6 +40,7 @@ export function createProcessDispatcher(
     metrics,
     optOutLink,
     allowPrivateWebhooks: services.config.allowPrivateWebhooks,
+    leaseMs: services.config.dispatchLeaseMs,
     worker: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     onDead: (entry) =>
       services.logger.warn(
@@ -65,7 +66,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         {
           store: services.store,
           owners: services.owners,
-          extractor: createRulesExtractor(),
+          extractor: createExtractor({ openai: config.openai, logger }),
           clock: services.clock,
           defaults: { jurisdiction: config.jurisdiction, timezone: config.defaultTimezone, sandbox: false },
           logger,

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import type { DirectoryEntry } from "../nlu/extractor.js";
+import type { DetailedExtractor } from "../nlu/create-extractor.js";
+import type { DirectoryEntry, ExtractInput } from "../nlu/extractor.js";
 import { extractWithRules } from "../nlu/rules/index.js";
 
 /** What `onewindow parse` needs from the composition root. */
@@ -10,6 +11,8 @@ export interface ParseDeps {
   now: Date;
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** The configured extractor (LLM with rules fallback); rules alone when absent. */
+  extractor?: DetailedExtractor;
 }
 
 const USAGE = 'usage: onewindow parse "<text>" [--lang en|zh] [--now YYYY-MM-DD]';
@@ -40,7 +43,7 @@ function isCalendarDate(s: string): boolean {
  * 0; on bad usage (no text, unknown option, bad --lang, malformed --now) writes the reason to
  * stderr and returns 2.
  */
-export function runParse(args: string[], deps: ParseDeps): number {
+export async function runParse(args: string[], deps: ParseDeps): Promise<number> {
   let values: { lang?: string; now?: string };
   let positionals: string[];
   try {
@@ -70,8 +73,14 @@ export function runParse(args: string[], deps: ParseDeps): number {
 
   const today = values.now ?? calendarDateIn(deps.now, deps.defaultTimezone);
   const lang = values.lang === "en" || values.lang === "zh" ? values.lang : undefined;
+  const input: ExtractInput = { text, today, directory: deps.directory, ...(lang ? { lang } : {}) };
+  if (deps.extractor) {
+    const { patch, extractor, ms } = await deps.extractor.extractDetailed(input);
+    deps.stdout(`${JSON.stringify({ patch, extractor, ms: Math.round(ms * 100) / 100 })}\n`);
+    return 0;
+  }
   const started = performance.now();
-  const patch = extractWithRules({ text, today, directory: deps.directory, ...(lang ? { lang } : {}) });
+  const patch = extractWithRules(input);
   const ms = Math.round((performance.now() - started) * 100) / 100;
   deps.stdout(`${JSON.stringify({ patch, extractor: "rules", ms })}\n`);
   return 0;

@@ -199,6 +199,23 @@ export interface ScrubHit {
   at: string;
 }
 
+export type OwnerNoticeKind = "refused_on_call";
+
+/**
+ * Something the bot must tell the owner unprompted (DESIGN §7), queued in the same changeset as
+ * what it announces and sent by the owner notifier; `sentAt` is set once told (or untellable).
+ * Deleted with the owner on /delete.
+ */
+export interface OwnerNotice {
+  id: string;
+  ownerId: string;
+  /** refused_on_call: an insurer recorded the owner refusing on a call (window revoked, opt-out filed). */
+  kind: OwnerNoticeKind;
+  insurerId: string;
+  createdAt: string;
+  sentAt?: string;
+}
+
 /** Everything about one owner that the planners need and /status shows. */
 export interface OwnerState {
   owner: Owner;
@@ -230,6 +247,8 @@ export interface Changeset {
   outbox: OutboxEntry[];
   /** Contact attempts to record; each increments its window's attemptsUsed. Optional. */
   attempts?: AttemptRecord[];
+  /** Messages to the owner, queued atomically with what they announce. Optional. */
+  ownerNotices?: OwnerNotice[];
   /** Owner fields to set (e.g. renewedAt). */
   owner?: { renewedAt?: string | null };
 }

@@ -1,9 +1,9 @@
 /**
  * Contact attempts an insurer reports on a window (POST /v1/windows/{id}/attempts): checked by
  * the pure rule in domain/attempts, recorded atomically with the window's counter, and — for a
- * refusal on the call — together with the revocation and the `refused_on_call` opt-out (the
- * owner is told by the notifier, which reads what this changeset files). A concurrent change to
- * the owner is re-planned, so two attempts racing for the last slot cannot both pass.
+ * refusal on the call — together with the revocation, the `refused_on_call` opt-out and an owner
+ * notice (the owner notifier sends it). A concurrent change to the owner is re-planned, so two
+ * attempts racing for the last slot cannot both pass.
  */
 import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { type AttemptConflict, checkAttempt } from "../domain/attempts.js";
@@ -119,6 +119,17 @@ export function createAttemptService(deps: AttemptServiceDeps) {
             newCode: () => String(randomInt(0, 1_000_000)).padStart(6, "0"),
           };
           changeset = planStop(state, { insurerId }, "refused_on_call", ctx);
+          // Told by the owner notifier; queued here so it exists exactly when the refusal does.
+          changeset.ownerNotices = [
+            ...(changeset.ownerNotices ?? []),
+            {
+              id: newId(),
+              ownerId: state.owner.id,
+              kind: "refused_on_call",
+              insurerId,
+              createdAt: now.toISOString(),
+            },
+          ];
         }
         changeset.attempts = [attempt];
         try {

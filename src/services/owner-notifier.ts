@@ -3,7 +3,9 @@
  * - one digest per owner of the acknowledgements insurers made since the last run ("PICC
  *   acknowledged your opt-out, CPIC acknowledged your opt-out"), never one message each;
  * - once per window, a reminder when the chosen insurer has not acknowledged an open window
- *   within 72 hours, so the owner can pick another.
+ *   within 72 hours, so the owner can pick another;
+ * - one message per queued owner notice (e.g. "You refused PICC on a call, so they are now told
+ *   not to contact you until …"), written by the changeset that filed what it announces.
  *
  * Each is marked as told only after the message went out: a failed send is tried again on the
  * next run. A chat that can never receive it (the owner blocked the bot, the chat is gone) is
@@ -11,7 +13,8 @@
  */
 import type { Logger } from "pino";
 import { formatLocal } from "../bot/format.js";
-import type { Insurer, Language, Owner } from "../domain/model.js";
+import type { Insurer, Language, Owner, OwnerNotice } from "../domain/model.js";
+import { activeOptOut } from "../domain/plans.js";
 import type { AckNotice, Store } from "../store/store.js";
 
 /** The translation function of the bot's I18n instance (`createI18n().t`). */
@@ -35,6 +38,8 @@ export interface OwnerNotifierRun {
   digests: number;
   /** 72-hour reminders sent (one per window). */
   reminders: number;
+  /** Owner notices sent (one message per notice). */
+  notices: number;
 }
 
 export const ACK_REMINDER_AFTER_MS = 72 * 3_600_000;
@@ -148,12 +153,65 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
     return sent;
   }
 
+  /** The text of one notice, or undefined when it no longer holds (the owner has since withdrawn). */
+  async function noticeText(
+    owner: Owner,
+    notice: OwnerNotice,
+    now: Date,
+    nameOf: (id: string) => Promise<string>,
+  ) {
+    const state = await store.getOwnerState(owner.id);
+    const optOut = activeOptOut(state, notice.insurerId, now);
+    if (!optOut) return undefined;
+    const lang = language(owner);
+    const insurer = await nameOf(notice.insurerId);
+    return optOut.until
+      ? i18n.t(lang, "refused-on-call", {
+          insurer,
+          until: formatLocal(optOut.until, owner.timezone).slice(0, 10),
+        })
+      : i18n.t(lang, "refused-on-call-forever", { insurer });
+  }
+
+  async function ownerNotices(now: Date, nameOf: (id: string) => Promise<string>): Promise<number> {
+    const notices = await store.pendingOwnerNotices(batchSize);
+    let sent = 0;
+    let failed = 0;
+    let stale = 0;
+    const at = now.toISOString();
+    for (const notice of notices) {
+      const owner = await store.getOwner(notice.ownerId);
+      const text = owner && !owner.deletedAt ? await noticeText(owner, notice, now, nameOf) : undefined;
+      if (!owner || !text) {
+        // Nobody left to tell, or the owner's later word replaced it.
+        stale++;
+        await store.markOwnerNoticesSent([notice.id], at);
+        continue;
+      }
+      const outcome = await deliver(owner, text, "notice", notice.id);
+      if (outcome === "failed") {
+        failed++;
+        continue;
+      }
+      await store.markOwnerNoticesSent([notice.id], at);
+      if (outcome === "sent") sent++;
+    }
+    if (notices.length > 0) {
+      logger.info({ notices: notices.length, sent, failed, stale }, "owner notices");
+    }
+    return sent;
+  }
+
   return {
-    /** One pass: digests, then reminders. Run from one process: there is no lease, so two concurrent runs could both send. */
+    /** One pass: digests, reminders, then notices. Run from one process: there is no lease, so two concurrent runs could both send. */
     async runOnce(): Promise<OwnerNotifierRun> {
       const now = clock();
       const nameOf = makeNames();
-      return { digests: await digests(now, nameOf), reminders: await reminders(now, nameOf) };
+      return {
+        digests: await digests(now, nameOf),
+        reminders: await reminders(now, nameOf),
+        notices: await ownerNotices(now, nameOf),
+      };
     },
   };
 }

@@ -14,6 +14,7 @@ import type {
   OptOut,
   OutboxEntry,
   Owner,
+  OwnerNotice,
   OwnerState,
   Receipt,
   ScrubHit,
@@ -133,8 +134,8 @@ export interface Store {
   /**
    * Erases personal data (/delete, DESIGN §9): phone, name, vehicle, consents' preferences,
    * windows' owner link, receipts down to {id, payloadHash, revokedAt}, the chat session.
-   * Opt-outs keep only the keyed hash and match key until `until`. Apply the revoking
-   * changeset first; this only forgets.
+   * Opt-outs keep only the keyed hash and match key until `until`. The owner's notices (sent
+   * or not) are deleted. Apply the revoking changeset first; this only forgets.
    */
   eraseOwner(ownerId: string, at: string): Promise<void>;
 
@@ -226,6 +227,13 @@ export interface Store {
    */
   windowsAwaitingAckReminder(openedBefore: string, now: string, limit: number): Promise<ContactWindow[]>;
   markAckReminderSent(windowId: string, at: string): Promise<void>;
+  /**
+   * Owner notices (written by {@link Store.applyChangeset}) not yet marked sent, oldest first
+   * by (createdAt, id). A notice is listed on every call until marked; eraseOwner deletes them.
+   */
+  pendingOwnerNotices(limit: number): Promise<OwnerNotice[]>;
+  /** Marks notices as sent (told, or never tellable); keeps the first time; unknown ids are ignored. */
+  markOwnerNoticesSent(ids: readonly string[], at: string): Promise<void>;
 
   /** Encrypted-at-rest key-value storage for bot sessions (grammY StorageAdapter shape). */
   readSession(key: string): Promise<string | undefined>;

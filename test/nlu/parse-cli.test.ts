@@ -5,10 +5,10 @@ import { describe, expect, it } from "vitest";
 import { calendarDateIn, runParse } from "../../src/cli/parse.js";
 import { directory } from "./fixtures/directory.js";
 
-function run(args: string[], now = new Date("2026-12-01T04:00:00Z")) {
+async function run(args: string[], now = new Date("2026-12-01T04:00:00Z")) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = runParse(args, {
+  const code = await runParse(args, {
     directory,
     defaultTimezone: "Asia/Shanghai",
     now,
@@ -19,8 +19,12 @@ function run(args: string[], now = new Date("2026-12-01T04:00:00Z")) {
 }
 
 describe("onewindow parse", () => {
-  it("prints exactly one JSON line with the patch, the extractor and the time taken", () => {
-    const { code, out, err } = run(["only Ping An, text me on weekday evenings", "--now", "2026-12-01"]);
+  it("prints exactly one JSON line with the patch, the extractor and the time taken", async () => {
+    const { code, out, err } = await run([
+      "only Ping An, text me on weekday evenings",
+      "--now",
+      "2026-12-01",
+    ]);
     expect(code).toBe(0);
     expect(err).toBe("");
     expect(out.endsWith("\n")).toBe(true);
@@ -37,24 +41,24 @@ describe("onewindow parse", () => {
     });
   });
 
-  it("resolves relative dates against --now", () => {
-    expect(JSON.parse(run(["end of July", "--now", "2027-08-15"]).out).patch).toEqual({
+  it("resolves relative dates against --now", async () => {
+    expect(JSON.parse((await run(["end of July", "--now", "2027-08-15"])).out).patch).toEqual({
       renewalDate: "2028-07-31",
     });
-    expect(JSON.parse(run(["下个月底", "--lang", "zh", "--now", "2027-01-10"]).out).patch).toEqual({
+    expect(JSON.parse((await run(["下个月底", "--lang", "zh", "--now", "2027-01-10"])).out).patch).toEqual({
       renewalDate: "2027-02-28",
     });
   });
 
-  it("defaults --now to today in the default timezone, not the host's", () => {
+  it("defaults --now to today in the default timezone, not the host's", async () => {
     // 2026-12-01T20:00Z is already 2 December in Shanghai.
-    const { out } = run(["tomorrow"], new Date("2026-12-01T20:00:00Z"));
+    const { out } = await run(["tomorrow"], new Date("2026-12-01T20:00:00Z"));
     expect(JSON.parse(out).patch).toEqual({ renewalDate: "2026-12-03" });
     expect(calendarDateIn(new Date("2026-12-01T20:00:00Z"), "America/Los_Angeles")).toBe("2026-12-01");
   });
 
-  it("prints an empty patch for text it cannot read", () => {
-    expect(JSON.parse(run(["asdf qwerty"]).out).patch).toEqual({});
+  it("prints an empty patch for text it cannot read", async () => {
+    expect(JSON.parse((await run(["asdf qwerty"])).out).patch).toEqual({});
   });
 
   it.each([
@@ -65,8 +69,8 @@ describe("onewindow parse", () => {
     [["hello", "--now", "2026-02-30"], "--now"],
     [["hello", "--now", "tomorrow"], "--now"],
     [["hello", "--bogus"], "usage"],
-  ])("exits 2 with a message on stderr for %j", (args, message) => {
-    const { code, out, err } = run(args);
+  ])("exits 2 with a message on stderr for %j", async (args, message) => {
+    const { code, out, err } = await run(args);
     expect(code).toBe(2);
     expect(out).toBe("");
     expect(err).toContain(message);

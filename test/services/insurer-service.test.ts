@@ -46,7 +46,8 @@ describe("insurer directory", () => {
   it("rotating a key stops the old one at once", async () => {
     const old = api.creds.pingan!.apiKey;
     const rotated = await api.services.insurers.rotateKey("pingan");
-    const as = (key: string) => api.app.request("/v1/optouts", { headers: { authorization: `Bearer ${key}` } });
+    const as = (key: string) =>
+      api.app.request("/v1/optouts", { headers: { authorization: `Bearer ${key}` } });
     expect((await as(old)).status).toBe(401);
     expect((await as(rotated.apiKey)).status).toBe(200);
   });
@@ -73,16 +74,18 @@ describe("insurer directory", () => {
 
   it("refuses plain-http and private webhook URLs unless the operator allows them", async () => {
     const { insurers } = api.services;
-    await expect(insurers.add({ id: "a1", name: "A", webhookUrl: "http://hooks.example.com/x" })).rejects.toThrow(
-      WebhookUrlError,
-    );
+    await expect(
+      insurers.add({ id: "a1", name: "A", webhookUrl: "http://hooks.example.com/x" }),
+    ).rejects.toThrow(WebhookUrlError);
     await expect(insurers.add({ id: "a2", name: "A", webhookUrl: "https://127.0.0.1/x" })).rejects.toThrow(
       WebhookUrlError,
     );
     await expect(insurers.add({ id: "a3", name: "A", webhookUrl: "https://10.1.2.3/x" })).rejects.toThrow(
       WebhookUrlError,
     );
-    await expect(insurers.update("picc", { webhookUrl: "https://localhost/x" })).rejects.toThrow(WebhookUrlError);
+    await expect(insurers.update("picc", { webhookUrl: "https://localhost/x" })).rejects.toThrow(
+      WebhookUrlError,
+    );
     const ok = await insurers.add({ id: "a4", name: "A", webhookUrl: "https://hooks.example.com/x" });
     expect(ok.id).toBe("a4");
   });

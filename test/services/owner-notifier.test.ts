@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createI18n } from "../../src/bot/create-bot.js";
+import { formatLocal } from "../../src/bot/format.js";
+import { createMatchKeys } from "../../src/crypto/match-key.js";
+import { checkAttempt } from "../../src/domain/attempts.js";
+import type { ContactWindow } from "../../src/domain/model.js";
+import { packFor } from "../../src/domain/policy-packs.js";
 import { createLogger } from "../../src/logger.js";
+import { createAttemptService } from "../../src/services/attempt-service.js";
 import { createOwnerNotifier, fitLines } from "../../src/services/owner-notifier.js";
 import { DIGITS, onboard, ownerOf, stateOf } from "../bot/flow.js";
 import { type BotHarness, startBotHarness } from "../support/bot-harness.js";
@@ -57,7 +63,7 @@ describe("owner notifier", () => {
     setNow(new Date("2026-12-01T03:05:00.000Z"));
     const before = h.fake.sent(owner.chatId).length;
 
-    expect(await notifier().runOnce()).toEqual({ digests: 1, reminders: 0 });
+    expect(await notifier().runOnce()).toEqual({ digests: 1, reminders: 0, notices: 0 });
     const sent = h.fake.sent(owner.chatId).slice(before);
     expect(sent).toHaveLength(1);
     const text = sent[0]?.text ?? "";
@@ -68,7 +74,7 @@ describe("owner notifier", () => {
     }
     expect(text).not.toContain("Ping An");
 
-    expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     expect(h.fake.sent(owner.chatId).slice(before)).toHaveLength(1);
 
     // Logs: counts and ids, never the text, the names or the number.
@@ -94,7 +100,7 @@ describe("owner notifier", () => {
     const result = await notifier(async (chatId, text) => {
       sent.push({ chatId, text });
     }).runOnce();
-    expect(result).toEqual({ digests: 2, reminders: 0 });
+    expect(result).toEqual({ digests: 2, reminders: 0, notices: 0 });
     const ownerA = await ownerOf(h, 9102);
     const ownerB = await ownerOf(h, 9103);
     const toA = sent.filter((s) => s.chatId === ownerA.chatId);
@@ -119,18 +125,18 @@ describe("owner notifier", () => {
       sent.push(text);
     });
 
-    expect(await flaky.runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await flaky.runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     expect(await h.services.store.pendingAckNotices(10)).toHaveLength(2);
     expect(logs.join("\n")).toContain("owner ack digest not sent");
     expect(logs.join("\n")).not.toContain("network down");
 
     fail = false;
-    expect(await flaky.runOnce()).toEqual({ digests: 1, reminders: 0 });
+    expect(await flaky.runOnce()).toEqual({ digests: 1, reminders: 0, notices: 0 });
     expect(sent).toHaveLength(1);
     expect(sent[0]).toContain("PICC acknowledged your opt-out");
     expect(sent[0]).toContain("CPIC acknowledged your opt-out");
     expect(await h.services.store.pendingAckNotices(10)).toEqual([]);
-    expect(await flaky.runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await flaky.runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     expect(sent).toHaveLength(1);
   });
 
@@ -142,9 +148,9 @@ describe("owner notifier", () => {
     const before = h.fake.sent(owner.chatId).length;
 
     h.fake.failNext("sendMessage", { error_code: 400, description: "Bad Request: message is too long" });
-    expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     expect(await h.services.store.pendingAckNotices(10)).toHaveLength(1);
-    expect(await notifier().runOnce()).toEqual({ digests: 1, reminders: 0 });
+    expect(await notifier().runOnce()).toEqual({ digests: 1, reminders: 0, notices: 0 });
     expect(h.fake.sent(owner.chatId).slice(before)).toHaveLength(1);
 
     await acknowledgeOptOuts(9105, ["cpic"], "2026-12-01T03:00:00.000Z");
@@ -152,7 +158,7 @@ describe("owner notifier", () => {
       error_code: 403,
       description: "Forbidden: bot was blocked by the user",
     });
-    expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     // Nobody can be told: marked, not retried on every run.
     expect(await h.services.store.pendingAckNotices(10)).toEqual([]);
     expect(logs.join("\n")).toContain("telegram 403");
@@ -172,24 +178,24 @@ describe("owner notifier", () => {
     });
 
     // Before the window opens, and just before 72 hours: nothing.
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     setNow(new Date(opensAt + HOUR));
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     // PICC acknowledges in time: no reminder about it (one digest instead).
     await h.services.store.acknowledgeWindow("picc", picc.id, new Date(opensAt + 2 * HOUR).toISOString());
     setNow(new Date(opensAt + 72 * HOUR - 1000));
-    expect(await n.runOnce()).toEqual({ digests: 1, reminders: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 1, reminders: 0, notices: 0 });
     expect(sent.at(-1)?.text).toContain("PICC acknowledged your contact window");
 
     setNow(new Date(opensAt + 72 * HOUR + 1000));
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 1 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 1, notices: 0 });
     expect(sent.at(-1)).toEqual({
       chatId: owner.chatId,
       text: "Ping An has not acknowledged your contact window in 72 hours. /edit to choose another insurer, /stop to stop them.",
     });
 
     setNow(new Date(opensAt + 100 * HOUR));
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     expect(sent).toHaveLength(2);
     expect(logs.join("\n")).toContain(pingan.id);
   });
@@ -205,10 +211,10 @@ describe("owner notifier", () => {
       if (fail) throw new Error("timeout");
       sent.push(text);
     });
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     fail = false;
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 1 });
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 1, notices: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     expect(sent).toHaveLength(1);
   });
 
@@ -222,17 +228,102 @@ describe("owner notifier", () => {
     const n = notifier(async (_chatId, text) => {
       sent.push(text);
     });
-    expect(await n.runOnce()).toEqual({ digests: 1, reminders: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 1, reminders: 0, notices: 0 });
     expect(sent[0]).toContain("保险公司已确认收到你的通知");
     expect(sent[0]).toContain('PICC 已确认你的"请勿联系"通知（2026-12-01 11:00）');
     expect(sent[0]).toContain('CPIC 已确认你的"请勿联系"通知');
 
     const window = (await stateOf(h, 9108)).windows[0]!;
     setNow(new Date(Date.parse(window.opensAt) + 73 * HOUR));
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 1 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 1, notices: 0 });
     expect(sent[1]).toBe(
       "Ping An 在 72 小时内没有确认你的联系窗口。/edit 改选其他保险公司，/stop 叫停他们。",
     );
+  });
+
+  /** The first hour of the window the owner's consent covers for contact (opened by then). */
+  function callableHour(w: ContactWindow): Date {
+    const channel = w.channels[0]!;
+    for (let t = Date.parse(w.opensAt); t < Date.parse(w.closesAt); t += HOUR) {
+      const at = new Date(t);
+      const check = checkAttempt(w, [], { channel, outcome: "refused", at }, at, packFor("CN"));
+      if (check.ok) return at;
+    }
+    throw new Error("no callable hour in the window");
+  }
+
+  /** Records a refusal the way POST /v1/windows/{id}/attempts does (onboarding allows SMS only). */
+  async function refuseOnCall(w: ContactWindow) {
+    setNow(callableHour(w));
+    const attempts = createAttemptService({
+      store: h.services.store,
+      matchKey: createMatchKeys(h.services.keys.dataKey),
+      clock: () => now,
+    });
+    const answer = await attempts.record(w.insurerId, w.id, {
+      channel: w.channels[0]!,
+      outcome: "refused",
+      idempotencyKey: `refuse-${w.id}`,
+    });
+    expect(answer).toMatchObject({ kind: "recorded", remaining: 0 });
+  }
+
+  it("tells the owner once that refusing an insurer on a call told it to stop, until when", async () => {
+    const u = h.user(9110);
+    await onboard(u, ["pingan", "picc"]);
+    const owner = await ownerOf(h, 9110);
+    const pingan = (await stateOf(h, 9110)).windows.find((w) => w.insurerId === "pingan")!;
+    await refuseOnCall(pingan);
+
+    const state = await stateOf(h, 9110);
+    expect(state.windows.find((w) => w.id === pingan.id)?.revokeReason).toBe("refused_on_call");
+    const optOut = state.optOuts.find((o) => o.insurerId === "pingan" && o.reason === "refused_on_call");
+    expect(optOut?.until).toBeDefined();
+    const until = formatLocal(optOut!.until!, owner.timezone).slice(0, 10);
+    expect(until).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+    const before = h.fake.sent(owner.chatId).length;
+    expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0, notices: 1 });
+    const sent = h.fake.sent(owner.chatId).slice(before);
+    expect(sent.map((m) => m.text)).toEqual([
+      `You refused Ping An on a call, so they are now told not to contact you until ${until}.`,
+    ]);
+    expect(await h.services.store.pendingOwnerNotices(10)).toEqual([]);
+
+    expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
+    expect(h.fake.sent(owner.chatId).slice(before)).toHaveLength(1);
+    for (const line of logs) {
+      expect(line).not.toContain("Ping An");
+      expect(line).not.toContain(DIGITS);
+    }
+  });
+
+  it("retries a refusal notice after a failed send, in the owner's language; a blocked bot is not retried", async () => {
+    const u = h.user(9111, { languageCode: "zh" });
+    await onboard(u, ["pingan", "picc"]);
+    const owner = await ownerOf(h, 9111);
+    const windows = (await stateOf(h, 9111)).windows;
+    await refuseOnCall(windows.find((w) => w.insurerId === "picc")!);
+    const sent: string[] = [];
+    let fail: unknown = new Error("timeout");
+    const n = notifier(async (_chatId, text) => {
+      if (fail) throw fail;
+      sent.push(text);
+    });
+
+    expect(await n.runOnce()).toMatchObject({ notices: 0 });
+    expect(await h.services.store.pendingOwnerNotices(10)).toHaveLength(1);
+    expect(logs.join("\n")).toContain("owner notice not sent");
+    fail = undefined;
+    expect(await n.runOnce()).toMatchObject({ notices: 1 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(/^你在电话中拒绝了 PICC，已通知对方在 \d{4}-\d{2}-\d{2} 前不得联系你。$/);
+
+    await refuseOnCall(windows.find((w) => w.insurerId === "pingan")!);
+    fail = { error_code: 403, description: "Forbidden: bot was blocked by the user" };
+    expect(await n.runOnce()).toMatchObject({ notices: 0 });
+    expect(await h.services.store.pendingOwnerNotices(10)).toEqual([]);
+    expect(owner.language).toBe("zh");
   });
 
   it("does not tell a deleted owner anything", async () => {
@@ -245,7 +336,7 @@ describe("owner notifier", () => {
       sent.push(text);
     });
     setNow(new Date("2027-07-10T00:00:00.000Z"));
-    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0 });
+    expect(await n.runOnce()).toEqual({ digests: 0, reminders: 0, notices: 0 });
     expect(sent).toEqual([]);
   });
 });

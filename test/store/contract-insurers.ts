@@ -10,6 +10,7 @@ import {
   type OptOut,
   type OutboxEntry,
   type Owner,
+  type OwnerNotice,
 } from "../../src/domain/model.js";
 import { DuplicateError, NotFoundError, type PageAfter, type Store } from "../../src/store/store.js";
 import {
@@ -649,6 +650,85 @@ export function describeInsurerContract(current: () => Store): void {
       await store().markAckReminderSent(earlier.id, LATER);
       expect(ids(await store().windowsAwaitingAckReminder(cutoff, NOW, 10))).toEqual([due.id]);
       expect(await store().getWindow(earlier.id)).toEqual(earlier);
+    });
+
+    /** A refusal the way the attempts endpoint writes one: revoke, attempt, and the owner notice. */
+    function refusal(owner: Owner, version: number, window: ContactWindow, id: string, createdAt = NOW) {
+      const cs = emptyChangeset(owner.id, version);
+      cs.revokeWindows.push({ id: window.id, at: createdAt, reason: "refused_on_call" });
+      cs.attempts = [anAttempt(window, { idempotencyKey: `k-${id}`, outcome: "refused", at: createdAt })];
+      const notice: OwnerNotice = {
+        id,
+        ownerId: owner.id,
+        kind: "refused_on_call",
+        insurerId: window.insurerId,
+        createdAt,
+      };
+      cs.ownerNotices = [notice];
+      return { cs, notice };
+    }
+
+    it("writes an owner notice with its changeset, all or nothing, and lists it until marked sent", async () => {
+      await addInsurers("a", "b");
+      const { owner, window } = await windowFor("a");
+      const version = (await store().getOwnerState(owner.id)).owner.version;
+      expect(await store().pendingOwnerNotices(10)).toEqual([]);
+
+      // A changeset that fails (stale version) leaves no notice behind.
+      const stale = refusal(owner, version + 7, window, "n-stale");
+      await expect(store().applyChangeset(stale.cs)).rejects.toThrow();
+      // Nor does one that fails on a later part (a duplicate attempt key).
+      const first = emptyChangeset(owner.id, version);
+      first.attempts = [anAttempt(window, { idempotencyKey: "k-dup" })];
+      await store().applyChangeset(first);
+      const dup = refusal(owner, version + 1, window, "n-dup");
+      dup.cs.attempts = [anAttempt(window, { idempotencyKey: "k-dup", outcome: "refused" })];
+      await expect(store().applyChangeset(dup.cs)).rejects.toBeInstanceOf(DuplicateError);
+      expect(await store().pendingOwnerNotices(10)).toEqual([]);
+
+      const { cs, notice } = refusal(owner, version + 1, window, "n-1");
+      await store().applyChangeset(cs);
+      const other = await windowFor("b");
+      const later = refusal(
+        other.owner,
+        (await store().getOwnerState(other.owner.id)).owner.version,
+        other.window,
+        "n-2",
+        LATER,
+      );
+      await store().applyChangeset(later.cs);
+
+      expect(await store().pendingOwnerNotices(10)).toEqual([notice, later.notice]);
+      expect(await store().pendingOwnerNotices(10)).toEqual([notice, later.notice]);
+      expect(await store().pendingOwnerNotices(1)).toEqual([notice]);
+      await store().markOwnerNoticesSent([notice.id, "unknown"], LATER);
+      expect(await store().pendingOwnerNotices(10)).toEqual([later.notice]);
+      await store().markOwnerNoticesSent([notice.id], "2027-01-01T00:00:00.000Z");
+      await store().markOwnerNoticesSent([], LATER);
+      expect(await store().pendingOwnerNotices(10)).toEqual([later.notice]);
+    });
+
+    it("refuses a notice for another owner, and erases an owner's notices with the owner", async () => {
+      await addInsurers("a");
+      const one = await windowFor("a");
+      const two = await windowFor("a");
+      const v1 = (await store().getOwnerState(one.owner.id)).owner.version;
+      const wrong = refusal(one.owner, v1, one.window, "n-wrong");
+      wrong.cs.ownerNotices = [{ ...wrong.notice, ownerId: two.owner.id }];
+      await expect(store().applyChangeset(wrong.cs)).rejects.toThrow();
+      expect(await store().pendingOwnerNotices(10)).toEqual([]);
+
+      const a = refusal(one.owner, v1, one.window, "n-a");
+      await store().applyChangeset(a.cs);
+      const b = refusal(
+        two.owner,
+        (await store().getOwnerState(two.owner.id)).owner.version,
+        two.window,
+        "n-b",
+      );
+      await store().applyChangeset(b.cs);
+      await store().eraseOwner(one.owner.id, LATER);
+      expect(await store().pendingOwnerNotices(10)).toEqual([b.notice]);
     });
   });
 }

@@ -127,6 +127,8 @@ ack-digest-title = Insurers confirmed they received your notices:
 ack-digest-optout = • { $insurer } acknowledged your opt-out ({ $at })
 ack-digest-window = • { $insurer } acknowledged your contact window ({ $at })
 ack-reminder = { $insurer } has not acknowledged your contact window in 72 hours. /edit to choose another insurer, /stop to stop them.
+refused-on-call = You refused { $insurer } on a call, so they are now told not to contact you until { $until }.
+refused-on-call-forever = You refused { $insurer } on a call, so they are now told not to contact you until you withdraw it.
 ## Stop, renewed, delete, export
 stop-ask = Who should stop contacting you? One tap files an opt-out.
 button-stop-everyone = 🛑 Everyone

@@ -127,6 +127,8 @@ ack-digest-title = 保险公司已确认收到你的通知：
 ack-digest-optout = • { $insurer } 已确认你的"请勿联系"通知（{ $at }）
 ack-digest-window = • { $insurer } 已确认你的联系窗口（{ $at }）
 ack-reminder = { $insurer } 在 72 小时内没有确认你的联系窗口。/edit 改选其他保险公司，/stop 叫停他们。
+refused-on-call = 你在电话中拒绝了 { $insurer }，已通知对方在 { $until } 前不得联系你。
+refused-on-call-forever = 你在电话中拒绝了 { $insurer }，已通知对方不得联系你，直到你撤回。
 ## Stop, renewed, delete, export
 stop-ask = 让谁停止联系你？点一下即登记拒绝。
 button-stop-everyone = 🛑 所有人

@@ -1,5 +1,5 @@
 import * as chrono from "chrono-node";
-import { NUM, type RuleResult, type Span, toNumber } from "./text.js";
+import { EN_NUM, NUM, type RuleResult, type Span, toNumber } from "./text.js";
 
 interface Ymd {
   y: number;
@@ -99,13 +99,14 @@ function chineseDayOnly(text: string, today: Ymd): Candidate[] {
   return out;
 }
 
-/** "两周后", "3个月以后": a distance from today. */
+/** "两周后", "3个月以后", "还有10天(到期)": a distance from today. */
 function chineseFromNow(text: string, today: Ymd): Candidate[] {
-  const re = new RegExp(`(${NUM})\\s*(天|日|周|个?星期|个?礼拜|个?月)(?:之?后|以后)`, "g");
+  const unit = "(天|日|周|个?星期|个?礼拜|个?月)";
+  const re = new RegExp(`(?:还有|还剩|再过)\\s*(${NUM})\\s*${unit}|(${NUM})\\s*${unit}(?:之?后|以后)`, "g");
   const out: Candidate[] = [];
   for (const m of text.matchAll(re)) {
-    const n = toNumber(m[1] ?? "");
-    const unit = m[2] ?? "";
+    const n = toNumber(m[1] ?? m[3] ?? "");
+    const unit = m[2] ?? m[4] ?? "";
     if (n === undefined) continue;
     let date: Ymd;
     if (unit.endsWith("月")) {
@@ -117,16 +118,108 @@ function chineseFromNow(text: string, today: Ymd): Candidate[] {
   return out;
 }
 
+const MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec";
+
+/** "ends on the 20th", "due the 3rd": that day of this month, or of next month once it has passed. */
+function englishDayOnly(text: string, today: Ymd): Candidate[] {
+  const re = new RegExp(
+    `\\b(?:on|by|until|till|ends?|expires?|due|is|runs? out)\\s+the\\s+(\\d{1,2})(?:st|nd|rd|th)\\b(?!\\s*(?:of\\b|${MONTHS}))`,
+    "gi",
+  );
+  const out: Candidate[] = [];
+  for (const m of text.matchAll(re)) {
+    const d = Number(m[1]);
+    // "next month on the 12th": the month was named a few words before.
+    const ahead = /\bnext month\b/i.test(text.slice(Math.max(0, m.index - 30), m.index)) ? 1 : 0;
+    let date = { ...addMonths(today.y, today.m, ahead), d };
+    if (cmp(date, today) < 0) date = { ...addMonths(today.y, today.m, 1), d };
+    if (valid(date)) out.push({ span: { start: m.index, end: m.index + m[0].length }, date });
+  }
+  return out;
+}
+
+/** "01.04.2027": with dots the day comes first, wherever the owner is from. */
+function dottedDayFirst(text: string): Candidate[] {
+  const out: Candidate[] = [];
+  for (const m of text.matchAll(/(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\d.]*\d)/g)) {
+    const date = { y: Number(m[3]), m: Number(m[2]), d: Number(m[1]) };
+    out.push({ span: { start: m.index, end: m.index + m[0].length }, date, explicitYear: true });
+  }
+  return out;
+}
+
+/** "in a fortnight", "in two fortnights": chrono does not know the word. */
+function englishFortnight(text: string, today: Ymd): Candidate[] {
+  const re = new RegExp(
+    `\\bin\\s+(${EN_NUM})\\s+fortnights?\\b(?!\\s*(?:before|ahead|prior|in advance|out)\\b)`,
+    "gi",
+  );
+  const out: Candidate[] = [];
+  for (const m of text.matchAll(re)) {
+    const n = toNumber(m[1] ?? "");
+    if (n !== undefined)
+      out.push({ span: { start: m.index, end: m.index + m[0].length }, date: addDays(today, 14 * n) });
+  }
+  return out;
+}
+
+/** "end of the year", "年底", "明年年底", "2027年底": the last day of a year. */
+function yearEnd(text: string, today: Ymd): Candidate[] {
+  const re =
+    /\b(?:the )?end of (this|the|next) year\b|\byear[- ]end\b|(\d{4})年(?:底|末)|(今年|明年|后年)年?(?:底|末)|(?<![\d月])年(?:底|末)/gi;
+  const out: Candidate[] = [];
+  for (const m of text.matchAll(re)) {
+    const explicit = m[2] ? Number(m[2]) : undefined;
+    const ahead = m[1]?.toLowerCase() === "next" ? 1 : m[3] ? (YEAR_WORDS[m[3]] ?? 0) : 0;
+    const date = { y: explicit ?? today.y + ahead, m: 12, d: 31 };
+    out.push({
+      span: { start: m.index, end: m.index + m[0].length },
+      date,
+      explicitYear: explicit !== undefined,
+    });
+  }
+  return out;
+}
+
+/** Fixed-date holidays an owner may name as the expiry ("元旦", "Christmas Eve"). */
+const HOLIDAYS: { re: RegExp; m: number; d: number }[] = [
+  { re: /\bnew year'?s eve\b|除夕夜?(?=.{0,3}到期)/gi, m: 12, d: 31 },
+  { re: /\bnew year'?s(?: day)?\b|元旦/gi, m: 1, d: 1 },
+  { re: /\bchristmas eve\b|平安夜/gi, m: 12, d: 24 },
+  { re: /\b(?:christmas|xmas)(?: day)?\b(?! eve)|圣诞节?/gi, m: 12, d: 25 },
+  { re: /国庆节?/g, m: 10, d: 1 },
+  { re: /劳动节/g, m: 5, d: 1 },
+];
+
+function holidays(text: string, today: Ymd): Candidate[] {
+  const out: Candidate[] = [];
+  for (const h of HOLIDAYS) {
+    for (const m of text.matchAll(h.re)) {
+      let date = { y: today.y, m: h.m, d: h.d };
+      if (cmp(date, today) < 0) date = { ...date, y: today.y + 1 };
+      out.push({ span: { start: m.index, end: m.index + m[0].length }, date });
+    }
+  }
+  return out;
+}
+
 /** Phrases chrono reads as a date that are really something else ("2 weeks before", "6pm", "Friday"). */
 function acceptChrono(r: chrono.ParsedResult, whole: string): boolean {
   const t = r.text;
   const next = whole.slice(r.index + t.length, r.index + t.length + 12);
-  if (/\b(before|ago|earlier|prior|advance|ahead)\b|[前]/i.test(t)) return false;
+  if (/\b(before|ago|earlier|prior|advance|ahead|out)\b|[前]/i.test(t)) return false;
+  // "in the last week" is a lead time, not a date in the past.
+  if (/^(?:last|past|previous|final)\s+(?:\S+\s+)?(?:days?|weeks?|months?|years?)$/i.test(t.trim()))
+    return false;
+  // "in two months": chrono leaves the day uncertain, but today's day of the month is meant.
+  if (/^in\s+\S+(?:\s+\S+)?\s+(?:months?|years?)$/i.test(t.trim())) return true;
   if (/^\s*(?:before|ahead|prior|in advance|earlier|out\b)/i.test(next)) return false;
   // A bare weekday ("Friday", "周三") is a calling day; only "next Friday", "下周三" is a date.
   const weekdayName = /\b(mon|tue|wed|thu|fri|sat|sun)|周|星期|礼拜/i.test(t);
   if (weekdayName && !/\b(next|this|coming)\b|(?:下|这|本)个?(?:周|星期|礼拜)/i.test(t)) return false;
   if (/^(next|this|coming)\s+(week|month|year)$/i.test(t.trim())) return false;
+  // "I'm with Allianz now", "during the day": no date is named.
+  if (/^(?:now|right now|just now|the day|that day|this day|现在|刚才)$/i.test(t.trim())) return false;
   if (r.start.isCertain("day")) {
     // chrono reads bare time-of-day words ("晚上") as today.
     return !/^[\s早上午中下晚傍凌晨今天点时]*$/.test(t) || /今天/.test(t);
@@ -153,7 +246,9 @@ function chronoCandidates(text: string, today: Ymd, lang: "en" | "zh" | undefine
       if (!acceptChrono(r, text)) continue;
       const date = { y: r.start.get("year") ?? 0, m: r.start.get("month") ?? 0, d: r.start.get("day") ?? 0 };
       // An explicit year is the owner's word: a past date is kept so validation can say why it is refused.
-      const explicitYear = r.start.isCertain("year");
+      // chrono marks the year certain for "last week" too; only a written year counts.
+      const explicitYear =
+        r.start.isCertain("year") && /\d{4}|'\d{2}\b|\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b/.test(r.text);
       out.push({ span: { start: r.index, end: r.index + dateLength(r.text) }, date, explicitYear });
     }
   }
@@ -172,6 +267,11 @@ export function extractRenewalDate(text: string, today: string, lang?: "en" | "z
     ...chineseRelativeMonth(text, t),
     ...chineseDayOnly(text, t),
     ...chineseFromNow(text, t),
+    ...dottedDayFirst(text),
+    ...englishDayOnly(text, t),
+    ...englishFortnight(text, t),
+    ...yearEnd(text, t),
+    ...holidays(text, t),
     ...chronoCandidates(text, t, lang),
   ].filter((c) => valid(c.date) && (c.explicitYear === true || cmp(c.date, t) >= 0));
   candidates.sort((a, b) => a.span.start - b.span.start || b.span.end - a.span.end);

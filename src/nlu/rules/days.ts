@@ -35,8 +35,10 @@ function between(a: Weekday, b: Weekday): Weekday[] {
 }
 
 const EXCLUDE_BEFORE =
-  /(?:\b(?:except(?: on| for)?|but not(?: on)?|not(?: on)?|no|never(?: on)?|excluding|apart from)\s+|除了|不要|别在|不在|不能在|不包括)\s*$/i;
-const EXCLUDE_AFTER = /^\s*(?:不行|不要|不可以|除外|别打|不方便|休息)/;
+  /(?:\b(?:except(?: on| for)?|but not(?: on)?|(?:day|days|time|week) but(?: on)?|not(?: on)?|no|never(?: on)?|excluding|apart from|busy(?: on)?|(?:no|never|don'?t|do not) (?:calls?|calling|contact|texts?|messages?|call me|text me|contact me)(?: on)?)\s+|除了|不要|别在|不在|不能在|不包括)\s*$/i;
+// "周末不要打": the refusal belongs to the days, so it is consumed with them (no channel is refused).
+const EXCLUDE_AFTER =
+  /^\s*(?:不行|不要(?:打电话|打|联系|来电)?|不可以|除外|别打电话|别打|别联系|不方便|休息|没空|不在)/;
 
 /**
  * Days of the week contact may happen on: "weekdays"/"工作日"/"周一到周五", "weekends"/"周末",
@@ -58,11 +60,15 @@ export function extractDays(text: string): RuleResult<Weekday[]> {
       const days = daysOf(m);
       if (days.length === 0) continue;
       const span = { start: m.index, end: m.index + m[0].length };
-      const before = rest.slice(Math.max(0, span.start - 14), span.start);
-      const after = rest.slice(span.end, span.end + 6);
-      const target = EXCLUDE_BEFORE.test(before) || EXCLUDE_AFTER.test(after) ? exclude : include;
+      // Context from the text as given ("any day but Sunday" reads "day but" before Sunday).
+      const before = text.slice(Math.max(0, span.start - 24), span.start);
+      const after = text.slice(span.end, span.end + 8);
+      const pre = EXCLUDE_BEFORE.exec(before);
+      const post = EXCLUDE_AFTER.exec(after);
+      const target = pre || post ? exclude : include;
       for (const d of days) target.add(d);
-      spans.push(span);
+      // The exclusion words go with the days, so "no calls on weekends" refuses no channel.
+      spans.push({ start: span.start - (pre?.[0].length ?? 0), end: span.end + (post?.[0].length ?? 0) });
       rest = rest.slice(0, span.start) + " ".repeat(span.end - span.start) + rest.slice(span.end);
     }
   };
@@ -72,6 +78,10 @@ export function extractDays(text: string): RuleResult<Weekday[]> {
     return a && b ? between(a, b) : [];
   });
   for (const item of items) visit(new RegExp(item.re, "gi"), item.days);
+  // "周一三五", "星期二、四": one prefix, several days.
+  visit(/(?:周|星期|礼拜)([一二三四五六日天](?:[、,，和及]?[一二三四五六日天])+)/g, (m) =>
+    [...(m[1] ?? "").replace(/[、,，和及]/g, "")].flatMap((c) => dayOf(c) ?? []),
+  );
   visit(new RegExp(DAY, "gi"), (m) => {
     const d = dayOf(m[0]);
     return d ? [d] : [];

@@ -19,7 +19,10 @@ const PERIODS: { re: RegExp; range: OpenHourRange }[] = [
     range: { from: "12:00", to: "14:00" },
   },
   { re: /\bafternoons?\b|下午/gi, range: { from: "13:00", to: "18:00" } },
-  { re: /\b(?:evenings?|tonight|nights?)\b|晚上|傍晚|晚间/gi, range: { from: "18:00", to: "20:00" } },
+  {
+    re: /\b(?:evenings?|tonight|nights?(?! ?shifts?))\b|晚上|傍晚|晚间/gi,
+    range: { from: "18:00", to: "20:00" },
+  },
 ];
 
 function hhmm(h: number, min: number): string | undefined {
@@ -92,7 +95,8 @@ function rangeOf(from: Clock, to: Clock): OpenHourRange | undefined {
     meridiem: from.meridiem ?? (to.meridiem === "pm" && from.h <= to.h ? "pm" : undefined),
   };
   const a = clockString(start);
-  let b = clockString({ ...to, meridiem: to.meridiem ?? start.meridiem });
+  // "10am-12", "上午10点到12点": an end of 12 that borrows its half of the day is noon.
+  let b = clockString({ ...to, meridiem: to.meridiem ?? (to.h === 12 ? "pm" : start.meridiem) });
   if (a && b && b <= a && to.meridiem === undefined && to.h < 12) b = hhmm(to.h + 12, to.min);
   if (!a || !b || b <= a) return undefined;
   return { from: a, to: b };
@@ -103,14 +107,40 @@ interface Rule {
   read(m: RegExpExecArray): OpenHourRange | undefined;
 }
 
+/** "别" and the like after a time: contact is refused on that side of it. */
+const ZH_REFUSE = "(?:别|不要|不能|不许|不准)(?:打电话|来电|打|联系|发短信|发)?";
+
 const RULES: Rule[] = [
+  {
+    // "don't call before 10am" → from 10:00; "no texts after 8pm" → until 20:00.
+    re: new RegExp(
+      `\\b(?:don'?t|do not|never|no)\\s+(?:call(?:s|ing)?|contact(?:ing)?|texts?|texting|ring(?:ing)?|messages?)(?:\\s+me)?\\s+(before|after|until|till|past)\\s+${EN_T}${NOT_HOUR}`,
+      "gi",
+    ),
+    read: (m) => {
+      const c = enClock(m.slice(2, 6));
+      const at = c && clockString(c);
+      if (!at) return undefined;
+      return /^(?:before)$/i.test(m[1] ?? "") ? { from: at } : { to: at };
+    },
+  },
+  {
+    // "早上10点前别打" → from 10:00; "晚上9点以后别打电话" → until 21:00.
+    re: new RegExp(`${ZH_T}\\s*(以前|之前|前|以后|之后|后)\\s*${ZH_REFUSE}`, "g"),
+    read: (m) => {
+      const c = zhClock(m.slice(1, 6));
+      const at = c && clockString(c);
+      if (!at) return undefined;
+      return /前/.test(m[6] ?? "") ? { from: at } : { to: at };
+    },
+  },
   {
     re: new RegExp(`${ZH_T}\\s*(?:-|~|到|至|—)\\s*${ZH_T}`, "g"),
     read: (m) => {
       const a = zhClock(m.slice(1, 6));
       const b = zhClock(m.slice(6, 11));
       if (!a || !b) return undefined;
-      return rangeOf(a, { ...b, meridiem: b.meridiem ?? a.meridiem });
+      return rangeOf(a, b);
     },
   },
   {
@@ -120,7 +150,7 @@ const RULES: Rule[] = [
       const h = toNumber(m[2] ?? "");
       if (!b || h === undefined) return undefined;
       const a = { h, min: 0, meridiem: meridiemOf(m[1]) ?? b.meridiem };
-      return rangeOf(a, { ...b, meridiem: b.meridiem ?? a.meridiem });
+      return rangeOf(a, b);
     },
   },
   {
@@ -153,7 +183,7 @@ const RULES: Rule[] = [
   },
   {
     re: new RegExp(
-      `\\b(?:after|from|since|not before|no earlier than|starting(?: at)?)\\s+${EN_T}${NOT_HOUR}`,
+      `(?<!\\bnot\\s)\\b(?:after|from|since|not before|no earlier than|starting(?: at)?)\\s+${EN_T}${NOT_HOUR}`,
       "gi",
     ),
     read: (m) => {
@@ -172,30 +202,64 @@ const RULES: Rule[] = [
   },
 ];
 
+const QUALIFIED = /\b(\d{1,2}(?::\d{2})?)\s+(?:in the|at) (morning|afternoon|evening|night)\b/gi;
+
+const RULED_OUT_BEFORE =
+  /\b(?:busy|not free|unavailable|driving|working|at work|in meetings?|not|never|no calls?|don'?t call(?: me)?)\b[^,.;!?]{0,12}$/i;
+const RULED_OUT_AFTER = /^\s*(?:不方便|不行|不可以|没空|没时间|不要|别打|不在|要上班|上班)/;
+
+function ruledOut(text: string, m: RegExpExecArray): boolean {
+  const before = text.slice(Math.max(0, m.index - 28), m.index);
+  const after = text.slice(m.index + m[0].length, m.index + m[0].length + 6);
+  return RULED_OUT_BEFORE.test(before) || RULED_OUT_AFTER.test(after);
+}
+
+/** Whether an explicit range starts or ends inside a period ("evening" 18:00–20:00). */
+function overlaps(e: OpenHourRange, period: OpenHourRange): boolean {
+  const from = period.from ?? "00:00";
+  const to = period.to ?? "24:00";
+  return (
+    (e.from !== undefined && e.from >= from && e.from < to) ||
+    (e.to !== undefined && e.to > from && e.to <= to)
+  );
+}
+
 /**
  * Calling hours named in the text: explicit times ("after 6pm" → from 18:00, "9-12",
- * "晚上6点到8点", "下午2点以后") first, then period words ("evenings" → 18:00–20:00, "上午" →
- * 09:00–12:00). Ranges come sorted by start, without duplicates.
+ * "晚上6点到8点", "下午2点以后", "don't call before 10" → from 10:00) first, then period words
+ * ("evenings" → 18:00–20:00, "上午" → 09:00–12:00) unless an explicit time falls inside them.
+ * Ranges come sorted by start, without duplicates.
  */
 export function extractHours(text: string): RuleResult<OpenHourRange[]> {
   const ranges: OpenHourRange[] = [];
   const spans: Span[] = [];
   let rest = text;
-  const take = (re: RegExp, read: (m: RegExpExecArray) => OpenHourRange | undefined) => {
+  const take = (re: RegExp, read: (m: RegExpExecArray) => OpenHourRange | null | undefined) => {
     const found: Span[] = [];
     for (const m of rest.matchAll(re)) {
+      // undefined: not an hour after all, left for others; null: consumed, but no range.
       const r = read(m);
-      if (!r) continue;
-      ranges.push(r);
+      if (r === undefined) continue;
       found.push({ start: m.index, end: m.index + m[0].length });
+      if (r) ranges.push(r);
     }
     for (const s of found) rest = rest.slice(0, s.start) + " ".repeat(s.end - s.start) + rest.slice(s.end);
     spans.push(...found);
   };
+  // "8 in the evening" is "8pm": rewritten in place (same length), so no period is read from it.
+  rest = rest.replace(QUALIFIED, (all, clock: string, half: string) =>
+    `${clock}${/morning/i.test(half) ? "am" : "pm"}`.padEnd(all.length, " "),
+  );
   for (const rule of RULES) take(rule.re, rule.read);
-  for (const p of PERIODS) take(p.re, () => p.range);
+  const explicit = ranges.length;
+  // "busy during the day", "晚上不方便": a period ruled out is consumed, not offered.
+  for (const p of PERIODS) take(p.re, (m) => (ruledOut(rest, m) ? null : p.range));
 
-  const unique = new Map(ranges.map((r) => [`${r.from ?? ""}-${r.to ?? ""}`, r]));
+  // A period word around an explicit time only says which half of the day it is in ("between 7
+  // and 9 in the evening", "in the afternoon, between 2 and 5"): the explicit time wins.
+  const exact = ranges.slice(0, explicit);
+  const kept = ranges.filter((r, i) => i < explicit || !exact.some((e) => overlaps(e, r)));
+  const unique = new Map(kept.map((r) => [`${r.from ?? ""}-${r.to ?? ""}`, r]));
   const sorted = [...unique.values()].sort((a, b) => (a.from ?? "").localeCompare(b.from ?? ""));
   return { value: sorted.length > 0 ? sorted : undefined, spans };
 }

@@ -6,17 +6,18 @@ import { extractDays } from "./days.js";
 import { extractHours } from "./hours.js";
 import { extractInsurers } from "./insurers.js";
 import { extractNumbers } from "./numbers.js";
-import { mask, normalize } from "./text.js";
+import { correctTypos, mask, normalize } from "./text.js";
 
 /**
  * Reads one message with the rules alone (DESIGN §8), synchronously. Each concern sees the text
  * with what earlier concerns consumed blanked out, in an order chosen so that the more specific
  * reading wins: "next Friday" is a date before it is a calling day, "2 weeks before" a lead time
  * before "from 2" is an hour, a refused call a channel rule only. The patch holds only the
- * fields the text settles, and always satisfies the {@link PreferencePatch} schema.
+ * fields the text settles, and always satisfies the {@link PreferencePatch} schema. One-slip
+ * typos in the words the rules key on are mended first ("wekdays", "tomorow").
  */
 export function extractWithRules(input: ExtractInput): PreferencePatch {
-  let text = normalize(input.text);
+  let text = correctTypos(normalize(input.text));
   const patch: PreferencePatch = {};
 
   const date = extractRenewalDate(text, input.today, input.lang);

@@ -51,16 +51,26 @@ const NOBODY = new RegExp(
     "\\b(?:nobody|no one|no-one|noone|none of them|no insurers?|no compan(?:y|ies))\\b",
     "\\brenew(?:ing)?(?: it)? (?:by )?myself\\b",
     "\\b(?:my own|through my|via my) (?:agent|broker)\\b",
-    "\\b(?:don'?t|do not|never) contact me\\b(?! (?:by|via|on|over|after|before|at|in)\\b)",
+    "\\b(?:don'?t|do not|never) contact me\\b(?! (?:by|via|on|over|after|before|in)\\b| at (?!all\\b))",
+    "\\b(?:don'?t|do not) want (?:any ?(?:one|body)|any (?:insurers?|compan(?:y|ies))|to be contacted)\\b",
     "\\bleave me alone\\b",
     `(?:谁都不要|谁也不要|一个都不要|都不要|不需要)${NOT_A_CHANNEL}`,
-    "谁都别|都别联系|别联系我|不要联系我|不用联系我|我?自己(?:去)?续保?|自己办|不用了",
+    "谁都别|都别联系|别(?:再)?联系我|不要(?:再)?联系我|不用(?:再)?联系(?:我|了)|不需要(?:再)?联系|我?自己(?:去)?续保?|自己办|不用了",
   ].join("|"),
   "i",
 );
 
+/** Every insurer in the directory ("all of them", "any insurer", "哪家都可以"). */
+const EVERYONE =
+  /\b(?:all of them|any of them|all insurers|any insurer|every insurer|all (?:the )?compan(?:y|ies)|any company|whoever)\b|哪家都(?:可以|行)|谁都(?:可以|行)|所有(?:保险)?公司/i;
+
+/** A mention of the insurer the owner is with now ("my insurance with PICC", "车险是人保的"): no choice. */
+const CURRENT_BEFORE =
+  /(?:\b(?:insurance|policy|insured|cover(?:age)?|currently|presently|i'?m|i am)\s+(?:\w+\s+)?(?:with|at|from|through)|\b(?:current|present|old|previous) (?:insurer|company|provider)(?: is| was)?|(?:车险|保险|保单)(?:现在|目前|一直|去年)?是)\s*$/i;
+const CURRENT_AFTER = /^\s*(?:的(?!.{0,2}(?:联系|打|发))|买的|续的)/;
+
 const NEGATED_BEFORE =
-  /(?:\b(?:not|no|never|exclude|excluding|without)\s+|不要|别|不用|不想要|不包括|不接受?)\s*$/i;
+  /(?:\b(?:not|no|never|exclude|excluding|without|(?:don'?t|do not|never) want (?:to hear from|calls from|anything from|messages from)|nothing from|not from)\s+|不要|别|不用|不想要|不包括|不接受?)\s*$/i;
 const EXCEPT_BEFORE = /(?:\b(?:except(?: for)?|but(?: not)?|other than|apart from|besides)\s+|除了)\s*$/i;
 const NEGATED_AFTER = /^\s*(?:不要|不行|不可以|除外|别|免了|就算了)/;
 
@@ -78,21 +88,37 @@ export function extractInsurers(
   const nobodyMatch = NOBODY.exec(text);
   const positive = new Set<string>();
   const negative = new Set<string>();
+  // "not PICC or CPIC", "人保和平安不要": names listed together share one reading, taken from
+  // the words before the first and after the last.
+  const groups: { ids: string[]; span: Span }[] = [];
   for (const { id, span } of mentions) {
-    const before = text.slice(Math.max(0, span.start - 16), span.start);
+    const last = groups[groups.length - 1];
+    if (last && /^\s*(?:,|or|and|nor|&|\/|、|和|或者?|及)\s*$/i.test(text.slice(last.span.end, span.start))) {
+      last.ids.push(id);
+      last.span = { start: last.span.start, end: span.end };
+    } else groups.push({ ids: [id], span });
+  }
+  for (const { ids, span } of groups) {
+    const before = text.slice(Math.max(0, span.start - 24), span.start);
+    const wider = text.slice(Math.max(0, span.start - 32), span.start);
     const after = text.slice(span.end, span.end + 8);
+    if (CURRENT_BEFORE.test(wider) && (!/是\s*$/.test(before) || CURRENT_AFTER.test(after))) continue;
+    let target = positive;
     if (EXCEPT_BEFORE.test(before)) {
       const onlyThem = nobodyMatch !== null || /^[^,.;，。；]*?(?:都不|都别|其他|其它|别的)/.test(after);
-      (onlyThem ? positive : negative).add(id);
-    } else if (NEGATED_BEFORE.test(before) || NEGATED_AFTER.test(after)) negative.add(id);
-    else positive.add(id);
+      target = onlyThem ? positive : negative;
+    } else if (NEGATED_BEFORE.test(before) || NEGATED_AFTER.test(after)) target = negative;
+    for (const id of ids) target.add(id);
   }
   const spans = mentions.map((m) => m.span);
   if (nobodyMatch) spans.push({ start: nobodyMatch.index, end: nobodyMatch.index + nobodyMatch[0].length });
 
+  const everyone = nobodyMatch ? null : EVERYONE.exec(text);
+  if (everyone) spans.push({ start: everyone.index, end: everyone.index + everyone[0].length });
+
   let chosen: string[] | undefined;
   if (positive.size > 0) chosen = [...positive].filter((id) => !negative.has(id));
-  else if (negative.size > 0 && !nobodyMatch)
+  else if ((negative.size > 0 || everyone) && !nobodyMatch)
     chosen = directory.map((e) => e.id).filter((id) => !negative.has(id));
   if (chosen && chosen.length > 0) return { value: { insurers: [...new Set(chosen)] }, spans };
   if (nobodyMatch || chosen) return { value: { nobody: true }, spans };

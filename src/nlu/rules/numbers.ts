@@ -56,6 +56,11 @@ const RULES: Rule[] = [
     read: (m) => count(m[1] ?? "一", zhUnit(m[2] ?? "")),
   },
   {
+    field: "daysBefore",
+    re: /(?:提前|到期前|过期前)\s*半个?月|\bhalf a month\s+(?:before|ahead|prior|in advance|earlier|out)\b/gi,
+    read: () => 15,
+  },
+  {
     field: "maxAttempts",
     re: new RegExp(
       `\\b(?:at most|max(?:imum)?(?: of)?|no more than|not more than|up to|limit(?: of)?|a limit of)\\s+(${EN_COUNT})\\s*(?:${ATTEMPTS})?\\b(?!\\s*(?:days?|weeks?|months?|before|pm|am|:))`,
@@ -76,7 +81,7 @@ const RULES: Rule[] = [
   {
     field: "maxAttempts",
     re: new RegExp(
-      `(?:最多|至多|顶多|不超过|不能超过|不得超过|只能|只|仅|限)\\s*(?:打|联系|发|来)?\\s*(${NUM})\\s*(?:次|遍|回)|(${NUM})\\s*次(?:以内|为限|就够|就好|就行|就可以)`,
+      `(?:最多|至多|顶多|不超过|不能超过|不得超过|别超过|不要超过|只能|只|仅|限)\\s*(?:打|联系|发|来)?\\s*(${NUM})\\s*(?:次|遍|回)|(${NUM})\\s*次(?:以内|为限|就够|就好|就行|就可以)`,
       "g",
     ),
     read: (m) => count(m[1] ?? m[2], 1),

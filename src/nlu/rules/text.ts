@@ -91,3 +91,98 @@ export function toNumber(raw: string): number | undefined {
 export function hasCjk(text: string): boolean {
   return /\p{Script=Han}/u.test(text);
 }
+
+/**
+ * Optimal-string-alignment distance (Levenshtein plus one swap of neighbours), capped: returns
+ * `max + 1` as soon as the distance must exceed `max`. "Pign An" is one swap from "Ping An".
+ */
+export function editDistance(a: string, b: string, max = 2): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, (prev2[j - 2] ?? 0) + 1);
+      cur[j] = d;
+      rowMin = Math.min(rowMin, d);
+    }
+    if (rowMin > max) return max + 1;
+    prev2 = prev;
+    prev = cur;
+  }
+  return prev[b.length] ?? max + 1;
+}
+
+/** The words the rules key on, long enough that one slip of the finger cannot make another word. */
+const VOCABULARY = [
+  "tomorrow",
+  "weekday",
+  "weekdays",
+  "weekend",
+  "weekends",
+  "morning",
+  "mornings",
+  "afternoon",
+  "afternoons",
+  "evening",
+  "evenings",
+  "telegram",
+  "monday",
+  "mondays",
+  "tuesday",
+  "tuesdays",
+  "wednesday",
+  "wednesdays",
+  "thursday",
+  "thursdays",
+  "friday",
+  "fridays",
+  "saturday",
+  "saturdays",
+  "sunday",
+  "sundays",
+  "january",
+  "february",
+  "august",
+  "september",
+  "october",
+  "november",
+  "december",
+  "attempts",
+  "messages",
+  "nobody",
+];
+const KNOWN = new Set(VOCABULARY);
+/** Real words one edit away from a vocabulary word, left alone. */
+const REAL_WORDS = new Set([
+  "mourning",
+  "weekly",
+  "attempt",
+  "message",
+  "messaged",
+  "sundae",
+  "sundaes",
+  "augusta",
+]);
+
+/**
+ * Mends one-slip typos in the words the rules key on ("wekdays", "evenigs", "tomorow",
+ * "telegarm"): a Latin word of six letters or more, not itself a known word, one edit from
+ * one vocabulary word (or its plural) becomes that word. Case is folded for the mended words only.
+ */
+export function correctTypos(text: string): string {
+  return text.replace(/\b[a-z]{6,}\b/gi, (word) => {
+    const w = word.toLowerCase();
+    if (KNOWN.has(w) || REAL_WORDS.has(w)) return word;
+    const hits = VOCABULARY.filter((v) => editDistance(w, v, 1) <= 1);
+    // "weekdas" is one edit from both "weekday" and "weekdays": fine, one word. Near two
+    // different words, it stays as written.
+    const stems = new Set(hits.map((h) => h.replace(/s$/, "")));
+    return stems.size === 1 ? (hits[0] ?? word) : word;
+  });
+}

@@ -4,6 +4,7 @@ import type { Changeset, ContactWindow, OwnerState } from "../../domain/model.js
 import { ConflictError, DuplicateError, type Store } from "../store.js";
 import { isSqliteCode, type SqliteContext } from "./context.js";
 import { prepared } from "./db.js";
+import { insertOwnerNotices } from "./notifications.js";
 import { insertOutbox } from "./outbox.js";
 import {
   attemptToRow,
@@ -129,6 +130,10 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
       );
     }
     insertOutbox(db, cs.outbox);
+    for (const notice of cs.ownerNotices ?? []) {
+      if (notice.ownerId !== cs.ownerId) throw new Error("owner notice belongs to another owner");
+    }
+    insertOwnerNotices(db, cs.ownerNotices ?? []);
     if (cs.owner && "renewedAt" in cs.owner) {
       prepared(db, "UPDATE owners SET renewed_at = ? WHERE id = ?").run(
         cs.owner.renewedAt ?? null,

@@ -201,4 +201,18 @@ export const migrations: readonly string[] = [
   CREATE INDEX windows_ack_reminder ON windows (opens_at)
     WHERE acknowledged_at IS NULL AND ack_reminder_at IS NULL AND revoked_at IS NULL AND closed_at IS NULL;
   `,
+  // 3: owner notices, queued in the changeset that files what they announce (refused_on_call)
+  // and sent by the owner notifier. Deleted with the owner on /delete.
+  `
+  CREATE TABLE owner_notices (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL REFERENCES owners (id),
+    kind TEXT NOT NULL,
+    insurer_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+  );
+  CREATE INDEX owner_notices_pending ON owner_notices (sent_at, created_at);
+  CREATE INDEX owner_notices_owner ON owner_notices (owner_id);
+  `,
 ];

@@ -1,16 +1,62 @@
 /**
- * What the bot tells owners on its own: acknowledgement digests, and the 72-hour reminder for
- * an open window its insurer has not acknowledged (DESIGN §7). Each is marked once told.
+ * What the bot tells owners on its own: acknowledgement digests, the 72-hour reminder for an
+ * open window its insurer has not acknowledged, and queued owner notices such as a refusal on a
+ * call (DESIGN §7). Each is marked once told.
  */
+import type { OwnerNotice } from "../../domain/model.js";
 import type { AckNotice, Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
-import { prepared } from "./db.js";
-import { type WindowRow, windowFromRow } from "./rows.js";
+import { type Db, prepared } from "./db.js";
+import { insertSql, type WindowRow, windowFromRow } from "./rows.js";
 
 type NotificationPart = Pick<
   Store,
-  "pendingAckNotices" | "markAckNoticesSent" | "windowsAwaitingAckReminder" | "markAckReminderSent"
+  | "pendingAckNotices"
+  | "markAckNoticesSent"
+  | "windowsAwaitingAckReminder"
+  | "markAckReminderSent"
+  | "pendingOwnerNotices"
+  | "markOwnerNoticesSent"
 >;
+
+interface OwnerNoticeRow {
+  id: string;
+  owner_id: string;
+  kind: OwnerNotice["kind"];
+  insurer_id: string;
+  created_at: string;
+  sent_at: string | null;
+}
+
+function ownerNoticeToRow(notice: OwnerNotice): OwnerNoticeRow {
+  return {
+    id: notice.id,
+    owner_id: notice.ownerId,
+    kind: notice.kind,
+    insurer_id: notice.insurerId,
+    created_at: notice.createdAt,
+    sent_at: notice.sentAt ?? null,
+  };
+}
+
+function ownerNoticeFromRow(row: OwnerNoticeRow): OwnerNotice {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    kind: row.kind,
+    insurerId: row.insurer_id,
+    createdAt: row.created_at,
+    ...(row.sent_at === null ? {} : { sentAt: row.sent_at }),
+  };
+}
+
+/** Queues owner notices; called inside the changeset transaction. */
+export function insertOwnerNotices(db: Db, notices: readonly OwnerNotice[]): void {
+  for (const notice of notices) {
+    const row = ownerNoticeToRow(notice);
+    prepared(db, insertSql("owner_notices", row)).run(row);
+  }
+}
 
 interface AckNoticeRow {
   kind: AckNotice["kind"];
@@ -53,6 +99,14 @@ export function createNotificationPart({ db }: SqliteContext): NotificationPart 
     db,
     "UPDATE windows SET ack_reminder_at = COALESCE(ack_reminder_at, ?) WHERE id = ?",
   );
+  const pendingNotices = prepared(
+    db,
+    "SELECT * FROM owner_notices WHERE sent_at IS NULL ORDER BY created_at, id LIMIT ?",
+  );
+  const markNotice = prepared(db, "UPDATE owner_notices SET sent_at = COALESCE(sent_at, ?) WHERE id = ?");
+  const markNotices = db.transaction((ids: readonly string[], at: string) => {
+    for (const id of ids) markNotice.run(at, id);
+  });
 
   return {
     async pendingAckNotices(limit) {
@@ -72,6 +126,12 @@ export function createNotificationPart({ db }: SqliteContext): NotificationPart 
     },
     async markAckReminderSent(windowId, at) {
       markReminder.run(at, windowId);
+    },
+    async pendingOwnerNotices(limit) {
+      return (pendingNotices.all(limit) as OwnerNoticeRow[]).map(ownerNoticeFromRow);
+    },
+    async markOwnerNoticesSent(ids, at) {
+      if (ids.length > 0) markNotices.immediate(ids, at);
     },
   };
 }

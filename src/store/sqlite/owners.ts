@@ -88,6 +88,8 @@ export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
     prepared(db, "UPDATE outbox SET owner_id = NULL WHERE owner_id = ?").run(ownerId);
     // The scrub audit exists for the owner to see; with the owner gone it is not kept.
     prepared(db, "DELETE FROM scrub_hits WHERE owner_id = ?").run(ownerId);
+    // Messages to the owner: with nobody left to tell, neither sent nor pending ones are kept.
+    prepared(db, "DELETE FROM owner_notices WHERE owner_id = ?").run(ownerId);
   });
 
   const withConsent = prepared(
