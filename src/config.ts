@@ -52,9 +52,13 @@ const Env = z.object({
     .regex(/^[A-Za-z0-9_-]{43}$/, "expected 32 bytes, base64url (43 characters)")
     .optional(),
   SIGNING_KEY: z.string().includes("PRIVATE KEY", { message: "expected an Ed25519 PKCS#8 PEM" }).optional(),
+  // One server, or a Redis Cluster given as comma-separated seed nodes.
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, "expected redis://… or rediss://…")
+    .regex(
+      /^rediss?:\/\/[^,\s]+(,rediss?:\/\/[^,\s]+)*$/,
+      "expected redis://host:port, or several comma-separated for a Redis Cluster",
+    )
     .optional(),
   REDIS_PREFIX: z.string().min(1).default("ow:"),
   UPSTASH_REDIS_REST_URL: url.optional(),

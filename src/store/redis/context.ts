@@ -1,0 +1,229 @@
+/**
+ * What every part of the Redis store shares, and the two-step write every owner (or insurer)
+ * change goes through: mark → script → index ops → clear (see redis-store.ts).
+ */
+import { randomUUID } from "node:crypto";
+import type { FieldCipher } from "../../crypto/field-cipher.js";
+import { type Arg, type LuaScript, type RedisCall, type RedisCommands, unwrap } from "./commands.js";
+import { type Keys, SHARDS } from "./keys.js";
+import { INDEX_DELETE_IF, MARK_ONCE, PHONE_ADD, QUEUE_INSERT, QUEUE_UNLINK } from "./scripts.js";
+
+/**
+ * An index operation, derived from what an aggregate script wrote and safe to apply any
+ * number of times, in any order relative to a repeat of itself.
+ */
+export type IndexOp =
+  | ["ix", field: string, value: string]
+  | ["ixdel", field: string, value: string]
+  | ["feedw" | "feedo", insurerId: string, member: string]
+  | ["ack" | "rem" | "onot", id: string, member: string]
+  | ["cons", ownerId: string]
+  | ["ph", phoneHash: string, ownerId: string]
+  | ["qins", insurerId: string, row: string]
+  | ["qunlink", insurerId: string, entryId: string]
+  | ["del", key: string]
+  | ["dir", insurerId: string];
+
+/** Markers older than this belong to a crashed writer; younger ones may still be in flight. */
+export const REPAIR_AFTER_MS = 30_000;
+
+export interface RedisContext {
+  redis: RedisCommands;
+  keys: Keys;
+  cipher: FieldCipher;
+  /** Current instant, ISO 8601 UTC. */
+  now: () => string;
+  /**
+   * Runs an aggregate script under a repair marker and applies the index ops it recorded.
+   * `tag` is the aggregate's hash tag (`o:<id>` or `i:<id>`); `ops` extracts the recorded ops
+   * JSON from the script's reply.
+   */
+  write<T>(
+    tag: string,
+    script: LuaScript,
+    keys: string[],
+    args: (opId: string) => Arg[],
+    ops: (reply: unknown) => string | undefined,
+    map: (reply: unknown) => T,
+  ): Promise<T>;
+  /** Applies index ops (idempotent). */
+  applyOps(ops: readonly IndexOp[]): Promise<void>;
+  /** Replays what crashed writers left: pending ops of marked aggregates, pending window marks. */
+  repair(options: { all: boolean }): Promise<void>;
+  /** Sets a delivered window.opened notice's window deliveredAt (once). */
+  markWindowDelivered(windowId: string, at: string): Promise<void>;
+  /** Test hook: when set, writers stop right after the aggregate script (a simulated crash). */
+  faults: { crashAfterScript: boolean };
+  /** Insurer ids this process has already put in the queue registry. */
+  registered: Set<string>;
+}
+
+export function parseOps(json: string | undefined | null): IndexOp[] {
+  if (!json) return [];
+  const parsed: unknown = JSON.parse(json);
+  return Array.isArray(parsed) ? (parsed as IndexOp[]) : [];
+}
+
+/** Score of an ISO instant (ms since epoch); queue scores and hit times use it. */
+export const ms = (iso: string): number => Date.parse(iso);
+
+export function createContext(
+  redis: RedisCommands,
+  keys: Keys,
+  cipher: FieldCipher,
+  now: () => string,
+): RedisContext {
+  const registered = new Set<string>();
+  const faults = { crashAfterScript: false };
+
+  const callsFor = (op: IndexOp): RedisCall[] => {
+    switch (op[0]) {
+      case "ix":
+        return [{ args: ["HSET", keys.idIndex(op[1]), op[1], op[2]] }];
+      case "ixdel":
+        return [{ script: INDEX_DELETE_IF, keys: [keys.idIndex(op[1])], args: [op[1], op[2]] }];
+      case "feedw":
+        return [{ args: ["ZADD", keys.windowFeed(op[1]), 0, op[2]] }];
+      case "feedo":
+        return [{ args: ["ZADD", keys.optOutFeed(op[1]), 0, op[2]] }];
+      case "ack":
+      case "rem":
+      case "onot":
+        return [{ args: ["ZADD", keys.shardOf(op[0], op[1]), 0, op[2]] }];
+      case "cons":
+        return [{ args: ["ZADD", keys.shardOf("cons", op[1]), 0, op[1]] }];
+      case "ph":
+        return [{ script: PHONE_ADD, keys: [keys.phoneIndex(op[1])], args: [op[1], op[2]] }];
+      case "qins": {
+        const row = JSON.parse(op[2]) as {
+          due_at: string;
+          next_attempt_at: string;
+          finished_at: string | null;
+        };
+        const score = Math.max(ms(row.due_at), ms(row.next_attempt_at));
+        const finished = row.finished_at ? ms(row.finished_at) : 0;
+        const q = (part: ":e" | ":due" | ":dead" | ":st") => keys.queue(op[1], part);
+        return [
+          {
+            script: QUEUE_INSERT,
+            keys: [q(":e"), q(":due"), q(":dead"), q(":st")],
+            args: [op[2], String(score), String(finished), String(ms(row.due_at))],
+          },
+        ];
+      }
+      case "qunlink":
+        return [{ script: QUEUE_UNLINK, keys: [keys.queue(op[1], ":e")], args: [op[2]] }];
+      case "del":
+        return [{ args: ["DEL", op[1]] }];
+      case "dir":
+        return [{ args: ["SADD", keys.directory(), op[1]] }];
+    }
+  };
+
+  const run = async (calls: RedisCall[]) => {
+    for (const result of await redis.pipeline(calls)) unwrap(result);
+  };
+
+  const applyOps = async (ops: readonly IndexOp[]) => {
+    if (ops.length === 0) return;
+    // The queue registry first: an entry in a queue nobody knows of would never be claimed.
+    const insurers = [...new Set(ops.filter((op) => op[0] === "qins").map((op) => op[1]))].filter(
+      (id) => !registered.has(id),
+    );
+    if (insurers.length > 0) {
+      await redis.call("SADD", keys.queueRegistry(), ...insurers);
+      for (const id of insurers) registered.add(id);
+    }
+    // Indexes before queue inserts: once claimable, an entry's id → insurer index must exist,
+    // or its delivery could not be completed.
+    await run(ops.filter((op) => op[0] !== "qins").flatMap(callsFor));
+    await run(ops.filter((op) => op[0] === "qins").flatMap(callsFor));
+  };
+
+  const pendingKey = (tag: string) => `${keys.prefix}{${tag}}:q`;
+
+  const write: RedisContext["write"] = async (tag, script, scriptKeys, args, opsOf, map) => {
+    const opId = randomUUID();
+    const marker = `${tag} ${opId}`;
+    const markerKey = keys.shardOf("dirty", tag);
+    await redis.call("ZADD", markerKey, ms(now()), marker);
+    let reply: unknown;
+    try {
+      reply = await redis.eval(script, scriptKeys, args(opId));
+    } catch (error) {
+      await redis.call("ZREM", markerKey, marker).catch(() => undefined);
+      throw error;
+    }
+    if (faults.crashAfterScript) return map(reply);
+    // The change is committed: a failure from here on is left to repair (the marker stays),
+    // never reported as a failed change that the caller might plan again.
+    try {
+      const ops = parseOps(opsOf(reply));
+      if (ops.length > 0) {
+        await applyOps(ops);
+        await redis.call("HDEL", pendingKey(tag), opId);
+      }
+      await redis.call("ZREM", markerKey, marker);
+    } catch {
+      // repair() replays the ops recorded under the marker.
+    }
+    return map(reply);
+  };
+
+  const repair: RedisContext["repair"] = async ({ all }) => {
+    const cutoff = ms(now()) - REPAIR_AFTER_MS;
+    const shards = Array.from({ length: SHARDS }, (_, n) => keys.shard("dirty", n));
+    const marked = await redis.pipeline(
+      shards.map((key) => ({
+        args: ["ZRANGEBYSCORE", key, "-inf", all ? "+inf" : String(cutoff), "WITHSCORES"],
+      })),
+    );
+    const stale: { key: string; member: string }[] = [];
+    const tags = new Set<string>();
+    marked.forEach((reply, index) => {
+      const list = unwrap<string[]>(reply) ?? [];
+      for (let i = 0; i + 1 < list.length; i += 2) {
+        const member = list[i] as string;
+        tags.add(member.slice(0, member.lastIndexOf(" ")));
+        if (Number(list[i + 1]) <= cutoff) stale.push({ key: shards[index] as string, member });
+      }
+    });
+    for (const tag of tags) {
+      const pending = unwrap<string[]>(await redis.call("HGETALL", pendingKey(tag))) ?? [];
+      for (let i = 0; i + 1 < pending.length; i += 2) {
+        await applyOps(parseOps(pending[i + 1]));
+        await redis.call("HDEL", pendingKey(tag), pending[i] as string);
+      }
+    }
+    if (stale.length > 0) await run(stale.map(({ key, member }) => ({ args: ["ZREM", key, member] })));
+
+    // Window marks of delivered window.opened notices whose second step did not run.
+    const insurers = unwrap<string[]>(await redis.call("SMEMBERS", keys.queueRegistry())) ?? [];
+    const marks = await redis.pipeline(insurers.map((id) => ({ args: ["HGETALL", keys.queue(id, ":pm")] })));
+    for (const [index, reply] of marks.entries()) {
+      const list = unwrap<string[]>(reply) ?? [];
+      for (let i = 0; i + 1 < list.length; i += 2) {
+        const [windowId, at] = JSON.parse(list[i + 1] as string) as [string, string];
+        await markWindowDelivered(windowId, at);
+        await redis.call("HDEL", keys.queue(insurers[index] as string, ":pm"), list[i] as string);
+      }
+    }
+  };
+
+  const markWindowDelivered = async (windowId: string, at: string) => {
+    const field = `w:${windowId}`;
+    const ownerId = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
+    if (!ownerId) return;
+    await redis.eval(MARK_ONCE, [keys.owner(ownerId, ":w")], [windowId, "delivered_at", at]);
+  };
+
+  return { redis, keys, cipher, now, write, applyOps, repair, markWindowDelivered, faults, registered };
+}
+
+/** HGETALL's flat [field, value, …] list as an object. */
+export function hashOf(reply: unknown): Record<string, string> {
+  const list = (reply ?? []) as string[];
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) out[list[i] as string] = list[i + 1] as string;
+  return out;
+}

@@ -1,0 +1,397 @@
+/**
+ * What insurers read through the HTTP API (feeds, acknowledgements, attempts, scrub) and what
+ * the bot tells owners on its own (digests, reminders, owner notices). Feeds are per-insurer
+ * lexicographic sorted sets of `time id owner`, so keyset paging on (time, id) is a range
+ * query; cross-owner work lists are sharded the same way and checked against the records
+ * they point at (stale members are skipped and dropped).
+ */
+import type { ContactWindow, OptOut, ScrubHit } from "../../domain/model.js";
+import {
+  type AttemptRow,
+  attemptFromRow,
+  type OptOutRow,
+  optOutFromRow,
+  type ScrubHitRow,
+  scrubHitFromRow,
+  scrubHitToRow,
+  type WindowRow,
+  windowFromRow,
+} from "../sqlite/rows.js";
+import type { AckNotice, ScrubRecord, Store } from "../store.js";
+import { unwrap } from "./commands.js";
+import { ms, type RedisContext } from "./context.js";
+import { SHARDS, type ShardedList, spread } from "./keys.js";
+import { byKey, type OwnerNoticeRow, ownerNoticeFromRow, parseRows } from "./records.js";
+import { ACKNOWLEDGE, MARK_ONCE, SCRUB_OWNER } from "./scripts.js";
+
+type FeedPart = Pick<
+  Store,
+  | "listWindowsForInsurer"
+  | "acknowledgeWindow"
+  | "listOptOutsForInsurer"
+  | "acknowledgeOptOut"
+  | "getAttemptByIdempotencyKey"
+  | "listAttempts"
+  | "scrubLookup"
+  | "recordScrubHits"
+  | "listScrubHits"
+  | "purgeScrubHits"
+  | "pendingAckNotices"
+  | "markAckNoticesSent"
+  | "windowsAwaitingAckReminder"
+  | "markAckReminderSent"
+  | "pendingOwnerNotices"
+  | "markOwnerNoticesSent"
+>;
+
+/** Sorts above every owner id that can follow `time id ` in a member (ids are ASCII). */
+const HIGH = "\u00ff";
+
+/** A member `time id owner…` split at its first two spaces. */
+function splitMember(member: string): { at: string; id: string; rest: string } {
+  const first = member.indexOf(" ");
+  const second = member.indexOf(" ", first + 1);
+  return { at: member.slice(0, first), id: member.slice(first + 1, second), rest: member.slice(second + 1) };
+}
+
+/** Verdict on one member of a work list: keep it (a value), skip it for now, or drop it. */
+type Verdict<T> = { keep: T } | "skip" | "drop";
+
+type WindowStatusFilter = "open" | "closed" | "revoked";
+
+function statusAt(row: WindowRow, now: string): WindowStatusFilter {
+  if (row.revoked_at !== null && row.revoked_at !== undefined) return "revoked";
+  if ((row.closed_at !== null && row.closed_at !== undefined) || row.closes_at <= now) return "closed";
+  return "open";
+}
+
+/** Feed, scrub and notification operations of the Redis store. */
+export function createFeedPart(ctx: RedisContext): FeedPart {
+  const { redis, keys } = ctx;
+
+  /** HGETs many fields of many owner hashes at once. */
+  const rowsAt = async <T>(refs: { ownerId: string; part: ":w" | ":p" | ":n"; id: string }[]) => {
+    const replies = await redis.pipeline(
+      refs.map((r) => ({ args: ["HGET", keys.owner(r.ownerId, r.part), r.id] })),
+    );
+    return replies.map((reply) => {
+      const json = unwrap<string | null>(reply);
+      return json ? (JSON.parse(json) as T) : undefined;
+    });
+  };
+
+  /** Walks a lexicographic feed from `min` to `max`, keeping what `accept` returns, up to `limit`. */
+  const walkFeed = async <T>(
+    key: string,
+    part: ":w" | ":p",
+    min: string,
+    max: string,
+    limit: number,
+    accept: (row: WindowRow & OptOutRow) => T | undefined,
+  ): Promise<T[]> => {
+    const out: T[] = [];
+    const chunk = Math.max(limit * 2, 50);
+    let from = min;
+    while (out.length < limit) {
+      const members =
+        unwrap<string[]>(await redis.call("ZRANGEBYLEX", key, from, max, "LIMIT", 0, chunk)) ?? [];
+      if (members.length === 0) break;
+      const parsed = members.map(splitMember);
+      const rows = await rowsAt<WindowRow & OptOutRow>(
+        parsed.map((m) => ({ ownerId: m.rest, part, id: m.id })),
+      );
+      for (const row of rows) {
+        const value = row ? accept(row) : undefined;
+        if (value !== undefined) out.push(value);
+        if (out.length === limit) break;
+      }
+      from = `(${members[members.length - 1]}`;
+      if (members.length < chunk) break;
+    }
+    return out;
+  };
+
+  /**
+   * Reads a sharded work list in member order, judging each member; dropped members are
+   * removed. Returns up to `limit` kept values, merged across shards in member order.
+   */
+  const scanShards = async <T>(
+    list: ShardedList,
+    limit: number,
+    max: string,
+    judge: (members: string[]) => Promise<Verdict<T>[]>,
+  ): Promise<T[]> => {
+    if (limit <= 0) return [];
+    const perShard = await Promise.all(
+      Array.from({ length: SHARDS }, async (_, n) => {
+        const key = keys.shard(list, n);
+        const kept: { member: string; value: T }[] = [];
+        let from = "-";
+        const chunk = Math.max(limit, 20);
+        while (kept.length < limit) {
+          const members =
+            unwrap<string[]>(await redis.call("ZRANGEBYLEX", key, from, max, "LIMIT", 0, chunk)) ?? [];
+          if (members.length === 0) break;
+          const verdicts = await judge(members);
+          const dropped: string[] = [];
+          verdicts.forEach((verdict, i) => {
+            const member = members[i] as string;
+            if (verdict === "drop") dropped.push(member);
+            else if (verdict !== "skip" && kept.length < limit) kept.push({ member, value: verdict.keep });
+          });
+          if (dropped.length > 0) await redis.call("ZREM", key, ...dropped);
+          from = `(${members[members.length - 1]}`;
+          if (members.length < chunk) break;
+        }
+        return kept;
+      }),
+    );
+    return perShard
+      .flat()
+      .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
+      .slice(0, limit)
+      .map((k) => k.value);
+  };
+
+  const ownerOf = async (field: string) =>
+    unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
+
+  const acknowledge = async <T>(kind: "window" | "optout", insurerId: string, id: string, at: string) => {
+    const ownerId = await ownerOf(`${kind === "window" ? "w" : "p"}:${id}`);
+    if (!ownerId) return undefined;
+    const part = kind === "window" ? ":w" : ":p";
+    return ctx.write(
+      `o:${ownerId}`,
+      ACKNOWLEDGE,
+      [keys.owner(ownerId, part), keys.owner(ownerId, ":q")],
+      (opId) => [kind, id, insurerId, at, opId, ownerId],
+      (reply) => (Array.isArray(reply) ? (reply[1] as string) : undefined),
+      (reply) => (Array.isArray(reply) ? (JSON.parse(reply[0] as string) as T) : undefined),
+    );
+  };
+
+  const hitKey = (hit: ScrubHit) => keys.hits(hit.ownerId ?? `-${spread(hit.id, SHARDS)}`);
+
+  return {
+    async listWindowsForInsurer(insurerId, { now, status, after, limit }): Promise<ContactWindow[]> {
+      if (limit <= 0) return [];
+      const min = after ? `(${after.at} ${after.id} ${HIGH}` : "-";
+      return walkFeed(ctx.keys.windowFeed(insurerId), ":w", min, `[${now} ${HIGH}`, limit, (row) =>
+        row.insurer_id === insurerId && row.opens_at <= now && (!status || statusAt(row, now) === status)
+          ? windowFromRow(row)
+          : undefined,
+      );
+    },
+    async acknowledgeWindow(insurerId, windowId, at) {
+      const row = await acknowledge<WindowRow>("window", insurerId, windowId, at);
+      return row ? windowFromRow(row) : undefined;
+    },
+    async listOptOutsForInsurer(insurerId, { after, limit }): Promise<OptOut[]> {
+      if (limit <= 0) return [];
+      const min = after ? `(${after.at} ${after.id} ${HIGH}` : "-";
+      return walkFeed(ctx.keys.optOutFeed(insurerId), ":p", min, "+", limit, (row) =>
+        row.insurer_id === insurerId ? optOutFromRow(row) : undefined,
+      );
+    },
+    async acknowledgeOptOut(insurerId, optOutId, at) {
+      const row = await acknowledge<OptOutRow>("optout", insurerId, optOutId, at);
+      return row ? optOutFromRow(row) : undefined;
+    },
+    async getAttemptByIdempotencyKey(insurerId, idempotencyKey) {
+      const where = await ownerOf(`a:${insurerId} ${idempotencyKey}`);
+      if (!where) return undefined;
+      const space = where.indexOf(" ");
+      const json = unwrap<string | null>(
+        await redis.call("HGET", keys.owner(where.slice(0, space), ":a"), where.slice(space + 1)),
+      );
+      const row = json ? (JSON.parse(json) as AttemptRow) : undefined;
+      return row && row.insurer_id === insurerId && row.idempotency_key === idempotencyKey
+        ? attemptFromRow(row)
+        : undefined;
+    },
+    async listAttempts(windowId) {
+      const ownerId = await ownerOf(`w:${windowId}`);
+      if (!ownerId) return [];
+      const rows = parseRows<AttemptRow>(await redis.call("HVALS", keys.owner(ownerId, ":a")));
+      return rows
+        .filter((row) => row.window_id === windowId)
+        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : (a._seq ?? 0) - (b._seq ?? 0)))
+        .map(attemptFromRow);
+    },
+
+    async scrubLookup(insurerId, phoneHashes) {
+      const found = new Map<string, ScrubRecord>();
+      const unique = [...new Set(phoneHashes)];
+      if (unique.length === 0) return found;
+      const byBucket = new Map<string, string[]>();
+      for (const hash of unique) {
+        const bucket = keys.phoneIndex(hash);
+        byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), hash]);
+      }
+      const buckets = [...byBucket.entries()];
+      const replies = await redis.pipeline(
+        buckets.map(([bucket, hashes]) => ({ args: ["HMGET", bucket, ...hashes] })),
+      );
+      const probes: { hash: string; ownerId: string }[] = [];
+      buckets.forEach(([, hashes], i) => {
+        const owners = unwrap<(string | null)[]>(replies[i]) ?? [];
+        hashes.forEach((hash, j) => {
+          for (const ownerId of owners[j]?.split(" ") ?? []) if (ownerId) probes.push({ hash, ownerId });
+        });
+      });
+      const results = await redis.pipeline(
+        probes.map(({ hash, ownerId }) => ({
+          script: SCRUB_OWNER,
+          keys: [keys.owner(ownerId), keys.owner(ownerId, ":w"), keys.owner(ownerId, ":p")],
+          args: [insurerId, hash, ownerId],
+        })),
+      );
+      probes.forEach(({ hash }, i) => {
+        const [windows, optOuts] = unwrap<[string[], string[]]>(results[i]);
+        if (windows.length === 0 && optOuts.length === 0) return;
+        let record = found.get(hash);
+        if (!record) {
+          record = { windows: [], optOuts: [] };
+          found.set(hash, record);
+        }
+        for (const row of parseRows<WindowRow>(windows)) {
+          record.windows.push(windowFromRow(row));
+          record.ownerId ??= row.owner_id ?? undefined;
+        }
+        for (const row of parseRows<OptOutRow>(optOuts)) {
+          record.optOuts.push(optOutFromRow(row));
+          record.ownerId ??= row.owner_id ?? undefined;
+        }
+      });
+      for (const record of found.values()) {
+        if (record.ownerId === undefined) delete record.ownerId;
+        record.windows.sort((a, b) => byKey(a.opensAt, a.id, b.opensAt, b.id));
+        record.optOuts.sort((a, b) => byKey(a.effectiveAt, a.id, b.effectiveAt, b.id));
+      }
+      return found;
+    },
+    async recordScrubHits(hits) {
+      if (hits.length === 0) return;
+      const groups = new Map<string, ScrubHit[]>();
+      for (const hit of hits) groups.set(hitKey(hit), [...(groups.get(hitKey(hit)) ?? []), hit]);
+      const entries = [...groups.entries()];
+      const bases = await redis.pipeline(
+        entries.map(([key, list]) => ({ args: ["INCRBY", `${key}:n`, list.length] })),
+      );
+      const calls = entries.flatMap(([key, list], i) => {
+        const last = Number(unwrap(bases[i]));
+        return [
+          { args: ["SADD", keys.shardOf("hreg", key), key] },
+          ...list.map((hit, j) => ({
+            args: [
+              "ZADD",
+              key,
+              ms(hit.at),
+              `${String(last - list.length + j + 1).padStart(12, "0")} ${JSON.stringify(scrubHitToRow(hit))}`,
+            ],
+          })),
+        ];
+      });
+      for (const reply of await redis.pipeline(calls)) unwrap(reply);
+    },
+    async listScrubHits(ownerId, since) {
+      const members =
+        unwrap<string[]>(await redis.call("ZREVRANGEBYSCORE", keys.hits(ownerId), "+inf", ms(since))) ?? [];
+      return members.map((m) => scrubHitFromRow(JSON.parse(m.slice(m.indexOf(" ") + 1)) as ScrubHitRow));
+    },
+    async purgeScrubHits(before) {
+      const registries = await redis.pipeline(
+        Array.from({ length: SHARDS }, (_, n) => ({ args: ["SMEMBERS", keys.shard("hreg", n)] })),
+      );
+      const hitKeys = registries.flatMap((r) => unwrap<string[]>(r) ?? []);
+      const removed = await redis.pipeline(
+        hitKeys.map((key) => ({ args: ["ZREMRANGEBYSCORE", key, "-inf", `(${ms(before)}`] })),
+      );
+      return removed.reduce<number>((sum, r) => sum + Number(unwrap(r)), 0);
+    },
+
+    async pendingAckNotices(limit) {
+      return scanShards<AckNotice>("ack", limit, "+", async (members) => {
+        const parsed = members.map((m) => {
+          const { at, id, rest } = splitMember(m);
+          const [kind = "", ownerId = ""] = rest.split(" ");
+          return { at, id, kind: kind as AckNotice["kind"], ownerId };
+        });
+        const rows = await rowsAt<WindowRow & { ack_notified_at?: string | null }>(
+          parsed.map((p) => ({ ownerId: p.ownerId, part: p.kind === "window" ? ":w" : ":p", id: p.id })),
+        );
+        return rows.map((row, i): Verdict<AckNotice> => {
+          const p = parsed[i];
+          if (!row || !p || !row.acknowledged_at || row.ack_notified_at || !row.owner_id) return "drop";
+          return {
+            keep: {
+              kind: p.kind,
+              id: row.id,
+              ownerId: row.owner_id,
+              insurerId: row.insurer_id,
+              acknowledgedAt: row.acknowledged_at,
+            },
+          };
+        });
+      });
+    },
+    async markAckNoticesSent(notices, at) {
+      if (notices.length === 0) return;
+      const owners = await redis.pipeline(
+        notices.map(({ kind, id }) => {
+          const field = `${kind === "window" ? "w" : "p"}:${id}`;
+          return { args: ["HGET", keys.idIndex(field), field] };
+        }),
+      );
+      const calls = notices.flatMap(({ kind, id }, i) => {
+        const ownerId = unwrap<string | null>(owners[i]);
+        if (!ownerId) return [];
+        const key = keys.owner(ownerId, kind === "window" ? ":w" : ":p");
+        return [{ script: MARK_ONCE, keys: [key], args: [id, "ack_notified_at", at] }];
+      });
+      for (const reply of await redis.pipeline(calls)) unwrap(reply);
+    },
+    async windowsAwaitingAckReminder(openedBefore, now, limit) {
+      return scanShards<ContactWindow>("rem", limit, `[${openedBefore} ${HIGH}`, async (members) => {
+        const parsed = members.map(splitMember);
+        const rows = await rowsAt<WindowRow & { ack_reminder_at?: string | null }>(
+          parsed.map((p) => ({ ownerId: p.rest, part: ":w", id: p.id })),
+        );
+        return rows.map((row): Verdict<ContactWindow> => {
+          if (!row || row.acknowledged_at || row.ack_reminder_at || row.revoked_at || row.closed_at)
+            return "drop";
+          if (!row.owner_id) return "drop";
+          if (row.opens_at > openedBefore || row.closes_at <= now) return "skip";
+          return { keep: windowFromRow(row) };
+        });
+      });
+    },
+    async markAckReminderSent(windowId, at) {
+      const ownerId = await ownerOf(`w:${windowId}`);
+      if (ownerId)
+        await redis.eval(MARK_ONCE, [keys.owner(ownerId, ":w")], [windowId, "ack_reminder_at", at]);
+    },
+    async pendingOwnerNotices(limit) {
+      return scanShards("onot", limit, "+", async (members) => {
+        const parsed = members.map(splitMember);
+        const rows = await rowsAt<OwnerNoticeRow>(
+          parsed.map((p) => ({ ownerId: p.rest, part: ":n", id: p.id })),
+        );
+        return rows.map((row) => (row && !row.sent_at ? { keep: ownerNoticeFromRow(row) } : "drop"));
+      });
+    },
+    async markOwnerNoticesSent(ids, at) {
+      if (ids.length === 0) return;
+      const owners = await redis.pipeline(
+        ids.map((id) => ({ args: ["HGET", keys.idIndex(`n:${id}`), `n:${id}`] })),
+      );
+      const calls = ids.flatMap((id, i) => {
+        const ownerId = unwrap<string | null>(owners[i]);
+        return ownerId
+          ? [{ script: MARK_ONCE, keys: [keys.owner(ownerId, ":n")], args: [id, "sent_at", at] }]
+          : [];
+      });
+      for (const reply of await redis.pipeline(calls)) unwrap(reply);
+    },
+  };
+}

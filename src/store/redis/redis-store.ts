@@ -1,0 +1,122 @@
+/**
+ * The Redis store: the whole Store port on one Redis server, a Redis Cluster, or Upstash
+ * (REST), over the small command layer in commands.ts.
+ *
+ * Data model. Keys are `<prefix>{<tag>}<suffix>` (prefix REDIS_PREFIX, default "ow:", so
+ * deployments can share a server). Everything one atomic change touches shares a hash tag:
+ *
+ * - `{o:<ownerId>}` — the owner aggregate: the owner hash (version, encrypted phone, name,
+ *   vehicle), and hashes of its consents, receipts, windows, opt-outs, attempts, owner
+ *   notices, its copy of its outbox entries, attempt keys, and `:q`, its pending index ops.
+ *   A changeset is ONE Lua script in this slot: version check, validation of every target,
+ *   then the writes — all or nothing.
+ * - `{i:<insurerId>}` — an insurer (webhook secret encrypted), with its own `:q`.
+ * - `{q:<insurerId>}` — that insurer's outbox queue: entries, a sorted set of claimable
+ *   entries scored max(dueAt, nextAttemptAt, leaseUntil), dead entries, counters. Leasing is
+ *   one script per queue, so no entry is ever held by two live leases, across processes.
+ * - Cross-owner indexes live in other slots and are never one hot key: per-insurer feeds
+ *   (`{fw:<insurer>}`, `{fo:<insurer>}`: lexicographic `time id owner`, so keyset paging on
+ *   (time, id) is a range query); id → location buckets (`{ix:<n>}`, 1024 small hashes: window,
+ *   opt-out, receipt, outbox entry, stop token, Telegram user, API key hash, attempt key);
+ *   phone-hash buckets (`{ph:<n>}`) for scrub; and 16-way sharded work lists (ack digests,
+ *   ack reminders, owner notices, owners with consent, repair markers).
+ *
+ * Index writes. A Cluster script cannot touch other slots, so index writes are derived and
+ * idempotent: the aggregate script stores, in the aggregate's `:q` hash, the index ops it
+ * implies (computed from the changeset, or by the script itself); the store then applies
+ * them and deletes them. Before the script, the writer puts a repair marker (tag + nonce,
+ * scored by time) in a `{dy:<n>}` shard, and removes it at the end. A crash in between
+ * leaves the marker: `repair()` — run when a store opens (everything) and on every
+ * claimDue (markers older than 30 s) — replays the pending ops of marked aggregates, so an
+ * outbox entry always reaches its insurer's queue. Queue inserts are insert-if-absent, so a
+ * replay never resets a delivered entry; a delivered window.opened records its window mark in
+ * the queue's `:pm` hash first, replayed the same way. Readers of the indexes check what they
+ * find against the records (stale members are skipped and dropped), so an index may lag but
+ * never lie.
+ *
+ * Privacy. Phone numbers, names, vehicles, webhook secrets and session values are stored as
+ * FieldCipher tokens, exactly as in SQLite; phones are found by keyed hash, session keys are
+ * keyed hashes too. Records are the SQLite row shapes as flat JSON, converted by the same
+ * validated functions (sqlite/rows.ts).
+ */
+import type { FieldCipher } from "../../crypto/field-cipher.js";
+import type { OutboxEntry } from "../../domain/model.js";
+import type { Store } from "../store.js";
+import { type RedisCommands, unwrap } from "./commands.js";
+import { createContext, type RedisContext } from "./context.js";
+import { createFeedPart } from "./feeds.js";
+import { createInsurerPart } from "./insurers.js";
+import { createKeys } from "./keys.js";
+import { createOutboxPart, listAllOutbox } from "./outbox.js";
+import { createOwnerPart, SESSION_HASH } from "./owners.js";
+
+export interface RedisStoreOptions {
+  redis: RedisCommands;
+  cipher: FieldCipher;
+  /** Key namespace (REDIS_PREFIX); must not contain `{`. */
+  prefix: string;
+  /** Clock for the timestamps the store sets itself and for repair-marker ages. */
+  now?: () => Date;
+}
+
+/** A Redis store plus handles tests and operators use. */
+export interface RedisStore extends Store {
+  /** Every outbox entry, by due time (tests and operator tooling). */
+  listAllOutbox(): Promise<OutboxEntry[]>;
+  /** Replays index work a crashed writer left (`all`: also markers still young). */
+  repair(options?: { all?: boolean }): Promise<void>;
+  /** Test hook: simulate a crash right after each aggregate script. */
+  readonly faults: RedisContext["faults"];
+}
+
+/**
+ * Opens the store over `redis` and replays anything a crashed writer left half done.
+ * @example
+ * const store = await createRedisStore({ redis: createIoredisCommands({ url }), cipher, prefix: "ow:" });
+ */
+export async function createRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
+  if (options.prefix.includes("{")) throw new Error("REDIS_PREFIX must not contain '{'");
+  const clock = options.now ?? (() => new Date());
+  const { redis, cipher } = options;
+  const keys = createKeys(options.prefix);
+  const ctx = createContext(redis, keys, cipher, () => clock().toISOString());
+  await ctx.repair({ all: true });
+  const sessionKey = (key: string) => keys.session(cipher.hash(key, SESSION_HASH));
+
+  return {
+    ...createInsurerPart(ctx),
+    ...createOwnerPart(ctx),
+    ...createFeedPart(ctx),
+    ...createOutboxPart(ctx),
+    async readSession(key) {
+      const value = unwrap<string | null>(await redis.call("GET", sessionKey(key)));
+      return value === null || value === undefined ? undefined : cipher.decrypt(value);
+    },
+    async writeSession(key, value) {
+      await redis.call("SET", sessionKey(key), cipher.encrypt(value));
+    },
+    async deleteSession(key) {
+      await redis.call("DEL", sessionKey(key));
+    },
+    async getMeta(key) {
+      const value = unwrap<string | null>(await redis.call("HGET", keys.meta(), key));
+      return value ?? undefined;
+    },
+    async setMeta(key, value) {
+      await redis.call("HSET", keys.meta(), key, value);
+    },
+    async ping() {
+      try {
+        return (await redis.call("PING")) === "PONG";
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await redis.close();
+    },
+    listAllOutbox: () => listAllOutbox(ctx),
+    repair: (opts) => ctx.repair({ all: opts?.all ?? true }),
+    faults: ctx.faults,
+  };
+}

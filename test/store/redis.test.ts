@@ -1,0 +1,212 @@
+/**
+ * The store contract on a real Redis (TEST_REDIS_URL), plus what only Redis has to prove:
+ * no plaintext phone anywhere in keys or values, prefix isolation, leases across store
+ * instances, and repair after a crash between the owner script and the index writes.
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { createFieldCipher } from "../../src/crypto/field-cipher.js";
+import { emptyChangeset } from "../../src/domain/model.js";
+import { createIoredisCommands } from "../../src/store/redis/ioredis-client.js";
+import { createRedisStore, type RedisStore } from "../../src/store/redis/redis-store.js";
+import { deleteKeys, dumpKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { aNewOwner, anInsurer, anOutboxEntry, consentPlan, secretsFor } from "./builders.js";
+import { describeStoreContract, type StoreHarness } from "./contract.js";
+
+const url = TEST_REDIS_URL ?? "";
+
+/** A fresh store under its own prefix; cleanup deletes the prefix's keys. */
+async function harness(prefix = uniquePrefix("redis"), key = randomBytes(32)) {
+  const cipher = createFieldCipher(key);
+  const opened: RedisStore[] = [];
+  const open = async () => {
+    const store = await createRedisStore({ redis: createIoredisCommands({ url }), cipher, prefix });
+    opened.push(store);
+    return store;
+  };
+  const store = await open();
+  const h: StoreHarness & { store: RedisStore; open: () => Promise<RedisStore>; prefix: string } = {
+    store,
+    prefix,
+    open,
+    reopen: open,
+    outbox: () => store.listAllOutbox(),
+    cleanup: async () => {
+      for (const s of opened) await s.close().catch(() => undefined);
+      await deleteKeys(url, prefix);
+    },
+  };
+  return h;
+}
+
+describe.skipIf(!TEST_REDIS_URL)("redis store (TEST_REDIS_URL)", () => {
+  describeStoreContract("redis", () => harness());
+});
+
+describe.skipIf(!TEST_REDIS_URL)("redis store specifics", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup();
+  });
+  const fresh = async (prefix?: string) => {
+    const h = await harness(prefix);
+    cleanups.push(h.cleanup);
+    return h;
+  };
+
+  it("keeps no phone number, name, vehicle or secret in plaintext in any key or value", async () => {
+    const { store, prefix } = await fresh();
+    const secret = secretsFor("pingan");
+    await store.addInsurer(anInsurer("pingan"), secret);
+    await store.addInsurer(anInsurer("cpic"), secretsFor("cpic"));
+    const created = await store.ensureOwner(aNewOwner(555123));
+    const owner = await store.updateOwnerProfile(created.id, {
+      phone: "+8613812345678",
+      name: "Zhangsan Lisi",
+      vehicle: "ZX-98765-Q",
+    });
+    await store.writeSession("555123", JSON.stringify({ contact: "+8613812345678", text: "Zhangsan Lisi" }));
+    await store.applyChangeset(consentPlan(owner, ["pingan"], ["cpic"]).changeset);
+    await store.recordScrubHits([
+      {
+        id: "h1",
+        ownerId: owner.id,
+        phoneHash: owner.phoneHash ?? "",
+        insurerId: "cpic",
+        kind: "scrub",
+        answer: "do_not_contact",
+        at: "2026-06-01T00:00:00.000Z",
+      },
+    ]);
+
+    const all = await dumpKeys(url, prefix);
+    expect(all.length).toBeGreaterThan(20);
+    for (const needle of ["13812345678", "Zhangsan", "98765", secret.webhookSecret.slice(6, 30)]) {
+      for (const bytes of all) expect(bytes.includes(Buffer.from(needle)), needle).toBe(false);
+    }
+    expect((await store.getOwner(owner.id))?.phone).toBe("+8613812345678");
+  });
+
+  it("keeps deployments with different prefixes apart on one server", async () => {
+    const one = await fresh();
+    const two = await fresh();
+    await one.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    await one.store.setMeta("k", "one");
+    const owner = await one.store.ensureOwner(aNewOwner(1));
+    expect(await two.store.listInsurers()).toEqual([]);
+    expect(await two.store.getMeta("k")).toBeUndefined();
+    expect(await two.store.getOwnerByTelegramId(1)).toBeUndefined();
+    const other = await two.store.ensureOwner(aNewOwner(1));
+    expect(other.id).not.toBe(owner.id);
+    await deleteKeys(url, two.prefix);
+    expect(await one.store.getOwner(owner.id)).toEqual(owner);
+    expect(await one.store.getMeta("k")).toBe("one");
+  });
+
+  it("never hands one entry to two store instances claiming concurrently", async () => {
+    const h = await fresh();
+    const stores = [h.store, await h.open(), await h.open()];
+    const now = "2026-07-01T00:00:00.000Z";
+    const owner = await h.store.ensureOwner(aNewOwner(77));
+    const cs = emptyChangeset(owner.id, owner.version);
+    for (let i = 0; i < 120; i++) cs.outbox.push(anOutboxEntry(`ins${i % 7}`, { ownerId: owner.id }));
+    await h.store.applyChangeset(cs);
+    const seen: string[] = [];
+    for (let round = 0; round < 100; round++) {
+      const batches = await Promise.all(
+        stores.map((store, i) =>
+          store.claimDue({ now, limit: 5, perInsurer: 2, leaseMs: 60_000, worker: `w${i}` }),
+        ),
+      );
+      const claimed = batches.flat();
+      if (claimed.length === 0) break;
+      seen.push(...claimed.map((e) => e.id));
+      await Promise.all(
+        batches.flatMap((batch, i) =>
+          batch.map(async (e) => {
+            expect(await stores[i]?.completeDelivery(e.id, `w${i}`, { state: "delivered", at: now })).toBe(
+              true,
+            );
+          }),
+        ),
+      );
+    }
+    expect(seen).toHaveLength(new Set(seen).size);
+    expect(new Set(seen)).toEqual(new Set(cs.outbox.map((e) => e.id)));
+    expect(await h.store.outboxStats()).toEqual({ pending: 0, retrying: 0, dead: 0 });
+  });
+
+  it("repairs a crash between the owner script and the index writes", async () => {
+    const h = await fresh();
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    await h.store.addInsurer(anInsurer("b"), secretsFor("b"));
+    const owner = await h.store.updateOwnerProfile((await h.store.ensureOwner(aNewOwner(9))).id, {
+      phone: "+8613900000001",
+    });
+    const plan = consentPlan(owner, ["a"], ["b"]);
+    h.store.faults.crashAfterScript = true;
+    await h.store.applyChangeset(plan.changeset);
+    h.store.faults.crashAfterScript = false;
+    const window = plan.windows[0];
+    if (!window) throw new Error("no window");
+    const now = "2026-07-10T00:00:00.000Z";
+    // The owner's records are written; the indexes are not yet.
+    expect((await h.store.getOwnerState(owner.id)).windows).toEqual(plan.windows);
+    expect(await h.store.getWindow(window.id)).toBeUndefined();
+    expect(await h.store.listAllOutbox()).toEqual([]);
+
+    // Another process opening the store replays the pending work.
+    const other = await h.open();
+    expect(await other.getWindow(window.id)).toEqual(window);
+    expect(await other.findWindowByStopToken(window.stopToken)).toEqual(window);
+    expect((await other.listWindowsForInsurer("a", { now, limit: 10 })).map((w) => w.id)).toEqual([
+      window.id,
+    ]);
+    expect((await other.listOptOutsForInsurer("b", { limit: 10 })).map((o) => o.id)).toEqual(
+      plan.optOuts.map((o) => o.id),
+    );
+    const claimed = await other.claimDue({ now, limit: 10, perInsurer: 10, leaseMs: 60_000, worker: "w" });
+    expect(new Set(claimed.map((e) => e.id))).toEqual(new Set(plan.outbox.map((e) => e.id)));
+
+    // A crash after a delivery, before its window mark, is repaired on the next claim.
+    const opened = claimed.find((e) => e.type === "window.opened");
+    if (!opened) throw new Error("no window.opened");
+    other.faults.crashAfterScript = true;
+    expect(await other.completeDelivery(opened.id, "w", { state: "delivered", at: now })).toBe(true);
+    other.faults.crashAfterScript = false;
+    expect((await other.getWindow(window.id))?.deliveredAt).toBeUndefined();
+    await other.claimDue({ now, limit: 10, perInsurer: 10, leaseMs: 60_000, worker: "w2" });
+    expect((await other.getWindow(window.id))?.deliveredAt).toBe(now);
+    // Replaying again changes nothing: the delivered entry stays delivered.
+    await other.repair({ all: true });
+    expect((await other.listOutboxForOwner(owner.id)).find((e) => e.id === opened.id)?.state).toBe(
+      "delivered",
+    );
+  });
+
+  it("repairs a stale marker on claimDue once it is old enough", async () => {
+    const prefix = uniquePrefix("redis");
+    let clock = new Date("2026-07-10T00:00:00.000Z");
+    const cipher = createFieldCipher(randomBytes(32));
+    const store = await createRedisStore({
+      redis: createIoredisCommands({ url }),
+      cipher,
+      prefix,
+      now: () => clock,
+    });
+    cleanups.push(async () => {
+      await store.close();
+      await deleteKeys(url, prefix);
+    });
+    const owner = await store.ensureOwner(aNewOwner(5));
+    const cs = emptyChangeset(owner.id, owner.version);
+    cs.outbox.push(anOutboxEntry("a", { ownerId: owner.id }));
+    store.faults.crashAfterScript = true;
+    await store.applyChangeset(cs);
+    store.faults.crashAfterScript = false;
+    const query = { now: "2026-07-10T00:00:00.000Z", limit: 5, perInsurer: 5, leaseMs: 1000, worker: "w" };
+    expect(await store.claimDue(query)).toEqual([]);
+    clock = new Date(clock.getTime() + 31_000);
+    expect((await store.claimDue(query)).map((e) => e.id)).toEqual([cs.outbox[0]?.id]);
+  });
+});
