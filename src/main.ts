@@ -13,6 +13,7 @@ import { createHttpApp } from "./http/create-http-app.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createExtractor } from "./nlu/create-extractor.js";
+import { createSandbox } from "./sandbox/create-sandbox.js";
 import { createServices, type Services } from "./services/create-services.js";
 import { telegramStopLink } from "./services/insurer-views.js";
 import { createOwnerNotifier } from "./services/owner-notifier.js";
@@ -85,6 +86,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const optOutLink = telegramStopLink(botUsername);
 
   const app = createHttpApp({ ...services, metrics, optOutLink });
+  // No token: the sandbox (web chat + insurer console, loopback only) on the same app.
+  const sandbox = !bot && config.sandbox ? await createSandbox({ services, metrics }) : undefined;
+  if (sandbox) app.route("/", sandbox.app);
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve) => {
     const s = serveHttp({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, () =>
       resolve(s),
@@ -122,6 +126,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     notifierTimer = setInterval(tick, NOTIFY_INTERVAL_MS);
     notifierTimer.unref();
     logger.info({ bot: botUsername, mode: "polling" }, "bot started");
+  } else if (sandbox) {
+    await sandbox.start(url);
+    logger.info(
+      `No TELEGRAM_BOT_TOKEN set: open the sandbox at ${url}/ (web chat; insurer console at ${url}/console); to run the real bot, put TELEGRAM_BOT_TOKEN=<token from @BotFather> in .env and restart.`,
+    );
   } else {
     logger.info(
       `No TELEGRAM_BOT_TOKEN set: the insurer API runs at ${url}/ ; to run the bot, put TELEGRAM_BOT_TOKEN=<token from @BotFather> in .env and restart.`,
@@ -135,6 +144,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       // No new updates or requests; in-flight deliveries finish or their leases lapse.
       if (notifierTimer) clearInterval(notifierTimer);
       if (runner?.isRunning()) await runner.stop();
+      // The sandbox ends its long polls first, or open pages would hold the server open.
+      sandbox?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispatcher.stop();
       await services.close();

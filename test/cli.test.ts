@@ -118,7 +118,11 @@ describe("onewindow command", { timeout: 60_000 }, () => {
 
   it("update, rotate-key, rotate-webhook-secret, remove and dispatch answer JSON", async () => {
     await runCli(["insurer", "add", "picc", "--name", "PICC"], env, dir);
-    const updated = await runCli(["insurer", "update", "picc", "--name", "PICC Property", "--contact", "95518"], env, dir);
+    const updated = await runCli(
+      ["insurer", "update", "picc", "--name", "PICC Property", "--contact", "95518"],
+      env,
+      dir,
+    );
     expect(updated.code, updated.stderr).toBe(0);
     expect(JSON.parse(updated.stdout)).toMatchObject({ id: "picc", name: "PICC Property", contact: "95518" });
 
@@ -127,7 +131,10 @@ describe("onewindow command", { timeout: 60_000 }, () => {
     expect(JSON.parse(rotated.stdout)).toEqual({ id: "picc", apiKey: expect.stringMatching(/^owk_/) });
 
     const secret = await runCli(["insurer", "rotate-webhook-secret", "picc"], env, dir);
-    expect(JSON.parse(secret.stdout)).toEqual({ id: "picc", webhookSecret: expect.stringMatching(/^whsec_/) });
+    expect(JSON.parse(secret.stdout)).toEqual({
+      id: "picc",
+      webhookSecret: expect.stringMatching(/^whsec_/),
+    });
 
     const http = await runCli(["insurer", "update", "picc", "--webhook", "http://127.0.0.1:9/x"], env, dir);
     expect(http.code).toBe(2);

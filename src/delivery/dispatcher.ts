@@ -86,6 +86,24 @@ interface Target {
   insurer: Insurer | undefined;
   secret: string | undefined;
   urlCheck: UrlCheck;
+  /** A sandbox insurer's built-in loopback receiver: allowed whatever ALLOW_PRIVATE_WEBHOOKS says. */
+  sandboxLoopback: boolean;
+}
+
+/**
+ * The sandbox's receivers live on this service's own loopback port. Only sandbox insurers get
+ * this exception, and only for a literal loopback host, so no real insurer can use it.
+ */
+function isSandboxLoopback(insurer: Insurer, url: string): boolean {
+  if (!insurer.sandbox) return false;
+  try {
+    const { protocol, hostname } = new URL(url);
+    return (
+      protocol === "http:" && (hostname === "127.0.0.1" || hostname === "[::1]" || hostname === "localhost")
+    );
+  } catch {
+    return false;
+  }
 }
 
 type Outcome = "delivered" | "retried" | "dead" | "skipped" | "released" | "lost";
@@ -130,6 +148,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     bodyTimeout: timeoutMs,
     connect: allowPrivate ? { timeout: timeoutMs } : { timeout: timeoutMs, lookup: guardedLookup },
   });
+  // Without the DNS guard: used only for sandbox loopback targets (see isSandboxLoopback).
+  const loopbackAgent = allowPrivate
+    ? agent
+    : new Agent({
+        keepAliveTimeout: 30_000,
+        connections: perInsurer,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
   const buildPayload = createPayloadBuilder({ store, now: clock, optOutLink: deps.optOutLink });
   const sign = createWebhookSigner();
   const urlChecks = new Map<string, { at: number; check: Promise<UrlCheck> }>();
@@ -169,16 +196,22 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function loadTarget(insurerId: string): Promise<Target> {
     const insurer = await store.getInsurer(insurerId);
     if (insurer?.webhookUrl === undefined || insurer.webhookDisabledAt !== undefined || insurer.removedAt) {
-      return { insurer, secret: undefined, urlCheck: { ok: true } };
+      return { insurer, secret: undefined, urlCheck: { ok: true }, sandboxLoopback: false };
     }
+    const sandboxLoopback = isSandboxLoopback(insurer, insurer.webhookUrl);
     const [secrets, urlCheck] = await Promise.all([
       store.getInsurerSecrets(insurerId),
-      checkUrl(insurer.webhookUrl),
+      sandboxLoopback ? Promise.resolve<UrlCheck>({ ok: true }) : checkUrl(insurer.webhookUrl),
     ]);
-    return { insurer, secret: secrets?.webhookSecret, urlCheck };
+    return { insurer, secret: secrets?.webhookSecret, urlCheck, sandboxLoopback };
   }
 
-  async function post(url: string, headers: Record<string, string>, payload: string): Promise<Attempt> {
+  async function post(
+    url: string,
+    headers: Record<string, string>,
+    payload: string,
+    via: Agent = agent,
+  ): Promise<Attempt> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -190,7 +223,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         method: "POST",
         headers,
         body: payload,
-        dispatcher: agent,
+        dispatcher: via,
         signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -275,7 +308,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async function deliver(entry: OutboxEntry, targetP: Promise<Target>): Promise<Outcome> {
       const leaseLeft = Date.parse(entry.leaseUntil!) - clock().getTime();
       if (!(leaseLeft >= timeoutMs + LEASE_MARGIN_MS)) return "released";
-      const { insurer, secret, urlCheck } = await targetP;
+      const { insurer, secret, urlCheck, sandboxLoopback } = await targetP;
       const at = () => clock().toISOString();
       if (insurer === undefined)
         return complete(entry, { state: "skipped", at: at(), reason: "unknown insurer" });
@@ -302,7 +335,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         "content-type": "application/json",
         "user-agent": "onewindow-webhooks/1",
       };
-      const attempt = await post(insurer.webhookUrl, headers, built.payload);
+      const attempt = await post(
+        insurer.webhookUrl,
+        headers,
+        built.payload,
+        sandboxLoopback ? loopbackAgent : agent,
+      );
       const base = { entryId: entry.id, webhookId: entry.webhookId, insurerId: insurer.id, type: entry.type };
       if ("error" in attempt) {
         logger.debug({ ...base, error: attempt.error }, "webhook attempt failed");
@@ -519,6 +557,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await current?.catch(() => undefined);
       closed = true;
       await agent.close();
+      if (loopbackAgent !== agent) await loopbackAgent.close();
     },
   };
 }

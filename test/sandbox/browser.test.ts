@@ -1,0 +1,220 @@
+/**
+ * The sandbox in a real browser (Debian's Chromium driven by playwright-core): the whole service
+ * runs in-process on port 0, the page plays the Telegram client, and the console reads the real
+ * insurer API. Saves docs/screenshots/chat.png and console.png.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { type RunningService, startService } from "../../src/main.js";
+import { ROOT } from "../support/cli.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+}
+const SHOTS = path.join(ROOT, "docs/screenshots");
+
+/** A renewal date 10 days ahead (in Asia/Shanghai): the window opens at once with "30 days before". */
+function renewal() {
+  const d = new Date(Date.now() + 10 * 86_400_000);
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Asia/Shanghai",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+  }).formatToParts(d);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
+  const month = new Date(`${get("month")} 1, 2000`).getMonth() + 1;
+  return {
+    en: `${get("day")} ${get("month")} ${get("year")}`,
+    zh: `${get("year")}年${month}月${get("day")}日`,
+  };
+}
+
+describe.skipIf(!hasChromium)("sandbox in a browser", () => {
+  let service: RunningService;
+  let browser: Browser;
+  let profile: string;
+  let page: Page;
+  const date = renewal();
+
+  beforeAll(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ow-sandbox-browser-"));
+    profile = path.join(dir, "chromium-profile");
+    const config = loadConfig({
+      DATA_DIR: path.join(dir, "data"),
+      KEYS_DIR: path.join(dir, "keys"),
+      PORT: "0",
+      DISPATCH_INTERVAL_MS: "200",
+      LOG_LEVEL: "silent",
+    });
+    service = await startService(config, createLogger("silent"));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      viewport: { width: 1100, height: 900 },
+    });
+    browser = context.browser() as Browser;
+    page = context.pages()[0] ?? (await context.newPage());
+    closeContext = () => context.close();
+    fs.mkdirSync(SHOTS, { recursive: true });
+  }, 60_000);
+  let closeContext: () => Promise<void> = async () => undefined;
+
+  afterAll(async () => {
+    await closeContext();
+    await service?.stop();
+    void browser;
+  });
+
+  const press = async (data: string) => {
+    await page.locator(`#log button[data-callback="${data}"]`).last().click();
+  };
+  const lastBotText = async () => (await page.locator("#log li.bot").last().textContent()) ?? "";
+  const say = async (text: string) => {
+    await page.getByLabel(/^(Message|消息)$/).fill(text);
+    await page.locator("#send").click();
+  };
+  /** Start, share the contact (typing the phone once), skip the vehicle. */
+  const startAndShare = async (phone: string) => {
+    await page.locator("#start").click();
+    await page.locator("#reply-keyboard button.contact-button").click();
+    await page.locator("#phone-input").fill(phone);
+    await page.locator("#phone-form button[type=submit]").click();
+    await press("ob:vehicle:skip");
+  };
+  const agree = async () => {
+    await press("ob:agree");
+    await expect.poll(lastBotText).toMatch(/(?:code|验证码) \d{3}-\d{3}/);
+    const text = (await page.locator("#log li.bot").allTextContents()).join("\n");
+    const m = /(?:code|验证码) (\d{3}-\d{3})/.exec(text);
+    return m?.[1] ?? "";
+  };
+  const NAMES: Record<string, string> = {
+    "demo-northwind": "Northwind Mutual (demo)",
+    "demo-harbor": "Harbor Auto (demo)",
+    "demo-lotus": "Lotus Insurance (demo)",
+  };
+  const openConsole = async (insurerId: string) => {
+    await page.goto(`${service.url}/console#${insurerId}`);
+    await expect.poll(() => page.locator("#insurer-title").textContent()).toContain(NAMES[insurerId]);
+  };
+  const windowRow = (code: string) => page.locator("#windows tr", { hasText: code });
+
+  let englishCode = "";
+
+  it("an owner onboards by buttons, sees the verification code; the console shows the window and opt-outs", async () => {
+    await page.goto(`${service.url}/`);
+    await expect.poll(() => page.locator("#owner-select option").count()).toBe(1);
+    await startAndShare("+86 138 1234 5678");
+    await say(date.en);
+    await press("ob:ins:demo-northwind");
+    await press("ob:ins-done");
+    await press("ob:ch:sms");
+    await press("ob:ch-done");
+    await press("ob:days:weekdays");
+    await press("ob:days-done");
+    await press("ob:hr:evening");
+    await press("ob:hr-done");
+    await press("ob:db:30");
+    await press("ob:att:3");
+    await expect.poll(lastBotText).toContain("Northwind Mutual (demo)");
+    englishCode = await agree();
+    expect(englishCode).toMatch(/^\d{3}-\d{3}$/);
+    await page.screenshot({ path: path.join(SHOTS, "chat.png"), fullPage: true });
+
+    await openConsole("demo-northwind");
+    await expect(windowRow(englishCode).textContent()).resolves.toContain("open");
+    await expect
+      .poll(() => page.locator("#deliveries tr[data-type='window.opened']").textContent())
+      .toContain("✓ valid");
+    await openConsole("demo-harbor");
+    await expect.poll(() => page.locator("#optouts tr[data-reason='not_chosen']").count()).toBe(1);
+    await expect.poll(() => page.locator("#windows tr[data-window]").count()).toBe(0);
+    await expect
+      .poll(() => page.locator("#deliveries tr[data-type='optout.filed']").textContent())
+      .toContain("✓ valid");
+  });
+
+  it("a second owner onboards by free text", async () => {
+    await page.goto(`${service.url}/`);
+    await page.locator("#new-owner").click();
+    await expect.poll(() => page.locator("#owner-select option").count()).toBe(2);
+    await startAndShare("+86 139 1234 5678");
+    await say(`expires ${date.en}, only Northwind, text me on weekday evenings`);
+    await expect.poll(lastBotText).toContain("How early");
+    const understood = (await page.locator("#log li.bot").allTextContents()).join("\n");
+    expect(understood).toContain("Northwind Mutual (demo)");
+    await press("ob:db:30");
+    await press("ob:att:2");
+    const code = await agree();
+    await openConsole("demo-northwind");
+    await expect(windowRow(code).textContent()).resolves.toContain("open");
+  });
+
+  it("/stop by one tap shows window.revoked in the console's deliveries", async () => {
+    await page.goto(`${service.url}/`);
+    await page.locator("#owner-select").selectOption({ index: 0 });
+    await say("/stop");
+    await press("stop:demo-northwind");
+    await expect.poll(lastBotText).toContain("told to stop");
+    await openConsole("demo-northwind");
+    await expect
+      .poll(() => page.locator("#deliveries tr[data-type='window.revoked']").textContent())
+      .toContain("✓ valid");
+    await expect.poll(() => windowRow(englishCode).count()).toBe(0); // a revoked window hides its code
+    await expect.poll(() => page.locator("#windows tr[data-status='revoked']").count()).toBe(1);
+    // Acknowledge the open window of the second owner from the console.
+    await page.locator("#windows tr[data-status='open'] button", { hasText: "Acknowledge" }).click();
+    await expect.poll(() => page.locator("#status").textContent()).toContain("Acknowledged");
+    // Paste a receipt into the verifier.
+    await page.locator("#windows tr[data-status='open'] button", { hasText: "Check receipt" }).click();
+    await page.locator("#verify-form button[type=submit]").click();
+    await expect.poll(() => page.locator("#verify-result").textContent()).toContain("Signature valid");
+    await page.screenshot({ path: path.join(SHOTS, "console.png"), fullPage: true });
+  });
+
+  it("the same in Chinese: free text and buttons, code, window, opt-outs, one-tap stop", async () => {
+    await page.goto(`${service.url}/`);
+    await page.locator("#lang-select").selectOption("zh");
+    await page.locator("#new-owner").click();
+    await expect.poll(() => page.locator("#new-owner").textContent()).toBe("新车主");
+    await startAndShare("+86 137 1234 5678");
+    await say(`保险${date.zh}到期，只要北风，工作日晚上发短信`);
+    await expect.poll(lastBotText).toContain("到期前最早多少天");
+    await press("ob:db:30");
+    await press("ob:att:3");
+    const code = await agree();
+    expect(await page.locator("#log li.bot").allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining("其他 2 家保险公司")]),
+    );
+    await openConsole("demo-northwind");
+    await expect(windowRow(code).textContent()).resolves.toContain("open");
+    await openConsole("demo-lotus");
+    await expect.poll(() => page.locator("#optouts tr[data-reason='not_chosen']").count()).toBe(3);
+
+    await page.goto(`${service.url}/`);
+    await page.locator("#owner-select").selectOption({ index: 2 });
+    await say("/stop");
+    await press("stop:demo-northwind");
+    await expect.poll(lastBotText).toContain("已通知 Northwind Mutual (demo) 停止联系");
+    await openConsole("demo-northwind");
+    await expect.poll(() => page.locator("#deliveries tr[data-type='window.revoked']").count()).toBe(2);
+    await expect.poll(() => page.locator("#windows tr[data-status='revoked']").count()).toBe(2);
+  });
+});
