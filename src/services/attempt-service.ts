@@ -5,7 +5,9 @@
  * notice (the owner notifier sends it). A concurrent change to the owner is re-planned, so two
  * attempts racing for the last slot cannot both pass.
  */
-import { randomBytes, randomInt, randomUUID } from "node:crypto";
+
+import { randomBytes, randomInt } from "node:crypto";
+import { uuidv7 } from "../crypto/uuid-v7.js";
 import { type AttemptConflict, checkAttempt } from "../domain/attempts.js";
 import { type AttemptRecord, type ContactWindow, emptyChangeset } from "../domain/model.js";
 import { type PlanContext, planStop } from "../domain/plans.js";
@@ -52,7 +54,7 @@ export function visibleTo(window: ContactWindow | undefined, insurerId: string, 
 
 export function createAttemptService(deps: AttemptServiceDeps) {
   const { store, clock } = deps;
-  const newId = deps.newId ?? randomUUID;
+  const newId = deps.newId ?? (() => uuidv7());
 
   async function replay(
     insurerId: string,

@@ -3,9 +3,11 @@
  * export. Each plans with a pure domain function, signs what needs signing, and applies the
  * plan atomically; a concurrent change (another process, a double tap) is re-planned.
  */
-import { createHash, randomBytes, randomInt, randomUUID } from "node:crypto";
+
+import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { ReceiptSigner } from "../crypto/receipts.js";
 import { payloadHash } from "../crypto/receipts.js";
+import { uuidv7 } from "../crypto/uuid-v7.js";
 import { CONSENT_TEXT_VERSION, dataCategoriesFor, renderConsentText } from "../domain/consent-text.js";
 import type { Changeset, Insurer, Language, Owner, OwnerState } from "../domain/model.js";
 import {
@@ -30,7 +32,7 @@ export interface OwnerServiceDeps {
 
 /** Random ids and codes; tests may pass deterministic ones. */
 export const defaultRandom = {
-  newId: () => randomUUID(),
+  newId: () => uuidv7(),
   newToken: () => randomBytes(16).toString("base64url"),
   newCode: () => String(randomInt(0, 1_000_000)).padStart(6, "0"),
 };

@@ -4,9 +4,10 @@
  * are hashed and looked up in one batch per request; every hit on an owner's number is written
  * to the audit the owner sees in /status. Quotas and input checks live at the HTTP edge.
  */
-import { randomUUID } from "node:crypto";
+
 import { createFieldCipher } from "../crypto/field-cipher.js";
 import { createMatchKeys, type MatchKeys } from "../crypto/match-key.js";
+import { uuidv7 } from "../crypto/uuid-v7.js";
 import type { ScrubHit } from "../domain/model.js";
 import { windowStatus } from "../domain/window-plan.js";
 import type { ScrubRecord, Store } from "../store/store.js";
@@ -97,7 +98,7 @@ export function longestConsecutiveRun(numbers: readonly string[]): number {
 }
 
 export function createScrubService(deps: ScrubServiceDeps) {
-  const newId = deps.newId ?? randomUUID;
+  const newId = deps.newId ?? (() => uuidv7());
 
   /** Hashes each distinct number once and looks them all up in one batch. */
   async function lookup(insurerId: string, numbers: readonly string[]) {

@@ -24,6 +24,9 @@ export function openDatabase(file: string): Db {
     db.pragma("foreign_keys = ON");
     // 32 MiB of page cache (default 2 MiB): scrub look-ups hit random index pages.
     db.pragma("cache_size = -32768");
+    // Reads through a memory map skip a copy per page: at 1M owners the scrub look-up's index
+    // pages are read ~35 % faster (bench/scrub.ts). Address space only; the OS pages it in.
+    db.pragma("mmap_size = 1073741824");
     migrate(db);
   } catch (error) {
     db.close();

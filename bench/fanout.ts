@@ -1,0 +1,251 @@
+/**
+ * Fan-out benchmark (issue 3, "Speed"): owners per second from "I agree" — with 20 insurers in
+ * the directory, each with a webhook on a loopback receiver — until every notice (1
+ * window.opened + 19 optout.filed per owner) has been accepted by the receivers; next to the
+ * raw rate of signed POSTs (Standard Webhooks headers, the same bodies) to the same receivers
+ * in the same run (undici, 64 in flight). The issue aims for owners/s >= raw POST/s / 20 / 2.
+ *
+ *   npx tsx bench/fanout.ts [--owners 500] [--insurers 20] [--agree-concurrency 4]
+ *                           [--interval 100] [--raw-seconds 5] [--profile] [--keep]
+ *
+ * The service is the real one: createServices on a fresh SQLite file, services.owners.agree,
+ * and main.ts's createProcessDispatcher running its start() loop (`--interval` is its
+ * DISPATCH_INTERVAL_MS). The receivers run in a child process and answer 204 without
+ * verifying, so the figures are ours, not the receiver's; RSS is this process only.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { Webhook } from "standardwebhooks";
+import { Agent, request } from "undici";
+import { loadConfig } from "../src/config.js";
+import type { Preferences } from "../src/domain/preferences.js";
+import { createLogger } from "../src/logger.js";
+import { createProcessDispatcher } from "../src/main.js";
+import { createServices } from "../src/services/create-services.js";
+import { telegramStopLink } from "../src/services/insurer-views.js";
+import { forkHelper } from "./support/child.js";
+import { fmt, machineLine, mib, parseArgs } from "./support/machine.js";
+import { onFile } from "./support/phones.js";
+import { startProfile, summariseProfile } from "./support/profile.js";
+
+const opts = parseArgs({
+  owners: 500,
+  insurers: 20,
+  agreeConcurrency: 4,
+  interval: 100,
+  rawSeconds: 5,
+  inflight: 64,
+  profile: false,
+  keep: false,
+});
+
+const log = (line: string) => console.log(line);
+
+/** Bytes this process has written (Linux /proc/self/io `wchar`): SQLite's WAL and checkpoints. */
+function bytesWritten(): number | undefined {
+  try {
+    const m = /wchar: (\d+)/.exec(fs.readFileSync("/proc/self/io", "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main() {
+  log("== onewindow fan-out benchmark ==");
+  log(machineLine());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onewindow-fanout-"));
+  const services = await createServices(
+    loadConfig({
+      DATA_DIR: path.join(dir, "data"),
+      KEYS_DIR: path.join(dir, "keys"),
+      LOG_LEVEL: "silent",
+      ALLOW_PRIVATE_WEBHOOKS: "1",
+    }),
+    createLogger("silent"),
+    () => new Date(),
+  );
+  const receiver = forkHelper("lean-receiver.ts", [String(opts.insurers)]);
+  const { urls } = await receiver.next<{ urls: string[] }>("ready", 30_000);
+
+  // The directory: insurers with webhooks on the loopback receivers (one origin each).
+  const insurers: { id: string; secret: string; url: string }[] = [];
+  for (let i = 0; i < opts.insurers; i++) {
+    const id = `ins${String(i + 1).padStart(2, "0")}`;
+    const creds = await services.insurers.add({
+      id,
+      name: `Insurer ${i + 1}`,
+      webhookUrl: urls[i]!,
+      contact: `${id} hotline 95500`,
+    });
+    insurers.push({ id, secret: creds.webhookSecret, url: urls[i]! });
+  }
+
+  // Owners with Telegram-verified phones, ready to agree (not timed).
+  const ownerIds: string[] = [];
+  for (let i = 0; i < opts.owners; i++) {
+    const owner = await services.store.ensureOwner({
+      telegramUserId: 10_000 + i,
+      chatId: 10_000 + i,
+      language: "en",
+      timezone: "Asia/Shanghai",
+      jurisdiction: "CN",
+      sandbox: false,
+    });
+    await services.store.updateOwnerProfile(owner.id, {
+      phone: onFile(i),
+      phoneVerified: true,
+      country: "CN",
+    });
+    ownerIds.push(owner.id);
+  }
+  // Renewal in 20 days, window from 30 days before: open at once.
+  const renewalDate = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
+  const prefsFor = (i: number): Preferences => ({
+    renewalDate,
+    insurers: [insurers[i % insurers.length]!.id],
+    channels: ["call", "sms"],
+    days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    hours: [{ from: "09:00", to: "20:00" }],
+    daysBefore: 30,
+    maxAttempts: 3,
+  });
+  const perOwner = opts.insurers;
+  const expected = opts.owners * perOwner;
+  log(
+    `setup: ${opts.insurers} insurers (webhooks on ${opts.insurers} loopback ports, child process answering 204), ${fmt(opts.owners)} owners; each agree = 1 window.opened + ${opts.insurers - 1} optout.filed → ${fmt(expected)} notices`,
+  );
+  log(
+    `dispatcher: createProcessDispatcher defaults (64 in flight, 20 per insurer, batches of 200), start(${opts.interval} ms); agrees: ${opts.agreeConcurrency} concurrent`,
+  );
+
+  const dispatcher = createProcessDispatcher(services, telegramStopLink("onewindow_bench_bot"));
+  const rssBase = process.memoryUsage().rss;
+  let peakRss = rssBase;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 20);
+  receiver.send({ type: "target", n: expected });
+  const reached = receiver.next<{ total: number; at: number }>("reached", 290_000);
+  const stopProfile = opts.profile ? await startProfile() : undefined;
+
+  // ---- timed: first agree → last notice accepted ----
+  const w0 = bytesWritten();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  dispatcher.start(opts.interval);
+  let nextOwner = 0;
+  let agreedAt = 0;
+  const agreeLoop = async () => {
+    for (let i = nextOwner++; i < opts.owners; i = nextOwner++) {
+      await services.owners.agree(ownerIds[i]!, prefsFor(i), "en");
+    }
+  };
+  const agrees = Promise.all(Array.from({ length: opts.agreeConcurrency }, agreeLoop)).then(() => {
+    agreedAt = performance.now();
+  });
+  await reached;
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const w1 = bytesWritten();
+  await agrees;
+  // ---- end of timed part ----
+
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const profile = stopProfile ? await stopProfile() : undefined;
+  await dispatcher.stop();
+  const seconds = (t1 - t0) / 1000;
+  const outbox = await services.store.outboxStats();
+  receiver.send({ type: "stats" });
+  const stats = await receiver.next<{ total: number; samples: { port: number; body: string }[] }>("stats");
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+
+  // ---- raw signed POSTs to the same receivers, same bodies, 64 in flight ----
+  const byPort = insurers.map((_, p) => stats.samples.filter((s) => s.port === p).map((s) => s.body));
+  const opened = stats.samples.filter((s) => s.body.startsWith('{"type":"window.opened"'));
+  const filed = stats.samples.filter((s) => s.body.startsWith('{"type":"optout.filed"'));
+  const avg = (xs: { body: string }[]) =>
+    xs.length ? Math.round(xs.reduce((a, s) => a + Buffer.byteLength(s.body), 0) / xs.length) : 0;
+  const hooks = insurers.map((i) => new Webhook(i.secret));
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 20 });
+  let k = 0;
+  let ok = 0;
+  let bad = 0;
+  let counting = false;
+  let stopAt = 0;
+  const rawLoop = async () => {
+    while (performance.now() < stopAt) {
+      const n = k++;
+      const port = n % insurers.length;
+      const bodies = byPort[port]!.length ? byPort[port]! : (stats.samples.map((s) => s.body) as string[]);
+      const body = bodies[Math.floor(n / insurers.length) % bodies.length]!;
+      const id = `msg_bench_${n}`;
+      const now = new Date();
+      const res = await request(insurers[port]!.url, {
+        method: "POST",
+        dispatcher: agent,
+        headers: {
+          "webhook-id": id,
+          "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+          "webhook-signature": hooks[port]!.sign(id, now, body),
+          "content-type": "application/json",
+          "user-agent": "onewindow-webhooks/1",
+        },
+        body,
+      });
+      await res.body.dump();
+      if (counting && performance.now() <= stopAt) {
+        if (res.statusCode >= 200 && res.statusCode < 300) ok++;
+        else bad++;
+      }
+    }
+  };
+  stopAt = performance.now() + 500;
+  await Promise.all(Array.from({ length: opts.inflight }, rawLoop));
+  counting = true;
+  stopAt = performance.now() + opts.rawSeconds * 1000;
+  await Promise.all(Array.from({ length: opts.inflight }, rawLoop));
+  const raw = ok / opts.rawSeconds;
+  await agent.close();
+
+  const ownersPerS = opts.owners / seconds;
+  const target = raw / opts.insurers / 2;
+  log("\n== results ==");
+  log(
+    `fan-out: ${fmt(opts.owners)} owners, ${fmt(expected)} notices accepted in ${fmt(seconds, 2)} s (all agrees done after ${fmt((agreedAt - t0) / 1000, 2)} s = ${fmt(opts.owners / ((agreedAt - t0) / 1000))} agrees/s)`,
+  );
+  log(
+    `  check: receivers got ${fmt(stats.total)} (expected ${fmt(expected)}); outbox pending ${outbox.pending}, retrying ${outbox.retrying}, dead ${outbox.dead}`,
+  );
+  log(
+    `  bodies: window.opened ~${fmt(avg(opened))} B, optout.filed ~${fmt(avg(filed))} B (from ${stats.samples.length} sampled)`,
+  );
+  log(`owners/s:            ${fmt(ownersPerS, 1).padStart(10)}`);
+  log(`notices/s:           ${fmt(ownersPerS * opts.insurers, 0).padStart(10)}`);
+  log(
+    `raw signed POST/s:   ${fmt(raw).padStart(10)}   (undici, ${opts.inflight} in flight, same receivers and bodies, ${opts.rawSeconds} s, ${bad} non-2xx)`,
+  );
+  log(
+    `target:              ${fmt(target, 1).padStart(10)} owners/s (raw / ${opts.insurers} / 2) → ${ownersPerS >= target ? "MET" : "NOT MET"} (${((100 * ownersPerS) / target).toFixed(0)}% of target; notices/s = ${((100 * ownersPerS * opts.insurers) / raw).toFixed(0)}% of raw POST/s)`,
+  );
+  log(
+    `memory: peak RSS ${mib(peakRss)} sampled every 20 ms (baseline before fan-out ${mib(rssBase)}); process maxRSS ${mib(maxRss)}`,
+  );
+  log(
+    `cost per owner: ${fmt((cpu.user + cpu.system) / 1000 / opts.owners, 2)} ms CPU in this process (${fmt((100 * (cpu.user + cpu.system)) / 1000 / (t1 - t0))}% of one core over the run)${w0 !== undefined && w1 !== undefined ? `, ${fmt((w1 - w0) / 1024 / opts.owners)} KiB written (SQLite WAL + checkpoints)` : ""}`,
+  );
+  if (profile) log(`\n${summariseProfile(profile)}`);
+
+  await receiver.close();
+  await services.close();
+  if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
+  else log(`kept ${dir}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { uuidv7 } from "../../src/crypto/uuid-v7.js";
+
+describe("uuidv7", () => {
+  it("is a version-7 RFC 9562 UUID carrying its millisecond time", () => {
+    const t = Date.UTC(2026, 10, 27, 12, 0, 0);
+    const id = uuidv7(t);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16)).toBe(t);
+  });
+
+  it("sorts by creation time across milliseconds, and never repeats", () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => uuidv7(1_800_000_000_000 + i));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(Array.from({ length: 10_000 }, () => uuidv7())).size).toBe(10_000);
+  });
+});
