@@ -7,6 +7,7 @@ import os from "node:os";
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { serve as serveHttp } from "@hono/node-server";
 import { createBot, createI18n, registerCommands } from "./bot/create-bot.js";
+import { ALLOWED_UPDATES, ensureWebhook, mountWebhook, publicWebhookUrl } from "./bot/webhook.js";
 import type { Config } from "./config.js";
 import { createDispatcher, type Dispatcher } from "./delivery/dispatcher.js";
 import { createHttpApp } from "./http/create-http-app.js";
@@ -86,6 +87,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const optOutLink = telegramStopLink(botUsername);
 
   const app = createHttpApp({ ...services, metrics, optOutLink });
+  // Webhook mode: Telegram posts updates to this route (mounted before the server listens).
+  const webhookRoute =
+    bot && config.bot.enabled && config.bot.mode === "webhook"
+      ? {
+          path: mountWebhook(app, bot, { token: config.bot.token, secret: config.bot.secret, logger }),
+          publicUrl: config.bot.publicUrl,
+          secret: config.bot.secret,
+          token: config.bot.token,
+        }
+      : undefined;
   // No token: the sandbox (web chat + insurer console, loopback only) on the same app.
   const sandbox = !bot && config.sandbox ? await createSandbox({ services, metrics }) : undefined;
   if (sandbox) app.route("/", sandbox.app);
@@ -103,10 +114,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   if (bot) {
     await registerCommands(bot);
-    await bot.api.deleteWebhook();
-    runner = run(bot, {
-      runner: { fetch: { allowed_updates: ["message", "callback_query", "edited_message"] } },
-    });
+    if (webhookRoute) {
+      const webhookUrl = publicWebhookUrl(webhookRoute.publicUrl, webhookRoute.path);
+      const set = await ensureWebhook(bot, { ...webhookRoute, url: webhookUrl, store: services.store });
+      logger.info({ path: webhookRoute.path, setWebhook: set }, "telegram webhook ready");
+    } else {
+      await bot.api.deleteWebhook();
+      runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+    }
     const notifier = createOwnerNotifier({
       store: services.store,
       clock: services.clock,
@@ -125,7 +140,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     };
     notifierTimer = setInterval(tick, NOTIFY_INTERVAL_MS);
     notifierTimer.unref();
-    logger.info({ bot: botUsername, mode: "polling" }, "bot started");
+    logger.info({ bot: botUsername, mode: webhookRoute ? "webhook" : "polling" }, "bot started");
   } else if (sandbox) {
     await sandbox.start(url);
     logger.info(

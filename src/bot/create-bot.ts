@@ -11,6 +11,7 @@ import { Bot, type BotConfig, session } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { BotContext } from "./context.js";
 import { freshSession } from "./context.js";
+import { dedupeUpdates } from "./dedupe.js";
 import type { BotDeps } from "./deps.js";
 import { createAccountFeature } from "./features/account.js";
 import { createFallbackFeature, createInfoFeature } from "./features/info.js";
@@ -55,6 +56,9 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   // Telegram's 429s and 5xx are retried; network errors surface instead of retrying forever.
   bot.api.config.use(autoRetry({ rethrowHttpErrors: true, maxRetryAttempts: 3, maxDelaySeconds: 30 }));
 
+  // First: a re-delivered update_id is dropped, across processes (the sandbox numbers its own
+  // updates from 1 on every start, and nothing re-delivers them).
+  if (!deps.defaults.sandbox) bot.use(dedupeUpdates(deps.store, { logger: deps.logger }));
   bot.use(async (_ctx, next) => {
     deps.metrics?.botUpdates.inc();
     await next();

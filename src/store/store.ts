@@ -240,6 +240,14 @@ export interface Store {
   writeSession(key: string, value: string): Promise<void>;
   deleteSession(key: string): Promise<void>;
 
+  /**
+   * Claims a Telegram update for processing (DESIGN §11: Telegram re-delivers an update when
+   * a webhook answer is slow). True the first time `updateId` is claimed within `ttlMs`, false
+   * for every later claim until the claim expires — atomically, across processes sharing the
+   * store.
+   */
+  claimUpdate(updateId: number, ttlMs: number): Promise<boolean>;
+
   /** Small operator metadata (key fingerprints, schema version). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;

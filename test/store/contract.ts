@@ -329,6 +329,36 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe("telegram update claims", () => {
+      const DAY = 24 * 60 * 60 * 1000;
+
+      it("claims an update id once; other ids are independent", async () => {
+        expect(await store.claimUpdate(501, DAY)).toBe(true);
+        expect(await store.claimUpdate(501, DAY)).toBe(false);
+        expect(await store.claimUpdate(501, DAY)).toBe(false);
+        expect(await store.claimUpdate(502, DAY)).toBe(true);
+        expect(await store.claimUpdate(2 ** 40, DAY)).toBe(true);
+        expect(await store.claimUpdate(2 ** 40, DAY)).toBe(false);
+      });
+
+      it("hands one id to exactly one of many concurrent claimers, across store instances", async () => {
+        const other = h.reopen ? await h.reopen() : store;
+        const claims = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).claimUpdate(777, DAY)),
+        );
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await other.claimUpdate(777, DAY)).toBe(false);
+      });
+
+      it("lets a claim be taken again once its TTL has passed", async () => {
+        expect(await store.claimUpdate(900, 40)).toBe(true);
+        expect(await store.claimUpdate(900, 40)).toBe(false);
+        await new Promise((r) => setTimeout(r, 120));
+        expect(await store.claimUpdate(900, DAY)).toBe(true);
+        expect(await store.claimUpdate(900, DAY)).toBe(false);
+      });
+    });
+
     it("keeps everything across a restart", async () => {
       if (!h.reopen) return;
       await addInsurers("a", "b");

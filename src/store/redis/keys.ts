@@ -64,6 +64,8 @@ export function createKeys(prefix: string) {
     /** Scrub audit of one owner (or a shard of ownerless hits): a sorted set by time, and its counter. */
     hits: (ownerOrShard: string, part: "" | ":n" = "") => k(`h:${ownerOrShard}`, part),
     session: (keyHash: string) => k(`s:${keyHash}`),
+    /** A claimed Telegram update id (a plain string with a TTL; one small key each). */
+    update: (updateId: number) => k(`u:${updateId}`),
     meta: () => k("meta"),
   };
 }

@@ -14,6 +14,8 @@
  * - `{q:<insurerId>}` — that insurer's outbox queue: entries, a sorted set of claimable
  *   entries scored max(dueAt, nextAttemptAt, leaseUntil), dead entries, counters. Leasing is
  *   one script per queue, so no entry is ever held by two live leases, across processes.
+ * - `{u:<updateId>}` — a claimed Telegram update id (SET NX PX), so a re-delivered update is
+ *   processed once across processes.
  * - Cross-owner indexes live in other slots and are never one hot key: per-insurer feeds
  *   (`{fw:<insurer>}`, `{fo:<insurer>}`: lexicographic `time id owner`, so keyset paging on
  *   (time, id) is a range query); id → location buckets (`{ix:<n>}`, 1024 small hashes: window,
@@ -97,6 +99,17 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     },
     async deleteSession(key) {
       await redis.call("DEL", sessionKey(key));
+    },
+    async claimUpdate(updateId, ttlMs) {
+      const reply = await redis.call(
+        "SET",
+        keys.update(updateId),
+        "1",
+        "NX",
+        "PX",
+        Math.max(1, Math.ceil(ttlMs)),
+      );
+      return reply === "OK";
     },
     async getMeta(key) {
       const value = unwrap<string | null>(await redis.call("HGET", keys.meta(), key));

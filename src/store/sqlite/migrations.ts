@@ -215,4 +215,13 @@ export const migrations: readonly string[] = [
   CREATE INDEX owner_notices_pending ON owner_notices (sent_at, created_at);
   CREATE INDEX owner_notices_owner ON owner_notices (owner_id);
   `,
+  // 4: Telegram update ids already taken for processing (webhook re-deliveries are dropped).
+  // Expired rows are purged as claims go by; no personal data.
+  `
+  CREATE TABLE telegram_updates (
+    update_id INTEGER PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX telegram_updates_expiry ON telegram_updates (expires_at);
+  `,
 ];

@@ -1,8 +1,14 @@
-/** Encrypted bot sessions and plain operator metadata. */
+/** Encrypted bot sessions, plain operator metadata, and claimed Telegram update ids. */
 import type { Store } from "../store.js";
 import { SESSION_HASH, type SqliteContext } from "./context.js";
 
-type SessionPart = Pick<Store, "readSession" | "writeSession" | "deleteSession" | "getMeta" | "setMeta">;
+type SessionPart = Pick<
+  Store,
+  "readSession" | "writeSession" | "deleteSession" | "getMeta" | "setMeta" | "claimUpdate"
+>;
+
+/** Expired update claims are purged at most this often (per connection). */
+const PURGE_EVERY_MS = 60_000;
 
 /**
  * Session and meta operations of the SQLite store. Session keys are stored as keyed hashes;
@@ -20,6 +26,14 @@ export function createSessionPart({ db, cipher, now }: SqliteContext): SessionPa
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
   );
   const keyHash = (key: string) => cipher.hash(key, SESSION_HASH);
+  // Inserts the claim, or takes over an expired one; `changes` is 0 when a live claim exists.
+  const claim = db.prepare(
+    `INSERT INTO telegram_updates (update_id, expires_at) VALUES (?, ?)
+     ON CONFLICT (update_id) DO UPDATE SET expires_at = excluded.expires_at
+     WHERE telegram_updates.expires_at <= ?`,
+  );
+  const purge = db.prepare("DELETE FROM telegram_updates WHERE expires_at <= ?");
+  let purgedAt = 0;
 
   return {
     async readSession(key) {
@@ -37,6 +51,14 @@ export function createSessionPart({ db, cipher, now }: SqliteContext): SessionPa
     },
     async setMeta(key, value) {
       setMeta.run(key, value);
+    },
+    async claimUpdate(updateId, ttlMs) {
+      const at = Date.parse(now());
+      if (at - purgedAt >= PURGE_EVERY_MS) {
+        purgedAt = at;
+        purge.run(at);
+      }
+      return claim.run(updateId, at + ttlMs, at).changes === 1;
     },
   };
 }
