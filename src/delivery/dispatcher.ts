@@ -15,7 +15,11 @@
  *   hold every record anyway).
  * - Leases: a claimed entry is only sent while its lease has at least `timeoutMs` (+1 s) left;
  *   otherwise it is released (left to lapse) rather than risk a second dispatcher sending it
- *   concurrently. `completeDelivery` returning false (lease lost) is logged, never counted.
+ *   concurrently. A completion returning false (lease lost) is logged, never counted.
+ * - Completions are buffered and written with `completeDeliveries`, one store write per batch:
+ *   after FLUSH_MS, at FLUSH_MAX items, as soon as no other send is under way, and on stop.
+ *   A request's slot is freed when its result is known, before the write; a run ends only
+ *   once all of its results are written.
  * - Logs carry ids, types, status codes and error codes — never a body or a phone number.
  */
 import { performance } from "node:perf_hooks";
@@ -112,6 +116,10 @@ type Outcome = "delivered" | "retried" | "dead" | "skipped" | "released" | "lost
 type Attempt = { status: number; retryAfter?: string | string[] } | { error: string };
 
 const LEASE_MARGIN_MS = 1000;
+/** Completions wait at most this long to be written together... */
+const FLUSH_MS = 20;
+/** ...or until this many are waiting. */
+const FLUSH_MAX = 100;
 const URL_CHECK_TTL_MS = 60_000;
 const IDLE_POLL_MS = 250;
 const MAX_ERROR_LENGTH = 300;
@@ -163,6 +171,50 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   let stopping = false;
   let closed = false;
+
+  type Completion = {
+    id: string;
+    worker: string;
+    result: DeliveryResult;
+    resolve: (ok: boolean) => void;
+    reject: (err: unknown) => void;
+  };
+  let buffered: Completion[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Writes every buffered completion in one store call. */
+  function flush(): void {
+    if (flushTimer !== undefined) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+    }
+    if (buffered.length === 0) return;
+    const items = buffered;
+    buffered = [];
+    let written: Promise<boolean[]>;
+    try {
+      written = store.completeDeliveries(items.map(({ id, worker, result }) => ({ id, worker, result })));
+    } catch (err) {
+      written = Promise.reject(err);
+    }
+    written.then(
+      (oks) => {
+        for (const [i, item] of items.entries()) item.resolve(oks[i] === true);
+      },
+      (err: unknown) => {
+        for (const item of items) item.reject(err);
+      },
+    );
+  }
+
+  /** Queues one completion; resolves with what completeDelivery would have returned. */
+  function completeBuffered(id: string, result: DeliveryResult): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      buffered.push({ id, worker, result, resolve, reject });
+      if (buffered.length >= FLUSH_MAX || stopping) flush();
+      else flushTimer ??= setTimeout(flush, FLUSH_MS);
+    });
+  }
   let current: Promise<RunStats> | undefined;
   let loop: Promise<void> | undefined;
   const waiters = new Set<() => void>();
@@ -249,7 +301,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     /** Start times of the requests in flight, by insurer. */
     const active = new Map<string, Set<number>>();
     const gone = new Set<string>();
+    /** Slots taken: launched and not yet past their request. */
     let inFlight = 0;
+    /** Launched and not yet finished (including the completion write and hooks). */
+    let jobs = 0;
     let queued = 0;
     let released = 0;
 
@@ -284,7 +339,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       while (starts.has(key)) key += 1e-6;
       starts.add(key);
       inFlight++;
-      deliver(entry, target)
+      jobs++;
+      let freed = false;
+      /** Gives the slot back (once): the request is over, only the bookkeeping is left. */
+      const free = () => {
+        if (freed) return;
+        freed = true;
+        inFlight--;
+        starts.delete(key);
+        if (starts.size === 0) active.delete(insurerId);
+        pump();
+        notify();
+      };
+      deliver(entry, target, free)
         .catch((err) => {
           logger.error(
             { entryId: entry.id, insurerId, type: entry.type, err: describeError(err) },
@@ -297,15 +364,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           else if (outcome !== "lost") stats[outcome]++;
         })
         .finally(() => {
-          inFlight--;
-          starts.delete(key);
-          if (starts.size === 0) active.delete(insurerId);
-          pump();
-          notify();
+          jobs--;
+          if (freed) notify();
+          else free();
         });
     }
 
-    async function deliver(entry: OutboxEntry, targetP: Promise<Target>): Promise<Outcome> {
+    async function deliver(entry: OutboxEntry, targetP: Promise<Target>, free: () => void): Promise<Outcome> {
+      const complete = (e: OutboxEntry, result: DeliveryResult) => completeEntry(e, result, free);
+      const fail = (e: OutboxEntry, error: string, retryAfter?: string | string[]) =>
+        failEntry(e, error, free, retryAfter);
       const leaseLeft = Date.parse(entry.leaseUntil!) - clock().getTime();
       if (!(leaseLeft >= timeoutMs + LEASE_MARGIN_MS)) return "released";
       const { insurer, secret, urlCheck, sandboxLoopback } = await targetP;
@@ -381,14 +449,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       }
     }
 
-    async function fail(entry: OutboxEntry, error: string, retryAfter?: string | string[]): Promise<Outcome> {
+    async function failEntry(
+      entry: OutboxEntry,
+      error: string,
+      free: () => void,
+      retryAfter?: string | string[],
+    ): Promise<Outcome> {
       const attempts = entry.attempts + 1;
       const now = clock();
       const next = nextAttemptAt(attempts, now, random, retryAfter);
       const message = error.slice(0, MAX_ERROR_LENGTH);
       if (next === null) {
         const deadError = `${message} (gave up after ${attempts} attempts)`;
-        const outcome = await complete(entry, { state: "dead", at: now.toISOString(), error: deadError });
+        const outcome = await completeEntry(
+          entry,
+          { state: "dead", at: now.toISOString(), error: deadError },
+          free,
+        );
         if (outcome === "dead") {
           logger.warn(
             {
@@ -408,16 +485,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         }
         return outcome;
       }
-      return complete(entry, {
-        state: "retry",
-        at: now.toISOString(),
-        nextAttemptAt: next.toISOString(),
-        error: message,
-      });
+      return completeEntry(
+        entry,
+        { state: "retry", at: now.toISOString(), nextAttemptAt: next.toISOString(), error: message },
+        free,
+      );
     }
 
-    async function complete(entry: OutboxEntry, result: DeliveryResult): Promise<Outcome> {
-      const ok = await store.completeDelivery(entry.id, worker, result);
+    async function completeEntry(
+      entry: OutboxEntry,
+      result: DeliveryResult,
+      free: () => void,
+    ): Promise<Outcome> {
+      const written = completeBuffered(entry.id, result);
+      free();
+      // Nothing else is being sent, so nothing would join the batch: write it now.
+      if (inFlight === 0) flush();
+      const ok = await written;
       if (!ok) {
         logger.warn(
           { entryId: entry.id, insurerId: entry.insurerId, type: entry.type },
@@ -499,10 +583,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           });
           claims++;
           if (batch.length === 0) {
-            if (inFlight === 0 && queued === 0) break;
+            if (jobs === 0 && queued === 0) break;
             // Nothing due but sends still out: look again once they end, or shortly if they are
             // slow (new work must not wait for a hanging insurer).
-            await waitFor(() => stopping || (inFlight === 0 && queued === 0), IDLE_POLL_MS);
+            await waitFor(() => stopping || (jobs === 0 && queued === 0), IDLE_POLL_MS);
             continue;
           }
           const accepted = enqueue(batch, claimedAt);
@@ -510,7 +594,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           if (accepted === 0) await changeOr(IDLE_POLL_MS);
         }
       } finally {
-        await waitFor(() => inFlight === 0 && (queued === 0 || stopping));
+        await waitFor(() => jobs === 0 && (queued === 0 || stopping));
         if (queued > 0) {
           released += queued;
           queued = 0;
@@ -552,6 +636,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async stop() {
       if (closed) return;
       stopping = true;
+      flush();
       notify();
       await loop;
       await current?.catch(() => undefined);

@@ -208,6 +208,14 @@ export interface Store {
    * A delivered window.opened also sets the window's deliveredAt.
    */
   completeDelivery(id: string, worker: string, result: DeliveryResult): Promise<boolean>;
+  /**
+   * {@link Store.completeDelivery} for each item, in order, as one write where the store has
+   * transactions. Returns one flag per item: false for an item whose lease was lost (that item
+   * changes nothing; the others still apply).
+   */
+  completeDeliveries(
+    items: readonly { id: string; worker: string; result: DeliveryResult }[],
+  ): Promise<boolean[]>;
   /** Every outbox entry about an owner, oldest first (/status shows delivery state). */
   listOutboxForOwner(ownerId: string): Promise<OutboxEntry[]>;
   /** Counts for /metrics and the operator: pending (incl. retrying), retrying, dead. */

@@ -546,6 +546,59 @@ export function describeInsurerContract(current: () => Store): void {
       expect(ids(await store().claimDue(claimOf("w4", "2026-09-01T00:00:00.000Z")))).toEqual([other.id]);
     });
 
+    it("completes a batch in order: delivered, retry and dead apply; a lost lease changes nothing", async () => {
+      const lost = anOutboxEntry("c", { dueAt: "2026-07-01T00:00:00.000Z" });
+      const done = anOutboxEntry("a", { dueAt: "2026-07-02T00:00:00.000Z" });
+      const retried = anOutboxEntry("b", { dueAt: "2026-07-03T00:00:00.000Z" });
+      const dead = anOutboxEntry("a", { dueAt: "2026-07-04T00:00:00.000Z" });
+      const owner = await queue([done, retried, dead, lost]);
+      expect(await store().claimDue(claimOf("w1"))).toHaveLength(4);
+      // w1's lease ran out; w2 took over the earliest entry only.
+      const expired = "2026-07-10T00:01:00.000Z";
+      expect(ids(await store().claimDue(claimOf("w2", expired, { limit: 1 })))).toEqual([lost.id]);
+      expect(await store().completeDeliveries([])).toEqual([]);
+
+      const retryAt = "2026-07-10T00:05:00.000Z";
+      const results = await store().completeDeliveries([
+        { id: done.id, worker: "w1", result: { state: "delivered", at: expired } },
+        { id: lost.id, worker: "w1", result: { state: "delivered", at: expired } },
+        {
+          id: retried.id,
+          worker: "w1",
+          result: { state: "retry", at: expired, nextAttemptAt: retryAt, error: "HTTP 503" },
+        },
+        { id: dead.id, worker: "w1", result: { state: "dead", at: expired, error: "timeout" } },
+        { id: "nope", worker: "w1", result: { state: "delivered", at: expired } },
+        // A second result for an entry the batch already finished is refused, like a lone call.
+        { id: done.id, worker: "w1", result: { state: "dead", at: expired, error: "late" } },
+      ]);
+      expect(results).toEqual([true, false, true, true, false, false]);
+
+      const listed = new Map((await store().listOutboxForOwner(owner.id)).map((e) => [e.id, e]));
+      expect(listed.get(done.id)).toMatchObject({ state: "delivered", attempts: 1, deliveredAt: expired });
+      expect(listed.get(done.id)?.lastError).toBeUndefined();
+      expect(listed.get(retried.id)).toMatchObject({
+        state: "pending",
+        attempts: 1,
+        nextAttemptAt: retryAt,
+        lastError: "HTTP 503",
+      });
+      expect(listed.get(retried.id)?.leaseUntil).toBeUndefined();
+      expect(listed.get(dead.id)).toMatchObject({ state: "dead", attempts: 1, lastError: "timeout" });
+      expect(listed.get(lost.id)).toMatchObject({ state: "pending", attempts: 0 });
+      expect(listed.get(lost.id)?.lastError).toBeUndefined();
+      expect(await store().outboxStats()).toEqual({ pending: 2, retrying: 1, dead: 1 });
+      expect(ids(await store().listDeadDeliveries(10))).toEqual([dead.id]);
+
+      // The lost entry is still w2's to finish; the retried one comes back at its next attempt.
+      expect(
+        await store().completeDeliveries([
+          { id: lost.id, worker: "w2", result: { state: "delivered", at: expired } },
+        ]),
+      ).toEqual([true]);
+      expect(ids(await store().claimDue(claimOf("w3", retryAt)))).toEqual([retried.id]);
+    });
+
     it("lists dead entries newest first", async () => {
       const entries = [anOutboxEntry("a"), anOutboxEntry("b"), anOutboxEntry("c")];
       await queue(entries);

@@ -13,7 +13,12 @@ import { QUEUE_COMPLETE, QUEUE_LEASE, QUEUE_PEEK } from "./scripts.js";
 
 type OutboxPart = Pick<
   Store,
-  "claimDue" | "completeDelivery" | "listOutboxForOwner" | "outboxStats" | "listDeadDeliveries"
+  | "claimDue"
+  | "completeDelivery"
+  | "completeDeliveries"
+  | "listOutboxForOwner"
+  | "outboxStats"
+  | "listDeadDeliveries"
 >;
 
 type QueueRow = OutboxRow & { _qseq?: number; _seq?: number };
@@ -50,7 +55,7 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
   const { redis, keys } = ctx;
   const insurers = async () => unwrap<string[]>(await redis.call("SMEMBERS", keys.queueRegistry())) ?? [];
 
-  return {
+  const part: OutboxPart = {
     async claimDue(query) {
       if (query.limit <= 0 || query.perInsurer <= 0) return [];
       // Work a crashed writer left half done becomes claimable here at the latest.
@@ -129,6 +134,20 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
       return true;
     },
 
+    async completeDeliveries(items) {
+      // Each item is its own script (entries live in different insurer slots); distinct entries
+      // run concurrently, repeats of one entry in order, so every item sees the one before it.
+      const last = new Map<string, Promise<boolean>>();
+      return Promise.all(
+        items.map(({ id, worker, result }) => {
+          const before = last.get(id) ?? Promise.resolve(false);
+          const done = before.catch(() => false).then(() => part.completeDelivery(id, worker, result));
+          last.set(id, done);
+          return done;
+        }),
+      );
+    },
+
     async listOutboxForOwner(ownerId) {
       const copies = parseRows<QueueRow>(await redis.call("HVALS", keys.owner(ownerId, ":x")));
       copies.sort((a, b) =>
@@ -185,4 +204,5 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         .map(outboxFromRow);
     },
   };
+  return part;
 }

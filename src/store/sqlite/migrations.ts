@@ -224,4 +224,12 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX telegram_updates_expiry ON telegram_updates (expires_at);
   `,
+  // 5: indexes no query uses (EXPLAIN QUERY PLAN over every statement on these tables), only
+  // slowing each insert: outbox_next (claims seek outbox_claim by insurer, stats and dead lists
+  // use outbox_claim / outbox_finished) and opt_outs_insurer (a prefix of opt_outs_feed).
+  // outbox_due stays: listOutbox(db, state) orders by it.
+  `
+  DROP INDEX IF EXISTS outbox_next;
+  DROP INDEX IF EXISTS opt_outs_insurer;
+  `,
 ];

@@ -13,7 +13,12 @@ import { insertSql, type OutboxRow, outboxFromRow, outboxToRow } from "./rows.js
 
 type OutboxPart = Pick<
   Store,
-  "claimDue" | "completeDelivery" | "listOutboxForOwner" | "outboxStats" | "listDeadDeliveries"
+  | "claimDue"
+  | "completeDelivery"
+  | "completeDeliveries"
+  | "listOutboxForOwner"
+  | "outboxStats"
+  | "listDeadDeliveries"
 >;
 
 type ClaimQuery = Parameters<Store["claimDue"]>[0];
@@ -123,6 +128,11 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
     return true;
   });
 
+  const completeMany = db.transaction(
+    (items: readonly { id: string; worker: string; result: DeliveryResult }[]): boolean[] =>
+      items.map(({ id, worker, result }) => complete(id, worker, result)),
+  );
+
   const forOwner = prepared(db, "SELECT * FROM outbox WHERE owner_id = ? ORDER BY created_at, rowid");
   const stats = prepared(
     db,
@@ -142,6 +152,10 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
     },
     async completeDelivery(id, worker, result) {
       return complete.immediate(id, worker, result);
+    },
+    async completeDeliveries(items) {
+      if (items.length === 0) return [];
+      return completeMany.immediate(items);
     },
     async listOutboxForOwner(ownerId) {
       return (forOwner.all(ownerId) as OutboxRow[]).map(outboxFromRow);
