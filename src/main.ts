@@ -131,14 +131,17 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       },
       logger,
     });
-    const tick = () => {
-      notifier.runOnce().then(
-        () => undefined,
-        (err: unknown) =>
-          logger.error({ err: err instanceof Error ? err.message : String(err) }, "owner notifier failed"),
-      );
+    const tick = async () => {
+      // Every process runs the timer; one claim per interval lets exactly one of them send.
+      const tickId = -Math.floor(services.clock().getTime() / NOTIFY_INTERVAL_MS);
+      if (!(await services.store.claimUpdate(tickId, 2 * NOTIFY_INTERVAL_MS))) return;
+      await notifier.runOnce();
     };
-    notifierTimer = setInterval(tick, NOTIFY_INTERVAL_MS);
+    notifierTimer = setInterval(() => {
+      tick().catch((err: unknown) =>
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, "owner notifier failed"),
+      );
+    }, NOTIFY_INTERVAL_MS);
     notifierTimer.unref();
     logger.info({ bot: botUsername, mode: webhookRoute ? "webhook" : "polling" }, "bot started");
   } else if (sandbox) {

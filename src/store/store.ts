@@ -252,7 +252,8 @@ export interface Store {
    * Claims a Telegram update for processing (DESIGN §11: Telegram re-delivers an update when
    * a webhook answer is slow). True the first time `updateId` is claimed within `ttlMs`, false
    * for every later claim until the claim expires — atomically, across processes sharing the
-   * store.
+   * store. Telegram's update ids are positive; negative ids are free for other once-only work
+   * (the owner notifier claims its ticks with them, so N processes send each message once).
    */
   claimUpdate(updateId: number, ttlMs: number): Promise<boolean>;
 

@@ -339,6 +339,9 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.claimUpdate(502, DAY)).toBe(true);
         expect(await store.claimUpdate(2 ** 40, DAY)).toBe(true);
         expect(await store.claimUpdate(2 ** 40, DAY)).toBe(false);
+        // Negative ids (the owner notifier's ticks) are their own space.
+        expect(await store.claimUpdate(-501, DAY)).toBe(true);
+        expect(await store.claimUpdate(-501, DAY)).toBe(false);
       });
 
       it("hands one id to exactly one of many concurrent claimers, across store instances", async () => {
