@@ -52,10 +52,10 @@ export function daysKeyboard(t: T, picked: readonly string[]) {
 /** Named hour ranges, clipped to the pack's calling hours. */
 export function hourPresets(pack: PolicyPack): Record<string, HourRange> {
   const { from, to } = pack.callingHours.value;
-  const clip = (r: HourRange): HourRange => ({
-    from: r.from < from ? from : r.from,
-    to: r.to > to ? to : r.to,
-  });
+  // "HH:MM" strings order like the times they name.
+  const later = (a: string, b: string) => (a.localeCompare(b) >= 0 ? a : b);
+  const earlier = (a: string, b: string) => (a.localeCompare(b) <= 0 ? a : b);
+  const clip = (r: HourRange): HourRange => ({ from: later(r.from, from), to: earlier(r.to, to) });
   return {
     morning: clip({ from, to: "12:00" }),
     afternoon: clip({ from: "12:00", to: "18:00" }),
