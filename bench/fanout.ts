@@ -6,9 +6,12 @@
  * in the same run (undici, 64 in flight). The issue aims for owners/s >= raw POST/s / 20 / 2.
  *
  *   npx tsx bench/fanout.ts [--owners 500] [--insurers 20] [--agree-concurrency 4]
- *                           [--interval 100] [--raw-seconds 5] [--profile] [--keep]
+ *                           [--interval 100] [--raw-seconds 5] [--store sqlite|redis|upstash]
+ *                           [--profile] [--keep]
  *
- * The service is the real one: createServices on a fresh SQLite file, services.owners.agree,
+ * The service is the real one: createServices on a fresh SQLite file (or, with `--store`, a
+ * fresh prefix on Redis db 12 or the loopback Upstash REST fake; see support/stores.ts; the
+ * keys are deleted afterwards), services.owners.agree,
  * and main.ts's createProcessDispatcher running its start() loop (`--interval` is its
  * DISPATCH_INTERVAL_MS). The receivers run in a child process and answer 204 without
  * verifying, so the figures are ours, not the receiver's; RSS is this process only.
@@ -29,6 +32,7 @@ import { forkHelper } from "./support/child.js";
 import { fmt, machineLine, mib, parseArgs } from "./support/machine.js";
 import { onFile } from "./support/phones.js";
 import { startProfile, summariseProfile } from "./support/profile.js";
+import { benchStore, fakeRequests, storeKind } from "./support/stores.js";
 
 const opts = parseArgs({
   owners: 500,
@@ -37,9 +41,11 @@ const opts = parseArgs({
   interval: 100,
   rawSeconds: 5,
   inflight: 64,
+  store: "sqlite",
   profile: false,
   keep: false,
 });
+const kind = storeKind(opts.store);
 
 const log = (line: string) => console.log(line);
 
@@ -57,12 +63,16 @@ async function main() {
   log("== onewindow fan-out benchmark ==");
   log(machineLine());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onewindow-fanout-"));
+  const store = await benchStore(kind);
+  cleanupOnError = store.cleanup;
+  log(`store: ${kind === "sqlite" ? `SQLite ${path.join(dir, "data")}` : store.describe}`);
   const services = await createServices(
     loadConfig({
       DATA_DIR: path.join(dir, "data"),
       KEYS_DIR: path.join(dir, "keys"),
       LOG_LEVEL: "silent",
       ALLOW_PRIVATE_WEBHOOKS: "1",
+      ...store.env,
     }),
     createLogger("silent"),
     () => new Date(),
@@ -84,8 +94,12 @@ async function main() {
   }
 
   // Owners with Telegram-verified phones, ready to agree (not timed).
-  const ownerIds: string[] = [];
-  for (let i = 0; i < opts.owners; i++) {
+  const ownerIds: string[] = new Array(opts.owners);
+  let nextSeed = 0;
+  const seedLoop = async () => {
+    for (let i = nextSeed++; i < opts.owners; i = nextSeed++) await seedOne(i);
+  };
+  const seedOne = async (i: number) => {
     const owner = await services.store.ensureOwner({
       telegramUserId: 10_000 + i,
       chatId: 10_000 + i,
@@ -99,8 +113,11 @@ async function main() {
       phoneVerified: true,
       country: "CN",
     });
-    ownerIds.push(owner.id);
-  }
+    ownerIds[i] = owner.id;
+  };
+  // Sequential on SQLite (as before); 16 at a time on Redis / Upstash, where each call waits on
+  // the network.
+  await Promise.all(Array.from({ length: kind === "sqlite" ? 1 : 16 }, seedLoop));
   // Renewal in 20 days, window from 30 days before: open at once.
   const renewalDate = new Date(Date.now() + 20 * 86_400_000).toISOString().slice(0, 10);
   const prefsFor = (i: number): Preferences => ({
@@ -235,17 +252,31 @@ async function main() {
     `memory: peak RSS ${mib(peakRss)} sampled every 20 ms (baseline before fan-out ${mib(rssBase)}); process maxRSS ${mib(maxRss)}`,
   );
   log(
-    `cost per owner: ${fmt((cpu.user + cpu.system) / 1000 / opts.owners, 2)} ms CPU in this process (${fmt((100 * (cpu.user + cpu.system)) / 1000 / (t1 - t0))}% of one core over the run)${w0 !== undefined && w1 !== undefined ? `, ${fmt((w1 - w0) / 1024 / opts.owners)} KiB written (SQLite WAL + checkpoints)` : ""}`,
+    `cost per owner: ${fmt((cpu.user + cpu.system) / 1000 / opts.owners, 2)} ms CPU in this process (${fmt((100 * (cpu.user + cpu.system)) / 1000 / (t1 - t0))}% of one core over the run)${kind === "sqlite" && w0 !== undefined && w1 !== undefined ? `, ${fmt((w1 - w0) / 1024 / opts.owners)} KiB written (SQLite WAL + checkpoints)` : ""}`,
   );
+  if (kind === "upstash") {
+    log(
+      `upstash fake: requests ${fakeRequests(store)} (whole run); it runs in this process, so its CPU is in the cost above`,
+    );
+  }
   if (profile) log(`\n${summariseProfile(profile)}`);
 
   await receiver.close();
   await services.close();
+  if (kind !== "sqlite") {
+    if (opts.keep) log(`kept keys under ${store.prefix} on ${store.redisUrl}`);
+    else log(`deleted ${fmt(await store.cleanup())} keys under ${store.prefix}`);
+    if (opts.keep) await store.fake?.close();
+  }
   if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
   else log(`kept ${dir}`);
 }
 
-main().catch((err) => {
+/** On a failure, the Redis keys are deleted all the same (unless --keep). */
+let cleanupOnError: (() => Promise<number>) | undefined;
+
+main().catch(async (err) => {
   console.error(err);
+  if (!opts.keep) await cleanupOnError?.().catch(() => 0);
   process.exit(1);
 });

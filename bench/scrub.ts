@@ -6,6 +6,12 @@
  *
  *   npx tsx bench/scrub.ts [--owners 1000000] [--clients 4] [--rounds 5] [--raw-seconds 3]
  *                          [--reseed] [--profile] [--dir <cache dir>]
+ *                          [--store sqlite|redis|upstash] [--seed-concurrency 32]
+ *
+ * With `--store redis|upstash` (support/stores.ts: a fresh prefix on Redis db 12, or the
+ * loopback Upstash REST fake in this process forwarding to it) the default is 100,000 owners,
+ * all seeded through the Store port (ensureOwner, updateOwnerProfile, applyChangeset with one
+ * opt-out; `--seed-concurrency` at a time), nothing cached, and the keys are deleted at the end.
  *
  * The seeded database is cached under os.tmpdir()/onewindow-bench-<owners> (keys next to it),
  * so reruns skip seeding. Seeding goes through the Store port (ensureOwner,
@@ -37,9 +43,11 @@ import { forkHelper } from "./support/child.js";
 import { fmt, machineLine, median, mib, parseArgs } from "./support/machine.js";
 import { onFile, prng, scrubList } from "./support/phones.js";
 import { startProfile, summariseProfile } from "./support/profile.js";
+import { type BenchStore, benchStore, fakeRequests, storeKind } from "./support/stores.js";
 
 const opts = parseArgs({
-  owners: 1_000_000,
+  /** 0 = the store's default: 1,000,000 on SQLite, 100,000 on Redis / Upstash. */
+  owners: 0,
   clients: 4,
   rawSeconds: 3,
   rounds: 5,
@@ -50,7 +58,13 @@ const opts = parseArgs({
   reseed: false,
   profile: false,
   dir: "",
+  store: "sqlite",
+  seedConcurrency: 32,
 });
+const kind = storeKind(opts.store);
+const owners = opts.owners || (kind === "sqlite" ? 1_000_000 : 100_000);
+/** Redis / Upstash: set in main() before the store is opened. */
+let remote: BenchStore | undefined;
 
 const INSURER = "bench";
 const TG_BASE = 1_000_000_000;
@@ -59,7 +73,7 @@ const dir =
   opts.dir ||
   path.join(
     os.tmpdir(),
-    `onewindow-bench-${opts.owners === 1_000_000 ? "1m" : opts.owners >= 1000 && opts.owners % 1000 === 0 ? `${opts.owners / 1000}k` : opts.owners}`,
+    `onewindow-bench-${owners === 1_000_000 ? "1m" : owners >= 1000 && owners % 1000 === 0 ? `${owners / 1000}k` : owners}`,
   );
 
 interface SeedInfo {
@@ -80,6 +94,7 @@ function env() {
     ALLOW_PRIVATE_WEBHOOKS: "1",
     SCRUB_RATE: "1000/1000",
     SCRUB_DAILY_LIMIT: "1000000000000",
+    ...remote?.env,
   };
 }
 
@@ -137,10 +152,9 @@ async function seed(services: Services): Promise<SeedInfo> {
   });
 
   // 1. Through the Store port, as the product writes them.
-  const portCount = Math.min(opts.seedPort, opts.owners);
   const t0 = performance.now();
   let i = 0;
-  const portOne = async () => {
+  const portOne = async (i: number) => {
     const phone = onFile(i);
     const owner = await services.store.ensureOwner({
       telegramUserId: TG_BASE + i,
@@ -159,22 +173,35 @@ async function seed(services: Services): Promise<SeedInfo> {
       ...emptyChangeset(owner.id, updated.version),
       optOuts: [optOut(owner.id, phone)],
     });
-    i++;
   };
-  while (i < portCount) await portOne();
+  if (remote) {
+    // Redis / Upstash: all through the port, `seedConcurrency` at a time.
+    let next = 0;
+    const loop = async () => {
+      for (let k = next++; k < owners; k = next++) {
+        await portOne(k);
+        if ((k + 1) % 20_000 === 0) log(`  … ${fmt(k + 1)} via port`);
+      }
+    };
+    await Promise.all(Array.from({ length: opts.seedConcurrency }, loop));
+    const seconds = (performance.now() - started) / 1000;
+    return { owners, viaPort: owners, viaSql: 0, portRate: owners / seconds, seconds, seededAt: at, until };
+  }
+  const portCount = Math.min(opts.seedPort, owners);
+  while (i < portCount) await portOne(i++);
   const portRate = portCount / ((performance.now() - t0) / 1000);
-  const projected = (opts.owners - portCount) / portRate;
+  const projected = (owners - portCount) / portRate;
   log(
-    `seed: ${fmt(portCount)} owners via the Store port at ${fmt(portRate)} owners/s; the remaining ${fmt(opts.owners - portCount)} would take ${fmt(projected)} s that way`,
+    `seed: ${fmt(portCount)} owners via the Store port at ${fmt(portRate)} owners/s; the remaining ${fmt(owners - portCount)} would take ${fmt(projected)} s that way`,
   );
   if (projected <= opts.portBudgetSeconds) {
-    while (i < opts.owners) {
-      await portOne();
+    while (i < owners) {
+      await portOne(i++);
       if (i % 100_000 === 0) log(`  … ${fmt(i)} via port`);
     }
     return {
-      owners: opts.owners,
-      viaPort: opts.owners,
+      owners: owners,
+      viaPort: owners,
       viaSql: 0,
       portRate,
       seconds: (performance.now() - started) / 1000,
@@ -184,7 +211,7 @@ async function seed(services: Services): Promise<SeedInfo> {
   }
 
   // 2. Bench-only direct SQL: same columns and formats, one connection with a big cache.
-  log(`seed: inserting owners ${fmt(i)}…${fmt(opts.owners - 1)} by direct SQL (bench only)`);
+  log(`seed: inserting owners ${fmt(i)}…${fmt(owners - 1)} by direct SQL (bench only)`);
   const db = new Database(dbFile());
   db.pragma("busy_timeout = 5000");
   db.pragma("cache_size = -1048576");
@@ -211,10 +238,10 @@ async function seed(services: Services): Promise<SeedInfo> {
     }
   });
   const t1 = performance.now();
-  for (let from = i; from < opts.owners; ) {
-    const to = Math.min(opts.owners, (Math.floor(from / 20_000) + 1) * 20_000);
+  for (let from = i; from < owners; ) {
+    const to = Math.min(owners, (Math.floor(from / 20_000) + 1) * 20_000);
     chunk(from, to);
-    if (to % 100_000 === 0 || to === opts.owners) {
+    if (to % 100_000 === 0 || to === owners) {
       const s = (performance.now() - t1) / 1000;
       log(`  … ${fmt(to)} owners (${fmt((to - i) / s)} owners/s by SQL)`);
     }
@@ -223,9 +250,9 @@ async function seed(services: Services): Promise<SeedInfo> {
   db.pragma("wal_checkpoint(TRUNCATE)");
   db.close();
   return {
-    owners: opts.owners,
+    owners: owners,
     viaPort: portCount,
-    viaSql: opts.owners - portCount,
+    viaSql: owners - portCount,
     portRate,
     seconds: (performance.now() - started) / 1000,
     seededAt: at,
@@ -235,11 +262,20 @@ async function seed(services: Services): Promise<SeedInfo> {
 
 /** Opens the cached store, seeding (or reseeding) it when it is missing, stale or another size. */
 async function prepare(): Promise<{ services: Services; info: SeedInfo; reused: boolean }> {
+  if (remote) {
+    // A fresh prefix every run: seed, nothing cached.
+    const services = await open();
+    log(
+      `seeding ${fmt(owners)} suppressed owners through the Store port (${opts.seedConcurrency} at a time)`,
+    );
+    await services.insurers.add({ id: INSURER, name: "Bench Insurer", contact: "bench 95500" });
+    return { services, info: await seed(services), reused: false };
+  }
   if (opts.reseed) fs.rmSync(dir, { recursive: true, force: true });
   let services = await open();
   const raw = await services.store.getMeta(SEED_META);
   const info = raw ? (JSON.parse(raw) as SeedInfo) : undefined;
-  const fresh = info && info.owners === opts.owners && Date.parse(info.until) > Date.now() + 7 * 86_400_000;
+  const fresh = info && info.owners === owners && Date.parse(info.until) > Date.now() + 7 * 86_400_000;
   if (info && fresh) return { services, info, reused: true };
   if (info || (await services.store.getInsurer(INSURER))) {
     // Another size, stale opt-outs, or a half-finished seed: start over.
@@ -247,7 +283,7 @@ async function prepare(): Promise<{ services: Services; info: SeedInfo; reused: 
     fs.rmSync(dir, { recursive: true, force: true });
     services = await open();
   }
-  log(`seeding ${fmt(opts.owners)} suppressed owners into ${dir} (cached for later runs)`);
+  log(`seeding ${fmt(owners)} suppressed owners into ${dir} (cached for later runs)`);
   await services.insurers.add({ id: INSURER, name: "Bench Insurer", contact: "bench 95500" });
   const seeded = await seed(services);
   await services.store.setMeta(SEED_META, JSON.stringify(seeded));
@@ -266,24 +302,38 @@ async function rate(seconds: number, size: number, batch: (i: number) => Promise
 async function main() {
   log("== onewindow scrub benchmark ==");
   log(machineLine());
+  if (kind !== "sqlite") {
+    remote = await benchStore(kind);
+    // Keys under the run's prefix go whatever happens; the Upstash fake is stopped.
+    cleanupOnError = remote.cleanup;
+  }
   const { services, info, reused } = await prepare();
-  log(
-    `store: SQLite ${dbFile()} (${mib(fs.statSync(dbFile()).size)}), ${fmt(info.owners)} owners each with an opt-out for insurer "${INSURER}"`,
-  );
-  log(
-    `seed: ${reused ? "reused cached DB, seeded" : "seeded"} ${fmt(info.viaPort)} via the Store port (${fmt(info.portRate)} owners/s) + ${fmt(info.viaSql)} via direct SQL, ${fmt(info.seconds, 1)} s`,
-  );
-  const warm = warmFile(dbFile());
-  log(
-    `warm: read the ${mib(warm.bytes)} file sequentially in ${fmt(warm.seconds, 1)} s (${fmt(warm.bytes / 2 ** 20 / warm.seconds)} MiB/s; fast = it was already in the page cache)`,
-  );
+  if (remote) {
+    log(
+      `store: ${remote.describe}, ${fmt(info.owners)} owners each with an opt-out for insurer "${INSURER}"`,
+    );
+    log(
+      `seed: ${fmt(info.viaPort)} owners via the Store port (ensureOwner + updateOwnerProfile + applyChangeset with 1 opt-out, ${opts.seedConcurrency} concurrent) at ${fmt(info.portRate)} owners/s, ${fmt(info.seconds, 1)} s`,
+    );
+  } else {
+    log(
+      `store: SQLite ${dbFile()} (${mib(fs.statSync(dbFile()).size)}), ${fmt(info.owners)} owners each with an opt-out for insurer "${INSURER}"`,
+    );
+    log(
+      `seed: ${reused ? "reused cached DB, seeded" : "seeded"} ${fmt(info.viaPort)} via the Store port (${fmt(info.portRate)} owners/s) + ${fmt(info.viaSql)} via direct SQL, ${fmt(info.seconds, 1)} s`,
+    );
+    const warm = warmFile(dbFile());
+    log(
+      `warm: read the ${mib(warm.bytes)} file sequentially in ${fmt(warm.seconds, 1)} s (${fmt(warm.bytes / 2 ** 20 / warm.seconds)} MiB/s; fast = it was already in the page cache)`,
+    );
+  }
   const purged = await services.store.purgeScrubHits("9999-12-31T00:00:00.000Z");
   if (purged > 0) log(`(cleared ${fmt(purged)} scrub_hits audit rows from earlier runs)`);
 
   const { apiKey } = await services.insurers.rotateKey(INSURER);
   const cipher = createFieldCipher(services.keys.dataKey);
   const random = prng(42);
-  const lists = Array.from({ length: 8 }, () => scrubList(opts.owners, opts.size, opts.hitRate, random));
+  const lists = Array.from({ length: 8 }, () => scrubList(owners, opts.size, opts.hitRate, random));
   const hashed = lists.map((l) => l.map((n) => cipher.hash(n)));
   const onFileCount = (l: string[]) => new Set(l.filter((n) => n.startsWith("+8613"))).size;
 
@@ -311,7 +361,7 @@ async function main() {
     JSON.stringify({
       url: `http://127.0.0.1:${port}/v1/scrub`,
       apiKey,
-      owners: opts.owners,
+      owners: owners,
       clients: opts.clients,
       size: opts.size,
       hitRate: opts.hitRate,
@@ -392,12 +442,18 @@ async function main() {
   clearInterval(sampler);
   const profile = stopProfile ? await stopProfile() : undefined;
   await client.close();
-  const reader = new Database(dbFile(), { readonly: true });
-  const audited = reader.prepare("SELECT COUNT(*) FROM scrub_hits").pluck().get() as number;
-  reader.close();
+  let audited: number;
+  if (remote) {
+    // No row count on Redis: purging everything returns how many audit entries there were.
+    audited = await services.store.purgeScrubHits("9999-12-31T00:00:00.000Z");
+  } else {
+    const reader = new Database(dbFile(), { readonly: true });
+    audited = reader.prepare("SELECT COUNT(*) FROM scrub_hits").pluck().get() as number;
+    reader.close();
+  }
   const requests = httpRuns.reduce((a, h) => a + h.requests, 0);
   log(
-    `audit: ${fmt(audited)} scrub_hits rows written by the service and HTTP rounds (${fmt(requests)} measured HTTP requests); peak RSS ${mib(peakRss)}`,
+    `audit: ${fmt(audited)} scrub hits (audit entries) written by the service and HTTP rounds (${fmt(requests)} measured HTTP requests); peak RSS ${mib(peakRss)}`,
   );
   if (profile) log(`\nprofile of the last round (all four parts):\n${summariseProfile(profile)}`);
 
@@ -422,9 +478,17 @@ async function main() {
   await services.store.purgeScrubHits("9999-12-31T00:00:00.000Z");
   await services.close();
   log(`closed in ${fmt(performance.now() - tc)} ms`);
+  if (remote) {
+    if (remote.fake) log(`upstash fake: requests ${fakeRequests(remote)} (whole run, in this process)`);
+    log(`deleted ${fmt(await remote.cleanup())} keys under ${remote.prefix}`);
+  }
 }
 
-main().catch((err) => {
+/** Redis / Upstash: on a failure the run's keys are deleted all the same. */
+let cleanupOnError: (() => Promise<number>) | undefined;
+
+main().catch(async (err) => {
   console.error(err);
+  await cleanupOnError?.().catch(() => 0);
   process.exit(1);
 });
