@@ -19,7 +19,7 @@ import {
   startWebhookReceiver,
   type WebhookReceiver,
 } from "../fakes/webhook-receiver.js";
-import { runCli, startServe, stopChild } from "../support/cli.js";
+import { addInsurerWithWebhook, startServe, stopChild } from "../support/cli.js";
 
 const PLACEHOLDER_SECRET = `whsec_${Buffer.from("placeholder-secret-32-bytes-long").toString("base64")}`;
 const INSURERS = [
@@ -94,10 +94,7 @@ describe("SIGKILL in the middle of a fan-out", () => {
     const add = async ({ id, name }: { id: string; name: string }) => {
       const receiver = await startWebhookReceiver(PLACEHOLDER_SECRET, STUCK);
       receiver.script(...Array.from({ length: ANSWERED_BEFORE_KILL }, () => SLOW));
-      const r = await runCli(["insurer", "add", id, "--name", name, "--webhook", receiver.url], env, dir);
-      expect(r.code, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout) as { apiKey: string; webhookSecret: string };
-      receiver.setSecret(out.webhookSecret);
+      const out = await addInsurerWithWebhook(env, dir, { id, name }, receiver);
       insurers.push({ id, name, apiKey: out.apiKey, receiver });
     };
     // All at once: key generation and migrations are safe against concurrent first runs.

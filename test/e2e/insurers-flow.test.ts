@@ -15,7 +15,7 @@ import {
   startWebhookReceiver,
   type WebhookReceiver,
 } from "../fakes/webhook-receiver.js";
-import { runCli, startServe, stopChild } from "../support/cli.js";
+import { addInsurerWithWebhook, startServe, stopChild } from "../support/cli.js";
 
 const PHONE_DIGITS = "13987654321";
 const PHONE = `+86${PHONE_DIGITS}`;
@@ -75,11 +75,8 @@ describe("insurers end to end", () => {
     };
     const add = async ({ id, name }: { id: string; name: string }) => {
       const receiver = await startWebhookReceiver(PLACEHOLDER_SECRET);
-      const r = await runCli(["insurer", "add", id, "--name", name, "--webhook", receiver.url], env, dir);
-      expect(r.code, r.stderr).toBe(0);
-      const out = JSON.parse(r.stdout) as { id: string; apiKey: string; webhookSecret: string };
+      const out = await addInsurerWithWebhook(env, dir, { id, name }, receiver);
       expect(out.id).toBe(id);
-      receiver.setSecret(out.webhookSecret);
       insurers.push({ id, name, apiKey: out.apiKey, receiver });
     };
     // All at once: key generation and migrations are safe against concurrent first runs.

@@ -72,3 +72,24 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM
     child.kill(signal);
   });
 }
+
+/**
+ * `onewindow insurer add <id> --webhook <receiver>` as the operator runs it, then hands the
+ * printed webhook secret to the receiver so it can check signatures. Returns the credentials.
+ */
+export async function addInsurerWithWebhook(
+  env: Record<string, string>,
+  cwd: string,
+  insurer: { id: string; name: string },
+  receiver: { url: string; setSecret(secret: string): void },
+): Promise<{ id: string; apiKey: string; webhookSecret: string }> {
+  const r = await runCli(
+    ["insurer", "add", insurer.id, "--name", insurer.name, "--webhook", receiver.url],
+    env,
+    cwd,
+  );
+  if (r.code !== 0) throw new Error(`insurer add ${insurer.id} exited ${r.code}: ${r.stderr}`);
+  const created = JSON.parse(r.stdout) as { id: string; apiKey: string; webhookSecret: string };
+  receiver.setSecret(created.webhookSecret);
+  return created;
+}
