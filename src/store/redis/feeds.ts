@@ -6,11 +6,14 @@
  * they point at (stale members are skipped and dropped).
  */
 import type { ContactWindow, OptOut, ScrubHit } from "../../domain/model.js";
+import { finishScrubRecords } from "../scrub-records.js";
 import {
   type AttemptRow,
   attemptFromRow,
   type OptOutRow,
+  type OwnerNoticeRow,
   optOutFromRow,
+  ownerNoticeFromRow,
   type ScrubHitRow,
   scrubHitFromRow,
   scrubHitToRow,
@@ -21,7 +24,7 @@ import type { AckNotice, ScrubRecord, Store } from "../store.js";
 import { unwrap } from "./commands.js";
 import { ms, type RedisContext } from "./context.js";
 import { SHARDS, type ShardedList, spread } from "./keys.js";
-import { byKey, type OwnerNoticeRow, ownerNoticeFromRow, parseRows } from "./records.js";
+import { parseRows } from "./records.js";
 import { ACKNOWLEDGE, MARK_ONCE, SCRUB_OWNER } from "./scripts.js";
 
 type FeedPart = Pick<
@@ -263,12 +266,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
           record.ownerId ??= row.owner_id ?? undefined;
         }
       });
-      for (const record of found.values()) {
-        if (record.ownerId === undefined) delete record.ownerId;
-        record.windows.sort((a, b) => byKey(a.opensAt, a.id, b.opensAt, b.id));
-        record.optOuts.sort((a, b) => byKey(a.effectiveAt, a.id, b.effectiveAt, b.id));
-      }
-      return found;
+      return finishScrubRecords(found);
     },
     async recordScrubHits(hits) {
       if (hits.length === 0) return;

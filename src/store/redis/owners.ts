@@ -15,6 +15,7 @@ import {
   optOutFromRow,
   optOutToRow,
   outboxToRow,
+  ownerNoticeToRow,
   type ReceiptRow,
   receiptFromRow,
   receiptToRow,
@@ -26,7 +27,7 @@ import { DuplicateError, type OwnerProfilePatch, type Store } from "../store.js"
 import { unwrap } from "./commands.js";
 import { hashOf, type IndexOp, type RedisContext } from "./context.js";
 import { SHARDS } from "./keys.js";
-import { bySeq, ownerFromHash, ownerNoticeToRow, parseRows, translate } from "./records.js";
+import { bySeq, ownerFromHash, parseRows, translate } from "./records.js";
 import {
   APPLY_CHANGESET,
   CREATE_OWNER,

@@ -4,7 +4,7 @@
  * absent fields are NULL columns; every other record is a flat JSON object in a hash field.
  */
 import type { FieldCipher } from "../../crypto/field-cipher.js";
-import type { Insurer, Owner, OwnerNotice } from "../../domain/model.js";
+import type { Insurer, Owner } from "../../domain/model.js";
 import { type InsurerRow, insurerFromRow, type OwnerRow, ownerFromRow } from "../sqlite/rows.js";
 import { ConflictError, DuplicateError, NotFoundError } from "../store.js";
 import { replyCode } from "./commands.js";
@@ -61,37 +61,6 @@ export function insurerFromHash(h: Record<string, string>): Insurer | undefined 
   return row ? insurerFromRow(row) : undefined;
 }
 
-export interface OwnerNoticeRow {
-  id: string;
-  owner_id: string;
-  kind: OwnerNotice["kind"];
-  insurer_id: string;
-  created_at: string;
-  sent_at: string | null;
-}
-
-export function ownerNoticeToRow(notice: OwnerNotice): OwnerNoticeRow {
-  return {
-    id: notice.id,
-    owner_id: notice.ownerId,
-    kind: notice.kind,
-    insurer_id: notice.insurerId,
-    created_at: notice.createdAt,
-    sent_at: notice.sentAt ?? null,
-  };
-}
-
-export function ownerNoticeFromRow(row: OwnerNoticeRow): OwnerNotice {
-  return {
-    id: row.id,
-    ownerId: row.owner_id,
-    kind: row.kind,
-    insurerId: row.insurer_id,
-    createdAt: row.created_at,
-    ...(row.sent_at === null || row.sent_at === undefined ? {} : { sentAt: row.sent_at }),
-  };
-}
-
 /** Rows carry the aggregate's insertion counter; creation order is `_seq` order. */
 export type Seq = { _seq?: number };
 
@@ -117,7 +86,3 @@ export function translate(error: unknown): unknown {
       return error;
   }
 }
-
-/** (time, id) order, as the feeds and scrub use. */
-export const byKey = (at1: string, id1: string, at2: string, id2: string) =>
-  at1 < at2 ? -1 : at1 > at2 ? 1 : id1 < id2 ? -1 : id1 > id2 ? 1 : 0;

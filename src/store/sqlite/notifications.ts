@@ -7,7 +7,14 @@ import type { OwnerNotice } from "../../domain/model.js";
 import type { AckNotice, Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
 import { type Db, prepared } from "./db.js";
-import { insertSql, type WindowRow, windowFromRow } from "./rows.js";
+import {
+  insertSql,
+  type OwnerNoticeRow,
+  ownerNoticeFromRow,
+  ownerNoticeToRow,
+  type WindowRow,
+  windowFromRow,
+} from "./rows.js";
 
 type NotificationPart = Pick<
   Store,
@@ -18,37 +25,6 @@ type NotificationPart = Pick<
   | "pendingOwnerNotices"
   | "markOwnerNoticesSent"
 >;
-
-interface OwnerNoticeRow {
-  id: string;
-  owner_id: string;
-  kind: OwnerNotice["kind"];
-  insurer_id: string;
-  created_at: string;
-  sent_at: string | null;
-}
-
-function ownerNoticeToRow(notice: OwnerNotice): OwnerNoticeRow {
-  return {
-    id: notice.id,
-    owner_id: notice.ownerId,
-    kind: notice.kind,
-    insurer_id: notice.insurerId,
-    created_at: notice.createdAt,
-    sent_at: notice.sentAt ?? null,
-  };
-}
-
-function ownerNoticeFromRow(row: OwnerNoticeRow): OwnerNotice {
-  return {
-    id: row.id,
-    ownerId: row.owner_id,
-    kind: row.kind,
-    insurerId: row.insurer_id,
-    createdAt: row.created_at,
-    ...(row.sent_at === null ? {} : { sentAt: row.sent_at }),
-  };
-}
 
 /** Queues owner notices; called inside the changeset transaction. */
 export function insertOwnerNotices(db: Db, notices: readonly OwnerNotice[]): void {

@@ -12,6 +12,7 @@ import type {
   OptOut,
   OutboxEntry,
   Owner,
+  OwnerNotice,
   Receipt,
   ScrubHit,
 } from "../../domain/model.js";
@@ -469,4 +470,36 @@ export function scrubHitToRow(hit: ScrubHit): ScrubHitRow {
 export function insertSql(table: string, row: object): string {
   const columns = Object.keys(row);
   return `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})`;
+}
+
+/** An owner notice as stored: a table row on SQLite, a JSON record on Redis. */
+export interface OwnerNoticeRow {
+  id: string;
+  owner_id: string;
+  kind: OwnerNotice["kind"];
+  insurer_id: string;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export function ownerNoticeToRow(notice: OwnerNotice): OwnerNoticeRow {
+  return {
+    id: notice.id,
+    owner_id: notice.ownerId,
+    kind: notice.kind,
+    insurer_id: notice.insurerId,
+    created_at: notice.createdAt,
+    sent_at: notice.sentAt ?? null,
+  };
+}
+
+export function ownerNoticeFromRow(row: OwnerNoticeRow): OwnerNotice {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    kind: row.kind,
+    insurerId: row.insurer_id,
+    createdAt: row.created_at,
+    ...(row.sent_at === null || row.sent_at === undefined ? {} : { sentAt: row.sent_at }),
+  };
 }

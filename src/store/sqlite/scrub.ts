@@ -4,6 +4,7 @@
  * compiled statement serves 10,000 numbers.
  */
 import type { ScrubHit } from "../../domain/model.js";
+import { finishScrubRecords } from "../scrub-records.js";
 import type { ScrubRecord, Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
 import { prepared } from "./db.js";
@@ -24,10 +25,6 @@ type ScrubPart = Pick<Store, "scrubLookup" | "recordScrubHits" | "listScrubHits"
 export const SCRUB_BATCH = 500;
 
 const PLACEHOLDERS = Array.from({ length: SCRUB_BATCH }, () => "?").join(", ");
-
-/** (time, id) order, as the feeds use. */
-const byKey = (at1: string, id1: string, at2: string, id2: string) =>
-  at1 < at2 ? -1 : at1 > at2 ? 1 : id1 < id2 ? -1 : id1 > id2 ? 1 : 0;
 
 /** Scrub operations of the SQLite store. */
 export function createScrubPart({ db }: SqliteContext): ScrubPart {
@@ -72,12 +69,7 @@ export function createScrubPart({ db }: SqliteContext): ScrubPart {
         record.ownerId ??= row.owner_id ?? undefined;
       }
     }
-    for (const record of found.values()) {
-      if (record.ownerId === undefined) delete record.ownerId;
-      record.windows.sort((a, b) => byKey(a.opensAt, a.id, b.opensAt, b.id));
-      record.optOuts.sort((a, b) => byKey(a.effectiveAt, a.id, b.effectiveAt, b.id));
-    }
-    return found;
+    return finishScrubRecords(found);
   });
 
   const insertHits = db.transaction((hits: readonly ScrubHit[]) => {
