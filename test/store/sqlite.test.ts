@@ -15,6 +15,7 @@ import { aNewOwner, anInsurer, anOutboxEntry, consentPlan, secretsFor } from "./
 import { describeStoreContract, type StoreHarness } from "./contract.js";
 
 const dirs: string[] = [];
+const T_REVOKE = "2026-06-01T09:00:00.000Z";
 
 function tempDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), "onewindow-sqlite-"));
@@ -152,6 +153,50 @@ describe("sqlite store", () => {
     expect(state.windows).toHaveLength(1);
     expect(state.optOuts).toHaveLength(1);
     expect(await h.outbox?.()).toHaveLength(2);
+    await h.cleanup();
+  });
+
+  it("commits changesets handed over together, and one that conflicts or fails rolls back alone", async () => {
+    const h = harness();
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    await h.store.addInsurer(anInsurer("b"), secretsFor("b"));
+    const owners = await Promise.all([21, 22, 23].map((id) => h.store.ensureOwner(aNewOwner(id))));
+    const plans = owners.map((o) => consentPlan(o, ["a"], ["b"]));
+    // A second plan for the first owner from the same version: it must lose, alone.
+    const stale = consentPlan(owners[0]!, ["b"], ["a"]);
+    // A plan that names a window that is not the owner's: a planning bug, rejected alone.
+    const fourth = await h.store.ensureOwner(aNewOwner(24));
+    const broken = consentPlan(fourth, ["b"], ["a"]).changeset;
+    broken.revokeWindows.push({ id: "not-a-window", at: T_REVOKE, reason: "owner_request" });
+
+    const results = await Promise.allSettled([
+      ...plans.map((p) => h.store.applyChangeset(p.changeset)),
+      h.store.applyChangeset(stale.changeset),
+      h.store.applyChangeset(broken),
+    ]);
+    expect(results.slice(0, 3).map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect(String((results[4] as PromiseRejectedResult).reason)).toMatch(/not a record of this owner/);
+    for (const owner of owners) {
+      const state = await h.store.getOwnerState(owner.id);
+      expect(state.windows.map((w) => w.insurerId)).toEqual(["a"]);
+      expect(state.optOuts.map((o) => o.insurerId)).toEqual(["b"]);
+      expect(state.owner.version).toBe(owner.version + 1);
+    }
+    expect((await h.store.getOwnerState(fourth.id)).windows).toEqual([]);
+    expect(await h.outbox?.()).toHaveLength(6);
+    await h.cleanup();
+  });
+
+  it("commits a changeset handed over just before close", async () => {
+    const h = harness();
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    const owner = await h.store.ensureOwner(aNewOwner(31));
+    const applied = h.store.applyChangeset(consentPlan(owner, ["a"], []).changeset);
+    await h.store.close();
+    await applied;
+    const again = await h.reopen?.();
+    expect((await again?.getOwnerState(owner.id))?.windows).toHaveLength(1);
     await h.cleanup();
   });
 

@@ -232,4 +232,40 @@ export const migrations: readonly string[] = [
   DROP INDEX IF EXISTS outbox_next;
   DROP INDEX IF EXISTS opt_outs_insurer;
   `,
+  // 6: the outbox rebuilt as a queue (bench/fanout.ts: every "I agree" writes 20 rows, every
+  // delivery updates one). An INTEGER key, so rows append; the claim index holds only pending
+  // rows, so a delivered row leaves one index instead of being re-filed in three; dead rows get
+  // a small index of their own. webhook_id loses its UNIQUE index: it is `msg_<uuidv7>`, new
+  // per entry. Removed: outbox_due, outbox_finished (the listings they served scan or use these).
+  `
+  CREATE TABLE outbox_queue (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    insurer_id TEXT NOT NULL,
+    owner_id TEXT,
+    type TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    webhook_id TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL,
+    last_error TEXT,
+    delivered_at TEXT,
+    next_attempt_at TEXT NOT NULL,
+    lease_until TEXT,
+    lease_worker TEXT,
+    finished_at TEXT
+  );
+  INSERT INTO outbox_queue (id, insurer_id, owner_id, type, subject_id, webhook_id, due_at, created_at,
+    attempts, state, last_error, delivered_at, next_attempt_at, lease_until, lease_worker, finished_at)
+  SELECT id, insurer_id, owner_id, type, subject_id, webhook_id, due_at, created_at,
+    attempts, state, last_error, delivered_at, COALESCE(next_attempt_at, due_at), lease_until, lease_worker, finished_at
+  FROM outbox ORDER BY rowid;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_queue RENAME TO outbox;
+  CREATE INDEX outbox_claim ON outbox (insurer_id, next_attempt_at) WHERE state = 'pending';
+  CREATE INDEX outbox_owner ON outbox (owner_id);
+  CREATE INDEX outbox_dead ON outbox (finished_at) WHERE state = 'dead';
+  `,
 ];

@@ -25,18 +25,17 @@ type ClaimQuery = Parameters<Store["claimDue"]>[0];
 
 /** Inserts entries; call inside the caller's transaction. */
 export function insertOutbox(db: Db, entries: readonly OutboxEntry[]): void {
-  for (const entry of entries) {
-    const row = outboxToRow(entry);
-    prepared(db, insertSql("outbox", row)).run(row);
-  }
+  if (entries.length === 0) return;
+  const insert = prepared(db, insertSql("outbox", outboxToRow(entries[0]!)));
+  for (const entry of entries) insert.run(outboxToRow(entry));
 }
 
 /** All entries, optionally of one state, by due time then insertion order. */
 export function listOutbox(db: Db, state?: OutboxEntry["state"]): OutboxEntry[] {
   const rows =
     state === undefined
-      ? prepared(db, "SELECT * FROM outbox ORDER BY due_at, rowid").all()
-      : prepared(db, "SELECT * FROM outbox WHERE state = ? ORDER BY due_at, rowid").all(state);
+      ? prepared(db, "SELECT * FROM outbox ORDER BY due_at, seq").all()
+      : prepared(db, "SELECT * FROM outbox WHERE state = ? ORDER BY due_at, seq").all(state);
   return (rows as OutboxRow[]).map(outboxFromRow);
 }
 
@@ -44,8 +43,8 @@ type Candidate = OutboxRow & { seq: number };
 
 /** Dispatcher operations of the SQLite store. */
 export function createOutboxPart({ db }: SqliteContext): OutboxPart {
-  // A loose index scan over outbox_claim: the distinct insurers with pending entries, one
-  // index seek each, however long the backlog.
+  // A loose index scan over outbox_claim (pending rows only): the distinct insurers with
+  // pending entries, one index seek each, however long the backlog.
   const pendingInsurers = prepared(
     db,
     `WITH RECURSIVE ins (id) AS (
@@ -59,13 +58,17 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
   // Leased rows of the insurer are walked past; there are at most a few batches of them.
   const dueOfInsurer = prepared(
     db,
-    `SELECT rowid AS seq, * FROM outbox
+    `SELECT * FROM outbox
      WHERE state = 'pending' AND insurer_id = @insurer AND next_attempt_at <= @now AND due_at <= @now
        AND (lease_until IS NULL OR lease_until <= @now)
-     ORDER BY next_attempt_at, rowid LIMIT @per`,
+     ORDER BY next_attempt_at, seq LIMIT @per`,
   );
-  const lease = prepared(db, "UPDATE outbox SET lease_until = @until, lease_worker = @worker WHERE id = @id");
-  const byId = prepared(db, "SELECT * FROM outbox WHERE id = ?");
+  // One statement leases the whole batch (seqs as a JSON array), not one UPDATE per entry.
+  const lease = prepared(
+    db,
+    `UPDATE outbox SET lease_until = @until, lease_worker = @worker
+     WHERE seq IN (SELECT value FROM json_each(@seqs))`,
+  );
 
   const claim = db.transaction((query: ClaimQuery): OutboxEntry[] => {
     if (query.limit <= 0 || query.perInsurer <= 0) return [];
@@ -79,51 +82,52 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
     candidates.sort((a, b) =>
       a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.seq - b.seq,
     );
-    return candidates.slice(0, query.limit).map(({ seq: _seq, ...row }) => {
-      lease.run({ id: row.id, until, worker: query.worker });
-      return outboxFromRow({ ...row, lease_until: until, lease_worker: query.worker });
-    });
+    const chosen = candidates.slice(0, query.limit);
+    if (chosen.length === 0) return [];
+    lease.run({ seqs: JSON.stringify(chosen.map((c) => c.seq)), until, worker: query.worker });
+    return chosen.map(({ seq: _seq, ...row }) =>
+      outboxFromRow({ ...row, lease_until: until, lease_worker: query.worker }),
+    );
   });
 
-  const finish = (result: DeliveryResult) => {
+  /** One statement per way a delivery ends; each only touches a row this worker still holds. */
+  const ending = (set: string) =>
+    prepared(
+      db,
+      `UPDATE outbox SET ${set}, lease_until = NULL, lease_worker = NULL
+       WHERE id = @id AND lease_worker = @worker AND state = 'pending'
+       RETURNING type, subject_id`,
+    );
+  const endings = {
+    delivered: ending("state = 'delivered', attempts = attempts + 1, delivered_at = @at, finished_at = @at"),
+    retry: ending("attempts = attempts + 1, next_attempt_at = @next, last_error = @error"),
+    dead: ending("state = 'dead', attempts = attempts + 1, last_error = @error, finished_at = @at"),
+    skipped: ending("state = 'skipped', last_error = @error, finished_at = @at"),
+  };
+  const paramsOf = (result: DeliveryResult): Record<string, string> => {
     switch (result.state) {
       case "delivered":
-        return {
-          sql: `state = 'delivered', attempts = attempts + 1, delivered_at = @at, finished_at = @at`,
-          params: { at: result.at },
-        };
+        return { at: result.at };
       case "retry":
-        return {
-          sql: "attempts = attempts + 1, next_attempt_at = @next, last_error = @error",
-          params: { next: result.nextAttemptAt, error: result.error },
-        };
+        return { next: result.nextAttemptAt, error: result.error };
       case "dead":
-        return {
-          sql: `state = 'dead', attempts = attempts + 1, last_error = @error, finished_at = @at`,
-          params: { at: result.at, error: result.error },
-        };
+        return { at: result.at, error: result.error };
       case "skipped":
-        return {
-          sql: `state = 'skipped', last_error = @error, finished_at = @at`,
-          params: { at: result.at, error: result.reason },
-        };
+        return { at: result.at, error: result.reason };
     }
   };
+  const markWindowDelivered = prepared(
+    db,
+    "UPDATE windows SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ?",
+  );
 
   const complete = db.transaction((id: string, worker: string, result: DeliveryResult): boolean => {
-    const { sql, params } = finish(result);
-    const changed = prepared(
-      db,
-      `UPDATE outbox SET ${sql}, lease_until = NULL, lease_worker = NULL
-       WHERE id = @id AND lease_worker = @worker AND state = 'pending'`,
-    ).run({ ...params, id, worker });
-    if (changed.changes !== 1) return false;
-    const row = byId.get(id) as OutboxRow;
-    if (result.state === "delivered" && row.type === "window.opened") {
-      prepared(db, "UPDATE windows SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ?").run(
-        result.at,
-        row.subject_id,
-      );
+    const ended = endings[result.state].get({ ...paramsOf(result), id, worker }) as
+      | Pick<OutboxRow, "type" | "subject_id">
+      | undefined;
+    if (ended === undefined) return false;
+    if (result.state === "delivered" && ended.type === "window.opened") {
+      markWindowDelivered.run(result.at, ended.subject_id);
     }
     return true;
   });
@@ -133,7 +137,7 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
       items.map(({ id, worker, result }) => complete(id, worker, result)),
   );
 
-  const forOwner = prepared(db, "SELECT * FROM outbox WHERE owner_id = ? ORDER BY created_at, rowid");
+  const forOwner = prepared(db, "SELECT * FROM outbox WHERE owner_id = ? ORDER BY created_at, seq");
   const stats = prepared(
     db,
     `SELECT
@@ -143,7 +147,7 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
   );
   const dead = prepared(
     db,
-    "SELECT * FROM outbox WHERE state = 'dead' ORDER BY finished_at DESC, rowid DESC LIMIT ?",
+    "SELECT * FROM outbox WHERE state = 'dead' ORDER BY finished_at DESC, seq DESC LIMIT ?",
   );
 
   return {

@@ -334,6 +334,8 @@ export function optOutToRow(optOut: OptOut): OptOutRow {
 }
 
 export interface OutboxRow {
+  /** Insertion order (the INTEGER key; absent on a row about to be inserted). */
+  seq?: number;
   id: string;
   insurer_id: string;
   owner_id: string | null;

@@ -29,11 +29,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const clock = options.now ?? (() => new Date());
   const context: SqliteContext = { db, cipher: options.cipher, now: () => clock().toISOString() };
   const ping = db.prepare("SELECT 1").pluck();
+  const { commitPending, ...changesets } = createChangesetPart(context);
 
   return {
     ...createInsurerPart(context),
     ...createOwnerPart(context),
-    ...createChangesetPart(context),
+    ...changesets,
     ...createFeedPart(context),
     ...createScrubPart(context),
     ...createOutboxPart(context),
@@ -47,6 +48,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
     },
     async close() {
+      // Changesets already handed over are committed (their callers are waiting), not dropped.
+      commitPending();
       if (db.open) db.close();
     },
   };
