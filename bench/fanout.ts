@@ -7,14 +7,16 @@
  *
  *   npx tsx bench/fanout.ts [--owners 500] [--insurers 20] [--agree-concurrency 4]
  *                           [--interval 100] [--raw-seconds 5] [--store sqlite|redis|upstash]
- *                           [--profile] [--keep]
+ *                           [--in-process] [--profile] [--keep]
  *
  * The service is the real one: createServices on a fresh SQLite file (or, with `--store`, a
  * fresh prefix on Redis db 12 or the loopback Upstash REST fake; see support/stores.ts; the
- * keys are deleted afterwards), services.owners.agree,
- * and main.ts's createProcessDispatcher running its start() loop (`--interval` is its
- * DISPATCH_INTERVAL_MS). The receivers run in a child process and answer 204 without
- * verifying, so the figures are ours, not the receiver's; RSS is this process only.
+ * keys are deleted afterwards), services.owners.agree, and the dispatcher thread that
+ * `onewindow serve` starts (delivery/dispatcher-thread.ts; `--interval` is its
+ * DISPATCH_INTERVAL_MS; `--in-process` runs the same dispatcher on the main thread instead, as
+ * `onewindow dispatch` does). The receivers run in a child process and answer 204 without
+ * verifying, so the figures are ours, not the receiver's; RSS and CPU are this process's (both
+ * threads).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -25,7 +27,9 @@ import { Agent, request } from "undici";
 import { loadConfig } from "../src/config.js";
 import type { Preferences } from "../src/domain/preferences.js";
 import { createLogger } from "../src/logger.js";
-import { createProcessDispatcher } from "../src/main.js";
+import type { Dispatcher } from "../src/delivery/dispatcher.js";
+import { startDispatcherThread } from "../src/delivery/dispatcher-thread.js";
+import { createProcessDispatcher } from "../src/delivery/process-dispatcher.js";
 import { createServices } from "../src/services/create-services.js";
 import { telegramStopLink } from "../src/services/insurer-views.js";
 import { forkHelper } from "./support/child.js";
@@ -42,6 +46,7 @@ const opts = parseArgs({
   rawSeconds: 5,
   inflight: 64,
   store: "sqlite",
+  inProcess: false,
   profile: false,
   keep: false,
 });
@@ -66,17 +71,14 @@ async function main() {
   const store = await benchStore(kind);
   cleanupOnError = store.cleanup;
   log(`store: ${kind === "sqlite" ? `SQLite ${path.join(dir, "data")}` : store.describe}`);
-  const services = await createServices(
-    loadConfig({
-      DATA_DIR: path.join(dir, "data"),
-      KEYS_DIR: path.join(dir, "keys"),
-      LOG_LEVEL: "silent",
-      ALLOW_PRIVATE_WEBHOOKS: "1",
-      ...store.env,
-    }),
-    createLogger("silent"),
-    () => new Date(),
-  );
+  const config = loadConfig({
+    DATA_DIR: path.join(dir, "data"),
+    KEYS_DIR: path.join(dir, "keys"),
+    LOG_LEVEL: "silent",
+    ALLOW_PRIVATE_WEBHOOKS: "1",
+    ...store.env,
+  });
+  const services = await createServices(config, createLogger("silent"), () => new Date());
   const receiver = forkHelper("lean-receiver.ts", [String(opts.insurers)]);
   const { urls } = await receiver.next<{ urls: string[] }>("ready", 30_000);
 
@@ -135,10 +137,23 @@ async function main() {
     `setup: ${opts.insurers} insurers (webhooks on ${opts.insurers} loopback ports, child process answering 204), ${fmt(opts.owners)} owners; each agree = 1 window.opened + ${opts.insurers - 1} optout.filed → ${fmt(expected)} notices`,
   );
   log(
-    `dispatcher: createProcessDispatcher defaults (64 in flight, 20 per insurer, batches of 200), start(${opts.interval} ms); agrees: ${opts.agreeConcurrency} concurrent`,
+    `dispatcher: ${opts.inProcess ? "on the main thread" : "on its own thread, as serve runs it"}, defaults (64 in flight, 20 per insurer, batches of 200), every ${opts.interval} ms; agrees: ${opts.agreeConcurrency} concurrent`,
   );
 
-  const dispatcher = createProcessDispatcher(services, telegramStopLink("onewindow_bench_bot"));
+  const optOutLink = telegramStopLink("onewindow_bench_bot");
+  // The thread starts (and idles) before the clock runs: loading it is start-up, not fan-out.
+  let inProcess: Dispatcher | undefined;
+  let thread: ReturnType<typeof startDispatcherThread> | undefined;
+  if (opts.inProcess) inProcess = createProcessDispatcher({ ...services, optOutLink });
+  else {
+    thread = startDispatcherThread({
+      config: { ...config, dispatchIntervalMs: opts.interval },
+      logger: services.logger,
+      botUsername: "onewindow_bench_bot",
+      intervalMs: opts.interval,
+    });
+    await thread.ready;
+  }
   const rssBase = process.memoryUsage().rss;
   let peakRss = rssBase;
   const sampler = setInterval(() => {
@@ -152,7 +167,7 @@ async function main() {
   const w0 = bytesWritten();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  dispatcher.start(opts.interval);
+  inProcess?.start(opts.interval);
   let nextOwner = 0;
   let agreedAt = 0;
   const agreeLoop = async () => {
@@ -173,7 +188,8 @@ async function main() {
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const profile = stopProfile ? await stopProfile() : undefined;
-  await dispatcher.stop();
+  await inProcess?.stop();
+  await thread?.stop();
   const seconds = (t1 - t0) / 1000;
   const outbox = await services.store.outboxStats();
   receiver.send({ type: "stats" });

@@ -8,8 +8,9 @@ import { ZodError } from "zod";
 import { runParse } from "./cli/parse.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { KeyConfigError } from "./crypto/keys.js";
+import { createProcessDispatcher } from "./delivery/process-dispatcher.js";
 import { createLogger } from "./logger.js";
-import { createProcessDispatcher, startService } from "./main.js";
+import { startService } from "./main.js";
 import { createExtractor } from "./nlu/create-extractor.js";
 import { createServices } from "./services/create-services.js";
 import { WebhookUrlError } from "./services/insurer-service.js";
@@ -202,7 +203,10 @@ async function dispatch(args: string[], out: (s: string) => void): Promise<numbe
   try {
     // The stop link names the bot that `serve` last ran as, so a retried body stays identical.
     const username = await services.store.getMeta("bot.username");
-    const dispatcher = createProcessDispatcher(services, telegramStopLink(username));
+    const dispatcher = createProcessDispatcher({
+      ...services,
+      optOutLink: telegramStopLink(username),
+    });
     const stats = await dispatcher.runOnce();
     await dispatcher.stop();
     out(JSON.stringify(stats));

@@ -2,20 +2,18 @@
  * Composition root: config → store → services → bot, HTTP, dispatcher, owner notifier. The
  * only module that starts servers and loops, and the one that stops them on SIGTERM/SIGINT.
  */
-import { randomUUID } from "node:crypto";
-import os from "node:os";
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { serve as serveHttp } from "@hono/node-server";
 import { createBot, createI18n, registerCommands } from "./bot/create-bot.js";
 import { ALLOWED_UPDATES, ensureWebhook, mountWebhook, publicWebhookUrl } from "./bot/webhook.js";
 import type { Config } from "./config.js";
-import { createDispatcher, type Dispatcher } from "./delivery/dispatcher.js";
+import { startDispatcherThread } from "./delivery/dispatcher-thread.js";
 import { createHttpApp } from "./http/create-http-app.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createExtractor } from "./nlu/create-extractor.js";
 import { createSandbox } from "./sandbox/create-sandbox.js";
-import { createServices, type Services } from "./services/create-services.js";
+import { createServices } from "./services/create-services.js";
 import { telegramStopLink } from "./services/insurer-views.js";
 import { createOwnerNotifier } from "./services/owner-notifier.js";
 
@@ -27,32 +25,6 @@ export interface RunningService {
 
 /** How often owners are told about acknowledgements and silent insurers. */
 const NOTIFY_INTERVAL_MS = 30_000;
-
-/** A dispatcher for this process; lease owner ids are unique per process. */
-export function createProcessDispatcher(
-  services: Services,
-  optOutLink: (token: string) => string,
-  metrics?: ReturnType<typeof createMetrics>,
-): Dispatcher {
-  return createDispatcher({
-    store: services.store,
-    clock: services.clock,
-    random: Math.random,
-    logger: services.logger,
-    metrics,
-    optOutLink,
-    allowPrivateWebhooks: services.config.allowPrivateWebhooks,
-    leaseMs: services.config.dispatchLeaseMs,
-    worker: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-    onDead: (entry) =>
-      services.logger.warn(
-        { outboxId: entry.id, insurerId: entry.insurerId, type: entry.type },
-        "notice is dead",
-      ),
-    onGone: (insurer) =>
-      services.logger.warn({ insurerId: insurer.id }, "insurer webhook answered 410 Gone: pushes disabled"),
-  });
-}
 
 /** Starts the whole service: HTTP API, the bot when a token is set, dispatcher and notifier. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
@@ -109,8 +81,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const port = typeof address === "object" && address ? address.port : config.http.port;
   const url = `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
 
-  const dispatcher = createProcessDispatcher(services, optOutLink, metrics);
-  dispatcher.start(config.dispatchIntervalMs);
+  const dispatcher = startDispatcherThread({
+    config,
+    logger,
+    metrics,
+    botUsername,
+    intervalMs: config.dispatchIntervalMs,
+  });
+  await dispatcher.ready;
 
   if (bot) {
     await registerCommands(bot);

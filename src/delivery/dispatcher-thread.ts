@@ -1,0 +1,115 @@
+/**
+ * The dispatcher of `onewindow serve`, on a worker thread of its own. A fan-out (an agreement
+ * sends 20 notices; adding an insurer backfills one per owner) is CPU work — reading rows,
+ * JSON, HMAC, HTTP — that would otherwise share the event loop with the bot and the insurer
+ * API; on its own thread it uses another core and leaves their latency alone. The thread opens
+ * its own connection to the same store (SQLite in WAL mode and Redis both take several), and
+ * claims with leases exactly as another process would, so nothing about delivery changes.
+ *
+ * The main thread keeps the metrics registry: the thread reports delivery counts once a
+ * second and on stop. A thread that dies is restarted after RESTART_MS; what it had claimed is
+ * sent again after the lease, under the same webhook-id.
+ */
+import { Worker } from "node:worker_threads";
+import type { Config } from "../config.js";
+import type { OutboxType } from "../domain/model.js";
+import type { Logger } from "../logger.js";
+import type { DeliveryOutcome } from "../metrics.js";
+
+export interface DispatcherThreadOptions {
+  config: Config;
+  logger: Pick<Logger, "info" | "warn" | "error">;
+  metrics?: { recordDelivery(type: OutboxType, outcome: DeliveryOutcome): void };
+  /** For the windows' one-tap stop links (undefined: no bot known yet). */
+  botUsername: string | undefined;
+  intervalMs: number;
+}
+
+/** What the main thread hands the worker (structured-cloned). */
+export interface DispatcherThreadData {
+  config: Config;
+  botUsername: string | undefined;
+  intervalMs: number;
+}
+
+/** Messages from the worker. */
+export type DispatcherThreadMessage =
+  | { type: "ready" }
+  | { type: "deliveries"; counts: [type: OutboxType, outcome: DeliveryOutcome, n: number][] }
+  | { type: "stopped" };
+
+export interface DispatcherThread {
+  /** Resolves once the thread has opened the store and started its loop. */
+  ready: Promise<void>;
+  /** Stops claiming, lets sends in flight finish (each within its 10 s timeout), closes the thread. */
+  stop(): Promise<void>;
+}
+
+const RESTART_MS = 1000;
+/** Longer than a webhook timeout (10 s): in-flight sends end first. */
+const STOP_GRACE_MS = 15_000;
+
+const ENTRY = new URL("./dispatcher-thread-entry.js", import.meta.url);
+
+export function startDispatcherThread(options: DispatcherThreadOptions): DispatcherThread {
+  const { logger, metrics } = options;
+  const data: DispatcherThreadData = {
+    config: options.config,
+    botUsername: options.botUsername,
+    intervalMs: options.intervalMs,
+  };
+  let stopping = false;
+  let worker: Worker;
+  let markReady: () => void = () => undefined;
+  let failReady: (err: Error) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failReady = reject;
+  });
+  let stopped: (() => void) | undefined;
+
+  const spawn = () => {
+    // execArgv is not inherited: the entry registers the TypeScript loader itself.
+    worker = new Worker(ENTRY, { workerData: data, execArgv: [] });
+    worker.on("message", (msg: DispatcherThreadMessage) => {
+      if (msg.type === "ready") markReady();
+      else if (msg.type === "deliveries") {
+        for (const [type, outcome, n] of msg.counts) {
+          for (let i = 0; i < n; i++) metrics?.recordDelivery(type, outcome);
+        }
+      } else if (msg.type === "stopped") stopped?.();
+    });
+    worker.on("error", (err) => {
+      logger.error({ err: err.message }, "dispatcher thread failed");
+      failReady(err);
+    });
+    worker.on("exit", (code) => {
+      if (stopping) return;
+      logger.warn({ code }, "dispatcher thread exited; restarting it");
+      setTimeout(() => {
+        if (!stopping) spawn();
+      }, RESTART_MS).unref();
+    });
+  };
+  spawn();
+
+  return {
+    ready,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const done = new Promise<void>((resolve) => {
+        stopped = resolve;
+        worker.once("exit", () => resolve());
+      });
+      worker.postMessage({ type: "stop" });
+      const timer = setTimeout(() => {
+        logger.warn("dispatcher thread did not stop in time; terminating it (its claims lapse)");
+        void worker.terminate();
+      }, STOP_GRACE_MS);
+      await done;
+      clearTimeout(timer);
+      await worker.terminate();
+    },
+  };
+}
