@@ -97,12 +97,22 @@ describe("dispatcher thread", () => {
     await vi.waitFor(() => expect(all()).toHaveLength(6), { timeout: 15_000, interval: 50 });
 
     expect(all().every((r) => r.signatureValid)).toBe(true);
-    const types = (id: string) => receivers.get(id)?.accepted().map((r) => r.json?.type).sort();
+    const types = (id: string) =>
+      receivers
+        .get(id)
+        ?.accepted()
+        .map((r) => r.json?.type)
+        .sort();
     expect(types("alpha")).toEqual(["optout.filed", "window.opened"]);
     expect(types("beta")).toEqual(["optout.filed", "window.opened"]);
     expect(types("gamma")).toEqual(["optout.filed", "optout.filed"]);
-    const opened = receivers.get("alpha")?.accepted().find((r) => r.json?.type === "window.opened");
-    expect(String(opened?.json?.data.optOutLink)).toMatch(/^https:\/\/t\.me\/onewindow_test_bot\?start=stop_/);
+    const opened = receivers
+      .get("alpha")
+      ?.accepted()
+      .find((r) => r.json?.type === "window.opened");
+    expect(String(opened?.json?.data.optOutLink)).toMatch(
+      /^https:\/\/t\.me\/onewindow_test_bot\?start=stop_/,
+    );
     expect(new Set(all().map((r) => r.headers["webhook-id"])).size).toBe(6);
 
     await thread.stop();
