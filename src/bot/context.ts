@@ -6,6 +6,7 @@ import type { Draft } from "../domain/preferences.js";
 /** The onboarding questions, in the order they are asked. */
 export const STEPS = [
   "phone",
+  "timezone",
   "vehicle",
   "renewalDate",
   "insurers",
@@ -30,6 +31,8 @@ export interface SessionData {
   draft: Draft;
   /** The vehicle question was answered or skipped. */
   vehicleAsked?: boolean;
+  /** The time-zone question (countries with several zones) was answered. */
+  zoneAsked?: boolean;
   /** The selection of a multiple-choice question, committed on "Done". */
   pick?: string[];
   /** Set by /edit: after a changed field, go back to the summary. */

@@ -1,5 +1,6 @@
 /** Turning preferences and records into the short phrases the bot shows. */
 import type { Channel, HourRange, Weekday } from "../domain/preferences.js";
+import { offsetMinutes, zoneCity } from "../domain/zones.js";
 import type { BotContext } from "./context.js";
 
 type T = BotContext["t"];
@@ -24,6 +25,19 @@ export function formatChannels(t: T, channels: readonly Channel[]): string {
 }
 
 /** "2027-07-01 00:00" in the given zone: what an owner reads as a local time. */
+/** A zone as a button shows it: "Los Angeles (UTC-8)", with the offset at `at`. */
+export function formatZone(zone: string, at: Date): string {
+  const hours = offsetMinutes(zone, at) / 60;
+  const offset = hours === 0 ? "UTC" : `UTC${hours > 0 ? "+" : "-"}${formatOffset(Math.abs(hours))}`;
+  return `${zoneCity(zone)} (${offset})`;
+}
+
+function formatOffset(hours: number): string {
+  const whole = Math.floor(hours);
+  const minutes = Math.round((hours - whole) * 60);
+  return minutes === 0 ? String(whole) : `${whole}:${String(minutes).padStart(2, "0")}`;
+}
+
 export function formatLocal(instant: string, timeZone: string): string {
   const parts = new Intl.DateTimeFormat("en-CA", {
     timeZone,

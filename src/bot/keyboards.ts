@@ -81,6 +81,16 @@ export function numberKeyboard(kind: "db" | "att", values: readonly number[], la
   return kb;
 }
 
+/** One button per zone choice (domain/zones.ts), two to a row. */
+export function zonesKeyboard(zones: readonly string[], label: (zone: string) => string) {
+  const kb = new InlineKeyboard();
+  zones.forEach((zone, i) => {
+    kb.text(label(zone), `ob:tz:${zone}`);
+    if (i % 2 === 1) kb.row();
+  });
+  return kb;
+}
+
 export function summaryKeyboard(t: T) {
   return new InlineKeyboard().text(t("button-agree"), "ob:agree").row().text(t("button-change"), "ob:change");
 }

@@ -9,10 +9,11 @@ import { maskPhone, normalisePhone } from "../../domain/phone.js";
 import { packFor } from "../../domain/policy-packs.js";
 import type { Draft, PreferencePatch } from "../../domain/preferences.js";
 import { localDateOf } from "../../domain/time.js";
+import { matchZone, zoneChoices } from "../../domain/zones.js";
 import { suggestInsurers } from "../../nlu/suggest.js";
 import type { BotContext, Step } from "../context.js";
 import type { BotDeps } from "../deps.js";
-import { formatChannels, formatCode, formatDays, formatHours, formatLocal } from "../format.js";
+import { formatChannels, formatCode, formatDays, formatHours, formatLocal, formatZone } from "../format.js";
 import {
   changeKeyboard,
   channelsKeyboard,
@@ -26,6 +27,7 @@ import {
   numberKeyboard,
   skipKeyboard,
   summaryKeyboard,
+  zonesKeyboard,
 } from "../keyboards.js";
 import { verifyContact } from "./contact.js";
 
@@ -47,10 +49,14 @@ export function createOnboarding(deps: BotDeps) {
   const packOf = (ctx: BotContext) => packFor(ctx.owner.jurisdiction);
   const directoryOf = (ctx: BotContext) => owners.directoryFor(ctx.owner);
   const todayOf = (ctx: BotContext) => localDateOf(clock(), ctx.owner.timezone);
+  /** The zones to choose from when the phone's country has several (else none). */
+  const zonesOf = (ctx: BotContext) =>
+    ctx.owner.country ? zoneChoices(ctx.owner.country, clock().getUTCFullYear()) : [];
 
   /** The first question still open, in the order of the flow. */
   function nextStep(ctx: BotContext): Step {
     if (!ctx.owner.phone) return "phone";
+    if (!ctx.session.zoneAsked && zonesOf(ctx).length > 1) return "timezone";
     if (!ctx.session.vehicleAsked) return "vehicle";
     return (missingFields(ctx.session.draft)[0] as Step | undefined) ?? "summary";
   }
@@ -71,6 +77,13 @@ export function createOnboarding(deps: BotDeps) {
       case "phone":
         await ctx.reply(t("ask-phone"), { reply_markup: contactKeyboard(t) });
         return;
+      case "timezone": {
+        const at = clock();
+        await ctx.reply(t("ask-timezone"), {
+          reply_markup: zonesKeyboard(zonesOf(ctx), (zone) => formatZone(zone, at)),
+        });
+        return;
+      }
       case "vehicle":
         await ctx.reply(t("ask-vehicle"), { reply_markup: skipKeyboard(t) });
         return;
@@ -110,6 +123,14 @@ export function createOnboarding(deps: BotDeps) {
       case "idle":
         return;
     }
+  }
+
+  /** Keeps the owner's answer to the time-zone question and moves on. */
+  async function setZone(ctx: BotContext, zone: string) {
+    ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { timezone: zone });
+    ctx.session.zoneAsked = true;
+    await ctx.reply(ctx.t("timezone-saved", { zone: formatZone(zone, clock()) }));
+    return advance(ctx);
   }
 
   async function showSummary(ctx: BotContext) {
@@ -232,6 +253,8 @@ export function createOnboarding(deps: BotDeps) {
   feature.on("message:contact", async (ctx) => {
     const result = await verifyContact(ctx, deps);
     if (!result) return;
+    // A new number may be of another country: its zone question is asked afresh.
+    ctx.session.zoneAsked = undefined;
     if (ctx.session.step === "phone" || ctx.session.step === "idle") return advance(ctx);
     await ask(ctx, ctx.session.step);
   });
@@ -252,6 +275,11 @@ export function createOnboarding(deps: BotDeps) {
         await ctx.reply(ctx.t("phone-typed", { phone: maskPhone(typed.e164) }));
         return advance(ctx);
       }
+    }
+
+    if (step === "timezone") {
+      const zone = matchZone(text, zonesOf(ctx));
+      if (zone) return setZone(ctx, zone);
     }
 
     const language = (await ctx.i18n.getLocale()) === "zh" ? "zh" : "en";
@@ -295,6 +323,10 @@ export function createOnboarding(deps: BotDeps) {
       await ctx.reply(ctx.t("renewal-bad"));
       return;
     }
+    if (step === "timezone") {
+      await ctx.reply(ctx.t("timezone-bad"));
+      return ask(ctx, step);
+    }
     if (step === "insurers") {
       const suggestions = suggestInsurers(text, await directoryOf(ctx));
       const kb = suggestions.map((s: { id: string; name: string }) => [
@@ -317,6 +349,7 @@ export function createOnboarding(deps: BotDeps) {
     const [, action = "", value = ""] = ctx.match;
     const step = ctx.session.step;
     const expected: Record<string, Step> = {
+      tz: "timezone",
       vehicle: "vehicle",
       ins: "insurers",
       "ins-nobody": "insurers",
@@ -367,6 +400,12 @@ export function createOnboarding(deps: BotDeps) {
     await ctx.answerCallbackQuery();
 
     switch (action) {
+      case "tz": {
+        await ctx.editMessageReplyMarkup().catch(() => undefined);
+        // Only a zone offered for the owner's country is taken (not a forged button).
+        if (!zonesOf(ctx).includes(value)) return ask(ctx, step);
+        return setZone(ctx, value);
+      }
       case "vehicle":
         ctx.session.vehicleAsked = true;
         await ctx.editMessageReplyMarkup().catch(() => undefined);
