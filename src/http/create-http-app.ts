@@ -41,7 +41,7 @@ export function createHttpApp(deps: HttpDeps): App {
     metrics,
     attempts: createAttemptService({ store: deps.store, matchKey, clock: deps.clock }),
     scrub: scrubServiceFromKeys(deps.store, deps.keys.dataKey, deps.clock),
-    quota: createQuota(deps.config.scrub, deps.clock),
+    quota: createQuota(deps.config.scrub, deps.clock, deps.store),
     optOutLink: deps.optOutLink ?? telegramStopLink(undefined),
     requireInsurer: requireInsurer(deps.store),
   };

@@ -19,6 +19,7 @@ import type {
   Receipt,
   ScrubHit,
 } from "../domain/model.js";
+import type { QuotaAnswer, RequestLimits } from "../domain/quota.js";
 
 /** Thrown by {@link Store.applyChangeset} when the owner changed since the plan was made. */
 export class ConflictError extends Error {
@@ -188,6 +189,13 @@ export interface Store {
   listScrubHits(ownerId: string, since: string): Promise<ScrubHit[]>;
   /** Drops audit rows older than `before` (13-month retention). */
   purgeScrubHits(before: string): Promise<number>;
+  /**
+   * Takes one request token from `key`'s bucket at `now` (epoch ms), atomically across every
+   * process sharing the store (domain/quota.ts `takeRequestToken`).
+   */
+  takeQuotaRequest(key: string, now: number, limits: RequestLimits): Promise<QuotaAnswer>;
+  /** Counts `n` numbers against `key`'s cap for the UTC day of `now`, all or nothing, atomically. */
+  takeQuotaNumbers(key: string, now: number, n: number, dailyLimit: number): Promise<QuotaAnswer>;
 
   // ---- Outbox (dispatcher) ----
 

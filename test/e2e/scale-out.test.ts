@@ -16,6 +16,7 @@
  * about 55 s (onboarding ~14 s, first fan-out ~15 s, one 12 s lease). SCALE_OUT_OWNERS=<n> runs
  * n owners instead (two thirds in the first group).
  */
+
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -29,6 +30,8 @@ import { loadConfig } from "../../src/config.js";
 import { createMatchKeys } from "../../src/crypto/match-key.js";
 import { createLogger } from "../../src/logger.js";
 import { createServices } from "../../src/services/create-services.js";
+import { namedOf } from "../../src/store/redis/codec.js";
+import { queueRow } from "../../src/store/redis/outbox.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram-server.js";
 import {
   type ReceivedRequest,
@@ -302,17 +305,20 @@ describe.skipIf(!TEST_REDIS_URL)(
       const victim = procs[0]!;
       const worker = `${os.hostname()}:${victim.child.pid}:`;
       const redis = new Redis(redisUrl, { protocol: 2 });
-      /** The outbox rows (Redis store internals: `{q:<insurer>}:e`) leased by the victim, not finished. */
+      /** The outbox rows (Redis store internals: `{q:<insurer>}:e`, codec.ts) leased by the victim, not finished. */
       const victimClaims = async () => {
         const rows: { webhook_id: string; lease_until: string; insurer_id: string }[] = [];
         for (const i of insurers) {
-          const all = await redis.hvals(`${prefix}{q:${i.id}}:e`);
-          for (const raw of all) {
-            const row = JSON.parse(raw) as {
-              state: string;
-              lease_worker: string | null;
-            } & (typeof rows)[number];
-            if (row.state === "pending" && row.lease_worker?.startsWith(worker)) rows.push(row);
+          const all = await redis.hgetall(`${prefix}{q:${i.id}}:e`);
+          for (const [ref, raw] of Object.entries(all)) {
+            const row = queueRow(i.id, { ...namedOf("q", JSON.parse(raw)), id: ref });
+            if (row.state === "pending" && row.lease_worker?.startsWith(worker)) {
+              rows.push({
+                webhook_id: row.webhook_id,
+                lease_until: row.lease_until ?? "",
+                insurer_id: row.insurer_id,
+              });
+            }
           }
         }
         return rows;

@@ -153,6 +153,9 @@ describe("scrub and match keys", () => {
         },
         body: JSON.stringify({ numbers: [UNKNOWN] }),
       });
+    // Quotas live in the store, which earlier tests used at T0: an hour later the bucket is full.
+    const later = new Date(T0.getTime() + 3_600_000);
+    api.setNow(later);
     expect((await post("pingan", "/v1/scrub")).status).toBe(200);
     expect((await post("pingan", "/v1/match-keys")).status).toBe(200);
     const flooded = await post("pingan", "/v1/scrub");
@@ -160,9 +163,28 @@ describe("scrub and match keys", () => {
     expect(flooded.headers.get("retry-after")).toBe("1");
     expect(((await flooded.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
     expect((await post("picc", "/v1/scrub")).status).toBe(200);
-    api.setNow(new Date(T0.getTime() + 1000));
+    api.setNow(new Date(later.getTime() + 1000));
     try {
       expect((await post("pingan", "/v1/scrub")).status).toBe(200);
+    } finally {
+      api.setNow(T0);
+    }
+  });
+
+  it("one quota per key across every API process on the store (two apps here)", async () => {
+    const scrub = { burst: 3, perSecond: 1, dailyLimit: 1_000_000 };
+    const apps = [1, 2].map(() => api.appWith({ config: { ...api.services.config, scrub } }));
+    const post = (i: number) =>
+      apps[i % 2]!.request("/v1/scrub", {
+        method: "POST",
+        headers: { authorization: `Bearer ${api.creds.picc!.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ numbers: [UNKNOWN] }),
+      });
+    api.setNow(new Date(T0.getTime() + 2 * 3_600_000));
+    try {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await post(i)).status);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
     } finally {
       api.setNow(T0);
     }
@@ -180,12 +202,18 @@ describe("scrub and match keys", () => {
         headers: { authorization: `Bearer ${api.creds.cpic!.apiKey}`, "content-type": "application/json" },
         body: JSON.stringify({ numbers: Array.from({ length: n }, (_, i) => `+8613500000${100 + i * 2}`) }),
       });
-    expect((await post(3)).status).toBe(200);
-    const over = await post(3);
-    expect(over.status).toBe(429);
-    // T0 is 10:30 UTC: the cap resets at the next UTC midnight, 13.5 hours away.
-    expect(over.headers.get("retry-after")).toBe(String(13.5 * 3600));
-    expect((await post(2)).status).toBe(200);
+    // The next day at the same hour: earlier tests' numbers counted against T0's day.
+    api.setNow(new Date(T0.getTime() + 86_400_000));
+    try {
+      expect((await post(3)).status).toBe(200);
+      const over = await post(3);
+      expect(over.status).toBe(429);
+      // 10:30 UTC: the cap resets at the next UTC midnight, 13.5 hours away.
+      expect(over.headers.get("retry-after")).toBe(String(13.5 * 3600));
+      expect((await post(2)).status).toBe(200);
+    } finally {
+      api.setNow(T0);
+    }
     expect(await metrics.registry.getSingleMetricAsString("onewindow_scrubbed_numbers_total")).toContain(
       'onewindow_scrubbed_numbers_total{kind="scrub"} 5',
     );

@@ -362,6 +362,57 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe("scrub quotas", () => {
+      const T = Date.parse("2026-06-01T10:30:00.000Z");
+      const limits = { burst: 2, perSecond: 0.5 };
+
+      it("gives the burst, then refuses with the wait for the next token, and refills with time", async () => {
+        expect(await store.takeQuotaRequest("ins-a", T, limits)).toEqual({ ok: true });
+        expect(await store.takeQuotaRequest("ins-a", T, limits)).toEqual({ ok: true });
+        expect(await store.takeQuotaRequest("ins-a", T, limits)).toEqual({
+          ok: false,
+          reason: "rate",
+          retryAfterSeconds: 2,
+        });
+        // Another key has its own bucket.
+        expect(await store.takeQuotaRequest("ins-b", T, limits)).toEqual({ ok: true });
+        // Half a token after 1 s: still refused, 1 s to go; a whole one after 2 s.
+        expect(await store.takeQuotaRequest("ins-a", T + 1000, limits)).toMatchObject({
+          ok: false,
+          retryAfterSeconds: 1,
+        });
+        expect(await store.takeQuotaRequest("ins-a", T + 2000, limits)).toEqual({ ok: true });
+      });
+
+      it("caps numbers per UTC day, all or nothing, and starts afresh the next day", async () => {
+        expect(await store.takeQuotaNumbers("ins-a", T, 3, 5)).toEqual({ ok: true });
+        // 10:30 UTC: the cap resets at midnight, 13.5 hours away.
+        expect(await store.takeQuotaNumbers("ins-a", T, 3, 5)).toEqual({
+          ok: false,
+          reason: "daily",
+          retryAfterSeconds: 13.5 * 3600,
+        });
+        expect(await store.takeQuotaNumbers("ins-a", T, 2, 5)).toEqual({ ok: true });
+        expect(await store.takeQuotaNumbers("ins-a", T, 1, 5)).toMatchObject({ ok: false });
+        expect(await store.takeQuotaNumbers("ins-a", T + 14 * 3_600_000, 5, 5)).toEqual({ ok: true });
+      });
+
+      it("is one quota for every process sharing the store", async () => {
+        const other = h.reopen ? await h.reopen() : store;
+        expect(await store.takeQuotaRequest("ins-c", T, limits)).toEqual({ ok: true });
+        expect(await other.takeQuotaRequest("ins-c", T, limits)).toEqual({ ok: true });
+        expect(await store.takeQuotaRequest("ins-c", T, limits)).toMatchObject({ ok: false });
+        expect(await other.takeQuotaNumbers("ins-c", T, 4, 5)).toEqual({ ok: true });
+        expect(await store.takeQuotaNumbers("ins-c", T, 2, 5)).toMatchObject({ ok: false });
+        // Many takes at once: exactly the burst succeeds.
+        const burst = { burst: 5, perSecond: 0.001 };
+        const answers = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => (i % 2 ? store : other).takeQuotaRequest("ins-d", T, burst)),
+        );
+        expect(answers.filter((a) => a.ok)).toHaveLength(5);
+      });
+    });
+
     it("keeps everything across a restart", async () => {
       if (!h.reopen) return;
       await addInsurers("a", "b");

@@ -14,7 +14,7 @@ const security = [{ bearerAuth: [] }];
 
 export function registerScrubRoutes(app: App, ctx: RouteContext): void {
   const rateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
-    const answer = ctx.quota.takeRequest(c.get("insurer").id);
+    const answer = await ctx.quota.takeRequest(c.get("insurer").id);
     if (!answer.ok) {
       return apiError(c, 429, "rate_limited", "too many requests: slow down", undefined, {
         "Retry-After": String(answer.retryAfterSeconds),
@@ -62,7 +62,7 @@ export function registerScrubRoutes(app: App, ctx: RouteContext): void {
   });
 
   /** The run and daily-cap checks shared by both endpoints; undefined when the request may go on. */
-  function admit(c: Parameters<MiddlewareHandler<AppEnv>>[0], numbers: string[]) {
+  async function admit(c: Parameters<MiddlewareHandler<AppEnv>>[0], numbers: string[]) {
     const run = longestConsecutiveRun(numbers);
     if (run > MAX_CONSECUTIVE_RUN) {
       return apiError(
@@ -79,7 +79,7 @@ export function registerScrubRoutes(app: App, ctx: RouteContext): void {
         ],
       );
     }
-    const quota = ctx.quota.takeNumbers(c.get("insurer").id, numbers.length);
+    const quota = await ctx.quota.takeNumbers(c.get("insurer").id, numbers.length);
     if (!quota.ok) {
       return apiError(c, 429, "daily_limit", "daily number limit reached for this key", undefined, {
         "Retry-After": String(quota.retryAfterSeconds),
@@ -90,7 +90,7 @@ export function registerScrubRoutes(app: App, ctx: RouteContext): void {
 
   app.openapi(scrub, async (c) => {
     const { numbers } = c.req.valid("json");
-    const refused = admit(c, numbers);
+    const refused = await admit(c, numbers);
     if (refused) return refused;
     ctx.metrics.scrubbedNumbers.inc({ kind: "scrub" }, numbers.length);
     return c.json({ results: await ctx.scrub.scrub(c.get("insurer").id, numbers) }, 200);
@@ -98,7 +98,7 @@ export function registerScrubRoutes(app: App, ctx: RouteContext): void {
 
   app.openapi(matchKeys, async (c) => {
     const { numbers } = c.req.valid("json");
-    const refused = admit(c, numbers);
+    const refused = await admit(c, numbers);
     if (refused) return refused;
     ctx.metrics.scrubbedNumbers.inc({ kind: "match_key" }, numbers.length);
     return c.json({ results: await ctx.scrub.matchKeys(c.get("insurer").id, numbers) }, 200);

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
+import { decodeRow, encodeTime } from "./codec.js";
 import { type Arg, type LuaScript, type RedisCall, type RedisCommands, unwrap } from "./commands.js";
 import { type Keys, SHARDS } from "./keys.js";
 import { INDEX_DELETE_IF, MARK_ONCE, PHONE_ADD, QUEUE_INSERT, QUEUE_UNLINK } from "./scripts.js";
@@ -20,7 +21,7 @@ export type IndexOp =
   | ["cons", ownerId: string]
   | ["ph", phoneHash: string, ownerId: string]
   | ["qins", insurerId: string, row: string]
-  | ["qunlink", insurerId: string, entryId: string]
+  | ["qunlink", insurerId: string, entryRef: string]
   | ["del", key: string]
   | ["dir", insurerId: string];
 
@@ -50,12 +51,18 @@ export interface RedisContext {
   applyOps(ops: readonly IndexOp[]): Promise<void>;
   /** Replays what crashed writers left: pending ops of marked aggregates, pending window marks. */
   repair(options: { all: boolean }): Promise<void>;
-  /** Sets a delivered window.opened notice's window deliveredAt (once). */
-  markWindowDelivered(windowId: string, at: string): Promise<void>;
+  /** Sets a delivered window.opened notice's window deliveredAt (once); `windowRef` is encoded. */
+  markWindowDelivered(windowRef: string, at: string): Promise<void>;
   /** Test hook: when set, writers stop right after the aggregate script (a simulated crash). */
   faults: { crashAfterScript: boolean };
   /** Insurer ids this process has already put in the queue registry. */
   registered: Set<string>;
+  /**
+   * Entry ref → insurer of the entries this process has leased: completing one needs its
+   * queue, and keeping no id → insurer index saves a field per entry. Entries leased elsewhere
+   * are found by asking every queue.
+   */
+  leased: Map<string, string>;
 }
 
 export function parseOps(json: string | undefined | null): IndexOp[] {
@@ -95,19 +102,18 @@ export function createContext(
       case "ph":
         return [{ script: PHONE_ADD, keys: [keys.phoneIndex(op[1])], args: [op[1], op[2]] }];
       case "qins": {
-        const row = JSON.parse(op[2]) as {
-          due_at: string;
-          next_attempt_at: string;
-          finished_at: string | null;
-        };
-        const score = Math.max(ms(row.due_at), ms(row.next_attempt_at));
+        const row = decodeRow<{ due_at: string; next_attempt_at: string | null; finished_at: string | null }>(
+          "q",
+          JSON.parse(op[2]) as Record<string, unknown>,
+        );
+        const score = Math.max(ms(row.due_at), ms(row.next_attempt_at ?? row.due_at));
         const finished = row.finished_at ? ms(row.finished_at) : 0;
         const q = (part: ":e" | ":due" | ":dead" | ":st") => keys.queue(op[1], part);
         return [
           {
             script: QUEUE_INSERT,
             keys: [q(":e"), q(":due"), q(":dead"), q(":st")],
-            args: [op[2], String(score), String(finished), String(ms(row.due_at))],
+            args: [op[2], String(score), String(finished)],
           },
         ];
       }
@@ -203,21 +209,33 @@ export function createContext(
     for (const [index, reply] of marks.entries()) {
       const list = unwrap<string[]>(reply) ?? [];
       for (let i = 0; i + 1 < list.length; i += 2) {
-        const [windowId, at] = JSON.parse(list[i + 1] as string) as [string, string];
-        await markWindowDelivered(windowId, at);
+        const [windowRef, at] = JSON.parse(list[i + 1] as string) as [string, string];
+        await markWindowDelivered(windowRef, at);
         await redis.call("HDEL", keys.queue(insurers[index] as string, ":pm"), list[i] as string);
       }
     }
   };
 
-  const markWindowDelivered = async (windowId: string, at: string) => {
-    const field = `w:${windowId}`;
-    const ownerId = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
-    if (!ownerId) return;
-    await redis.eval(MARK_ONCE, [keys.owner(ownerId, ":w")], [windowId, "delivered_at", at]);
+  const markWindowDelivered = async (windowRef: string, at: string) => {
+    const field = `w:${windowRef}`;
+    const ownerRef = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
+    if (!ownerRef) return;
+    await redis.eval(MARK_ONCE, [keys.owner(ownerRef)], ["w", windowRef, "delivered_at", encodeTime(at)]);
   };
 
-  return { redis, keys, cipher, now, write, applyOps, repair, markWindowDelivered, faults, registered };
+  return {
+    redis,
+    keys,
+    cipher,
+    now,
+    write,
+    applyOps,
+    repair,
+    markWindowDelivered,
+    faults,
+    registered,
+    leased: new Map(),
+  };
 }
 
 /** HGETALL's flat [field, value, …] list as an object. */

@@ -1,9 +1,10 @@
 /**
  * What insurers read through the HTTP API (feeds, acknowledgements, attempts, scrub) and what
  * the bot tells owners on its own (digests, reminders, owner notices). Feeds are per-insurer
- * lexicographic sorted sets of `time id owner`, so keyset paging on (time, id) is a range
- * query; cross-owner work lists are sharded the same way and checked against the records
- * they point at (stale members are skipped and dropped).
+ * lexicographic sorted sets of `time id owner` (13-digit epoch ms, order-preserving encoded
+ * ids: codec.ts), so keyset paging on (time, id) is a range query; cross-owner work lists are
+ * sharded the same way and checked against the records they point at (stale members are
+ * skipped and dropped).
  */
 import type { ContactWindow, OptOut, ScrubHit } from "../../domain/model.js";
 import { finishScrubRecords } from "../scrub-records.js";
@@ -21,11 +22,12 @@ import {
   windowFromRow,
 } from "../sqlite/rows.js";
 import type { AckNotice, ScrubRecord, Store } from "../store.js";
+import { decodeRow, encodeHex, encodeId, encodeTime, sortableMs } from "./codec.js";
 import { unwrap } from "./commands.js";
 import { ms, type RedisContext } from "./context.js";
 import { SHARDS, type ShardedList, spread } from "./keys.js";
-import { parseRows } from "./records.js";
-import { ACKNOWLEDGE, MARK_ONCE, SCRUB_OWNER } from "./scripts.js";
+import { attemptField, readDoc } from "./owners.js";
+import { ACKNOWLEDGE, MARK_ONCE, RECORD_AT, SCRUB_OWNER } from "./scripts.js";
 
 type FeedPart = Pick<
   Store,
@@ -72,21 +74,21 @@ function statusAt(row: WindowRow, now: string): WindowStatusFilter {
 export function createFeedPart(ctx: RedisContext): FeedPart {
   const { redis, keys } = ctx;
 
-  /** HGETs many fields of many owner hashes at once. */
-  const rowsAt = async <T>(refs: { ownerId: string; part: ":w" | ":p" | ":n"; id: string }[]) => {
+  /** Reads many records of many owners at once (refs: encoded owner and record ids). */
+  const rowsAt = async <T>(refs: { owner: string; kind: "w" | "p" | "n"; id: string }[]) => {
     const replies = await redis.pipeline(
-      refs.map((r) => ({ args: ["HGET", keys.owner(r.ownerId, r.part), r.id] })),
+      refs.map((r) => ({ script: RECORD_AT, keys: [keys.owner(r.owner)], args: [r.kind, r.id] })),
     );
-    return replies.map((reply) => {
-      const json = unwrap<string | null>(reply);
-      return json ? (JSON.parse(json) as T) : undefined;
+    return refs.map((r, i) => {
+      const json = unwrap<string | null>(replies[i]);
+      return json ? decodeRow<T>(r.kind, JSON.parse(json) as Record<string, unknown>) : undefined;
     });
   };
 
   /** Walks a lexicographic feed from `min` to `max`, keeping what `accept` returns, up to `limit`. */
   const walkFeed = async <T>(
     key: string,
-    part: ":w" | ":p",
+    kind: "w" | "p",
     min: string,
     max: string,
     limit: number,
@@ -101,7 +103,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       if (members.length === 0) break;
       const parsed = members.map(splitMember);
       const rows = await rowsAt<WindowRow & OptOutRow>(
-        parsed.map((m) => ({ ownerId: m.rest, part, id: m.id })),
+        parsed.map((m) => ({ owner: m.rest, kind, id: m.id })),
       );
       for (const row of rows) {
         const value = row ? accept(row) : undefined;
@@ -159,18 +161,37 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
   const ownerOf = async (field: string) =>
     unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
 
-  const acknowledge = async <T>(kind: "window" | "optout", insurerId: string, id: string, at: string) => {
-    const ownerId = await ownerOf(`${kind === "window" ? "w" : "p"}:${id}`);
-    if (!ownerId) return undefined;
-    const part = kind === "window" ? ":w" : ":p";
+  const acknowledge = async <T>(kind: "w" | "p", insurerId: string, id: string, at: string) => {
+    const ref = encodeId(id);
+    const owner = await ownerOf(`${kind}:${ref}`);
+    if (!owner) return undefined;
     return ctx.write(
-      `o:${ownerId}`,
+      `o:${owner}`,
       ACKNOWLEDGE,
-      [keys.owner(ownerId, part), keys.owner(ownerId, ":q")],
-      (opId) => [kind, id, insurerId, at, opId, ownerId],
+      [keys.owner(owner), keys.owner(owner, ":q")],
+      (opId) => [kind, ref, insurerId, encodeTime(at), opId, owner, sortableMs(at)],
       (reply) => (Array.isArray(reply) ? (reply[1] as string) : undefined),
-      (reply) => (Array.isArray(reply) ? (JSON.parse(reply[0] as string) as T) : undefined),
+      (reply) =>
+        Array.isArray(reply)
+          ? decodeRow<T>(kind, JSON.parse(reply[0] as string) as Record<string, unknown>)
+          : undefined,
     );
+  };
+
+  /** Sets a time field of one record once, through the id index; unknown ids are ignored. */
+  const markOnce = async (items: { kind: "w" | "p" | "n"; id: string }[], field: string, at: string) => {
+    if (items.length === 0) return;
+    const refs = items.map(({ kind, id }) => ({ kind, ref: encodeId(id) }));
+    const owners = await redis.pipeline(
+      refs.map(({ kind, ref }) => ({ args: ["HGET", keys.idIndex(`${kind}:${ref}`), `${kind}:${ref}`] })),
+    );
+    const calls = refs.flatMap(({ kind, ref }, i) => {
+      const owner = unwrap<string | null>(owners[i]);
+      return owner
+        ? [{ script: MARK_ONCE, keys: [keys.owner(owner)], args: [kind, ref, field, encodeTime(at)] }]
+        : [];
+    });
+    for (const reply of await redis.pipeline(calls)) unwrap(reply);
   };
 
   const hitKey = (hit: ScrubHit) => keys.hits(hit.ownerId ?? `-${spread(hit.id, SHARDS)}`);
@@ -178,47 +199,50 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
   return {
     async listWindowsForInsurer(insurerId, { now, status, after, limit }): Promise<ContactWindow[]> {
       if (limit <= 0) return [];
-      const min = after ? `(${after.at} ${after.id} ${HIGH}` : "-";
-      return walkFeed(ctx.keys.windowFeed(insurerId), ":w", min, `[${now} ${HIGH}`, limit, (row) =>
-        row.insurer_id === insurerId && row.opens_at <= now && (!status || statusAt(row, now) === status)
-          ? windowFromRow(row)
-          : undefined,
+      const min = after ? `(${sortableMs(after.at)} ${encodeId(after.id)} ${HIGH}` : "-";
+      return walkFeed(
+        ctx.keys.windowFeed(insurerId),
+        "w",
+        min,
+        `[${sortableMs(now)} ${HIGH}`,
+        limit,
+        (row) =>
+          row.insurer_id === insurerId && row.opens_at <= now && (!status || statusAt(row, now) === status)
+            ? windowFromRow(row)
+            : undefined,
       );
     },
     async acknowledgeWindow(insurerId, windowId, at) {
-      const row = await acknowledge<WindowRow>("window", insurerId, windowId, at);
+      const row = await acknowledge<WindowRow>("w", insurerId, windowId, at);
       return row ? windowFromRow(row) : undefined;
     },
     async listOptOutsForInsurer(insurerId, { after, limit }): Promise<OptOut[]> {
       if (limit <= 0) return [];
-      const min = after ? `(${after.at} ${after.id} ${HIGH}` : "-";
-      return walkFeed(ctx.keys.optOutFeed(insurerId), ":p", min, "+", limit, (row) =>
+      const min = after ? `(${sortableMs(after.at)} ${encodeId(after.id)} ${HIGH}` : "-";
+      return walkFeed(ctx.keys.optOutFeed(insurerId), "p", min, "+", limit, (row) =>
         row.insurer_id === insurerId ? optOutFromRow(row) : undefined,
       );
     },
     async acknowledgeOptOut(insurerId, optOutId, at) {
-      const row = await acknowledge<OptOutRow>("optout", insurerId, optOutId, at);
+      const row = await acknowledge<OptOutRow>("p", insurerId, optOutId, at);
       return row ? optOutFromRow(row) : undefined;
     },
     async getAttemptByIdempotencyKey(insurerId, idempotencyKey) {
-      const where = await ownerOf(`a:${insurerId} ${idempotencyKey}`);
-      if (!where) return undefined;
-      const space = where.indexOf(" ");
-      const json = unwrap<string | null>(
-        await redis.call("HGET", keys.owner(where.slice(0, space), ":a"), where.slice(space + 1)),
-      );
-      const row = json ? (JSON.parse(json) as AttemptRow) : undefined;
-      return row && row.insurer_id === insurerId && row.idempotency_key === idempotencyKey
-        ? attemptFromRow(row)
-        : undefined;
+      const owner = await ownerOf(attemptField(insurerId, idempotencyKey));
+      const doc = owner ? await readDoc(ctx, owner) : undefined;
+      const row = doc?.records.a
+        .map((named) => decodeRow<AttemptRow>("a", named))
+        .find((a) => a.insurer_id === insurerId && a.idempotency_key === idempotencyKey);
+      return row ? attemptFromRow(row) : undefined;
     },
     async listAttempts(windowId) {
-      const ownerId = await ownerOf(`w:${windowId}`);
-      if (!ownerId) return [];
-      const rows = parseRows<AttemptRow>(await redis.call("HVALS", keys.owner(ownerId, ":a")));
-      return rows
+      const owner = await ownerOf(`w:${encodeId(windowId)}`);
+      const doc = owner ? await readDoc(ctx, owner) : undefined;
+      // Records are kept in creation order, so a stable sort by time breaks ties by creation.
+      return (doc?.records.a ?? [])
+        .map((named) => decodeRow<AttemptRow>("a", named))
         .filter((row) => row.window_id === windowId)
-        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : (a._seq ?? 0) - (b._seq ?? 0)))
+        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
         .map(attemptFromRow);
     },
 
@@ -227,7 +251,8 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       const unique = [...new Set(phoneHashes)];
       if (unique.length === 0) return found;
       const byBucket = new Map<string, string[]>();
-      for (const hash of unique) {
+      const stored = new Map(unique.map((hash) => [encodeHex(hash), hash]));
+      for (const hash of stored.keys()) {
         const bucket = keys.phoneIndex(hash);
         byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), hash]);
       }
@@ -245,23 +270,26 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       const results = await redis.pipeline(
         probes.map(({ hash, ownerId }) => ({
           script: SCRUB_OWNER,
-          keys: [keys.owner(ownerId), keys.owner(ownerId, ":w"), keys.owner(ownerId, ":p")],
+          keys: [keys.owner(ownerId)],
           args: [insurerId, hash, ownerId],
         })),
       );
       probes.forEach(({ hash }, i) => {
         const [windows, optOuts] = unwrap<[string[], string[]]>(results[i]);
         if (windows.length === 0 && optOuts.length === 0) return;
-        let record = found.get(hash);
+        const phoneHash = stored.get(hash) as string;
+        let record = found.get(phoneHash);
         if (!record) {
           record = { windows: [], optOuts: [] };
-          found.set(hash, record);
+          found.set(phoneHash, record);
         }
-        for (const row of parseRows<WindowRow>(windows)) {
+        const rows = <T>(kind: "w" | "p", list: string[]) =>
+          list.map((json) => decodeRow<T>(kind, JSON.parse(json) as Record<string, unknown>));
+        for (const row of rows<WindowRow>("w", windows)) {
           record.windows.push(windowFromRow(row));
           record.ownerId ??= row.owner_id ?? undefined;
         }
-        for (const row of parseRows<OptOutRow>(optOuts)) {
+        for (const row of rows<OptOutRow>("p", optOuts)) {
           record.optOuts.push(optOutFromRow(row));
           record.ownerId ??= row.owner_id ?? undefined;
         }
@@ -311,19 +339,17 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
     async pendingAckNotices(limit) {
       return scanShards<AckNotice>("ack", limit, "+", async (members) => {
         const parsed = members.map((m) => {
-          const { at, id, rest } = splitMember(m);
-          const [kind = "", ownerId = ""] = rest.split(" ");
-          return { at, id, kind: kind as AckNotice["kind"], ownerId };
+          const { id, rest } = splitMember(m);
+          const [kind = "", owner = ""] = rest.split(" ");
+          return { id, kind: kind === "w" ? ("w" as const) : ("p" as const), owner };
         });
-        const rows = await rowsAt<WindowRow & { ack_notified_at?: string | null }>(
-          parsed.map((p) => ({ ownerId: p.ownerId, part: p.kind === "window" ? ":w" : ":p", id: p.id })),
-        );
+        const rows = await rowsAt<WindowRow & { ack_notified_at: string | null }>(parsed);
         return rows.map((row, i): Verdict<AckNotice> => {
           const p = parsed[i];
           if (!row || !p || !row.acknowledged_at || row.ack_notified_at || !row.owner_id) return "drop";
           return {
             keep: {
-              kind: p.kind,
+              kind: p.kind === "w" ? "window" : "optout",
               id: row.id,
               ownerId: row.owner_id,
               insurerId: row.insurer_id,
@@ -334,62 +360,50 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       });
     },
     async markAckNoticesSent(notices, at) {
-      if (notices.length === 0) return;
-      const owners = await redis.pipeline(
-        notices.map(({ kind, id }) => {
-          const field = `${kind === "window" ? "w" : "p"}:${id}`;
-          return { args: ["HGET", keys.idIndex(field), field] };
-        }),
-      );
-      const calls = notices.flatMap(({ kind, id }, i) => {
-        const ownerId = unwrap<string | null>(owners[i]);
-        if (!ownerId) return [];
-        const key = keys.owner(ownerId, kind === "window" ? ":w" : ":p");
-        return [{ script: MARK_ONCE, keys: [key], args: [id, "ack_notified_at", at] }];
-      });
-      for (const reply of await redis.pipeline(calls)) unwrap(reply);
+      const items = notices.map(({ kind, id }) => ({
+        kind: kind === "window" ? ("w" as const) : ("p" as const),
+        id,
+      }));
+      await markOnce(items, "ack_notified_at", at);
     },
     async windowsAwaitingAckReminder(openedBefore, now, limit) {
-      return scanShards<ContactWindow>("rem", limit, `[${openedBefore} ${HIGH}`, async (members) => {
-        const parsed = members.map(splitMember);
-        const rows = await rowsAt<WindowRow & { ack_reminder_at?: string | null }>(
-          parsed.map((p) => ({ ownerId: p.rest, part: ":w", id: p.id })),
-        );
-        return rows.map((row): Verdict<ContactWindow> => {
-          if (!row || row.acknowledged_at || row.ack_reminder_at || row.revoked_at || row.closed_at)
-            return "drop";
-          if (!row.owner_id) return "drop";
-          if (row.opens_at > openedBefore || row.closes_at <= now) return "skip";
-          return { keep: windowFromRow(row) };
-        });
-      });
+      return scanShards<ContactWindow>(
+        "rem",
+        limit,
+        `[${sortableMs(openedBefore)} ${HIGH}`,
+        async (members) => {
+          const parsed = members.map(splitMember);
+          const rows = await rowsAt<WindowRow & { ack_reminder_at: string | null }>(
+            parsed.map((p) => ({ owner: p.rest, kind: "w", id: p.id })),
+          );
+          return rows.map((row): Verdict<ContactWindow> => {
+            if (!row || row.acknowledged_at || row.ack_reminder_at || row.revoked_at || row.closed_at)
+              return "drop";
+            if (!row.owner_id) return "drop";
+            if (row.opens_at > openedBefore || row.closes_at <= now) return "skip";
+            return { keep: windowFromRow(row) };
+          });
+        },
+      );
     },
     async markAckReminderSent(windowId, at) {
-      const ownerId = await ownerOf(`w:${windowId}`);
-      if (ownerId)
-        await redis.eval(MARK_ONCE, [keys.owner(ownerId, ":w")], [windowId, "ack_reminder_at", at]);
+      await markOnce([{ kind: "w", id: windowId }], "ack_reminder_at", at);
     },
     async pendingOwnerNotices(limit) {
       return scanShards("onot", limit, "+", async (members) => {
         const parsed = members.map(splitMember);
         const rows = await rowsAt<OwnerNoticeRow>(
-          parsed.map((p) => ({ ownerId: p.rest, part: ":n", id: p.id })),
+          parsed.map((p) => ({ owner: p.rest, kind: "n", id: p.id })),
         );
         return rows.map((row) => (row && !row.sent_at ? { keep: ownerNoticeFromRow(row) } : "drop"));
       });
     },
     async markOwnerNoticesSent(ids, at) {
-      if (ids.length === 0) return;
-      const owners = await redis.pipeline(
-        ids.map((id) => ({ args: ["HGET", keys.idIndex(`n:${id}`), `n:${id}`] })),
+      await markOnce(
+        ids.map((id) => ({ kind: "n", id })),
+        "sent_at",
+        at,
       );
-      const calls = ids.flatMap((id, i) => {
-        const ownerId = unwrap<string | null>(owners[i]);
-        return ownerId
-          ? [{ script: MARK_ONCE, keys: [keys.owner(ownerId, ":n")], args: [id, "sent_at", at] }]
-          : [];
-      });
-      for (const reply of await redis.pipeline(calls)) unwrap(reply);
     },
   };
 }

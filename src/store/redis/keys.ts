@@ -4,8 +4,13 @@
  * (buckets and shards) so that no single key is hot.
  */
 
-/** Buckets of the id → location indexes (hash fields, small and compact each). */
-export const ID_BUCKETS = 1024;
+/**
+ * Buckets of the id → owner index. About eight fields per owner: 16,384 buckets keep each one
+ * a compact listpack (at most 128 fields, Redis's default) up to some 250,000 owners.
+ */
+export const ID_BUCKETS = 16_384;
+/** Buckets of the phone-hash index (one field per phone number). */
+export const PHONE_BUCKETS = 8_192;
 /** Shards of the cross-owner work lists (ack digests, reminders, owner notices, consents, repair). */
 export const SHARDS = 16;
 
@@ -30,18 +35,15 @@ const SHARD_TAG: Record<ShardedList, string> = {
   hreg: "hr",
 };
 
-/** The suffixes of an owner aggregate's keys, in the order scripts receive them. */
-export const OWNER_PARTS = ["", ":c", ":r", ":w", ":p", ":a", ":x", ":n", ":k", ":q"] as const;
-
 export function createKeys(prefix: string) {
   const k = (tag: string, suffix = "") => `${prefix}{${tag}}${suffix}`;
   return {
     prefix,
-    /** Owner hash; `:c` consents, `:r` receipts, `:w` windows, `:p` opt-outs, `:a` attempts,
-     * `:x` the owner's copy of its outbox entries, `:n` owner notices, `:k` attempt keys,
-     * `:q` pending index operations. */
-    owner: (ownerId: string, part: (typeof OWNER_PARTS)[number] = "") => k(`o:${ownerId}`, part),
-    ownerKeys: (ownerId: string) => OWNER_PARTS.map((part) => k(`o:${ownerId}`, part)),
+    /**
+     * The owner document (one string: profile and every record, codec.ts) of the owner whose
+     * encoded id is `ref`; `:q` its pending index operations.
+     */
+    owner: (ref: string, part: "" | ":q" = "") => k(`o:${ref}`, part),
     /** Insurer hash (`:q` pending index operations). */
     insurer: (id: string, part: "" | ":q" = "") => k(`i:${id}`, part),
     /** All insurer ids ever added (removed ones too; small). */
@@ -50,15 +52,15 @@ export function createKeys(prefix: string) {
     queue: (insurerId: string, part: ":e" | ":due" | ":dead" | ":st" | ":pm") => k(`q:${insurerId}`, part),
     /** Insurers that have ever had an outbox entry. */
     queueRegistry: () => k("qreg"),
-    /** An insurer's windows feed (lexicographic `opensAt id owner`). */
+    /** An insurer's windows feed (lexicographic `opensAt id owner`: epoch ms, encoded ids). */
     windowFeed: (insurerId: string) => k(`fw:${insurerId}`),
     /** An insurer's opt-out feed (lexicographic `effectiveAt id owner`). */
     optOutFeed: (insurerId: string) => k(`fo:${insurerId}`),
-    /** id → location: `w:` window, `p:` opt-out, `r:` receipt, `x:` outbox entry, `t:` stop token,
-     * `g:` Telegram user, `k:` API key hash, `a:` attempt key. */
+    /** id → owner ref: `w:` window, `p:` opt-out, `r:` receipt, `n:` owner notice (encoded ids),
+     * `t:` stop token, `g:` Telegram user, `a:` attempt key digest; `k:` API key hash → insurer. */
     idIndex: (field: string) => k(`ix:${spread(field, ID_BUCKETS)}`),
     /** phone hash → owners holding it (now or in an opt-out). */
-    phoneIndex: (phoneHash: string) => k(`ph:${spread(phoneHash, ID_BUCKETS)}`),
+    phoneIndex: (phoneHash: string) => k(`ph:${spread(phoneHash, PHONE_BUCKETS)}`),
     shard: (list: ShardedList, n: number) => k(`${SHARD_TAG[list]}:${n}`),
     shardOf: (list: ShardedList, id: string) => k(`${SHARD_TAG[list]}:${spread(id, SHARDS)}`),
     /** Scrub audit of one owner (or a shard of ownerless hits): a sorted set by time, and its counter. */
@@ -67,6 +69,8 @@ export function createKeys(prefix: string) {
     /** A claimed Telegram update id (a plain string with a TTL; one small key each). */
     update: (updateId: number) => k(`u:${updateId}`),
     meta: () => k("meta"),
+    /** Scrub quota state of one insurer key (store/redis/quotas.ts); expires when idle. */
+    quota: (key: string) => k(`qt:${key}`),
   };
 }
 

@@ -6,9 +6,10 @@
 import type { OutboxEntry } from "../../domain/model.js";
 import { type OutboxRow, outboxFromRow } from "../sqlite/rows.js";
 import type { Store } from "../store.js";
+import { decodeId, decodeRow, encodeId, encodeTime, namedOf } from "./codec.js";
 import { unwrap } from "./commands.js";
-import { ms, type RedisContext } from "./context.js";
-import { parseRows } from "./records.js";
+import { ms, parseOps, type RedisContext } from "./context.js";
+import { readDoc } from "./owners.js";
 import { QUEUE_COMPLETE, QUEUE_LEASE, QUEUE_PEEK } from "./scripts.js";
 
 type OutboxPart = Pick<
@@ -21,7 +22,7 @@ type OutboxPart = Pick<
   | "listDeadDeliveries"
 >;
 
-type QueueRow = OutboxRow & { _qseq?: number; _seq?: number };
+type QueueRow = OutboxRow & { _qseq: number | null };
 
 /** Claim order: next attempt, then creation, then insertion. */
 const claimOrder = (a: QueueRow, b: QueueRow) =>
@@ -38,14 +39,49 @@ const claimOrder = (a: QueueRow, b: QueueRow) =>
 /** How many rounds claimDue retries entries another worker leased first. */
 const CLAIM_ROUNDS = 5;
 
+/** Leased entries this process remembers the insurer of (see RedisContext.leased). */
+const MAX_LEASED = 100_000;
+
+/**
+ * A queue entry as its row. The queue names the insurer and the hash field the id; a pending
+ * entry's next attempt is its due time until a retry sets one.
+ */
+export function queueRow(insurerId: string, named: Record<string, unknown>): QueueRow {
+  const row = decodeRow<Omit<QueueRow, "id" | "insurer_id">>("q", named);
+  return {
+    ...row,
+    id: decodeId(String(named.id)),
+    insurer_id: insurerId,
+    next_attempt_at: row.next_attempt_at ?? row.due_at,
+  };
+}
+
+const parseQueueRows = (insurerId: string, reply: unknown) =>
+  ((unwrap<string[]>(reply) ?? []) as string[]).map((json) =>
+    queueRow(insurerId, JSON.parse(json) as Record<string, unknown>),
+  );
+
+/** HGETALL of a queue's entries as rows. */
+function entriesOf(insurerId: string, reply: unknown): QueueRow[] {
+  const list = (unwrap<string[]>(reply) ?? []) as string[];
+  const out: QueueRow[] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    out.push(queueRow(insurerId, { ...namedQueue(list[i + 1] as string), id: list[i] }));
+  }
+  return out;
+}
+
+/** A stored queue tuple as a named row. */
+const namedQueue = (json: string) => namedOf("q", JSON.parse(json));
+
 /** Every outbox entry in the store (for tests and the operator), by due time. */
 export async function listAllOutbox(ctx: RedisContext): Promise<OutboxEntry[]> {
   const insurers = unwrap<string[]>(await ctx.redis.call("SMEMBERS", ctx.keys.queueRegistry())) ?? [];
   const replies = await ctx.redis.pipeline(
-    insurers.map((id) => ({ args: ["HVALS", ctx.keys.queue(id, ":e")] })),
+    insurers.map((id) => ({ args: ["HGETALL", ctx.keys.queue(id, ":e")] })),
   );
   return replies
-    .flatMap((reply) => parseRows<OutboxRow & { _qseq?: number }>(unwrap(reply)))
+    .flatMap((reply, i) => entriesOf(insurers[i] as string, reply))
     .sort((a, b) => (a.due_at < b.due_at ? -1 : a.due_at > b.due_at ? 1 : claimOrder(a, b)))
     .map(outboxFromRow);
 }
@@ -55,6 +91,20 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
   const { redis, keys } = ctx;
   const insurers = async () => unwrap<string[]>(await redis.call("SMEMBERS", keys.queueRegistry())) ?? [];
 
+  const remember = (rows: QueueRow[]) => {
+    if (ctx.leased.size + rows.length > MAX_LEASED) ctx.leased.clear();
+    for (const row of rows) ctx.leased.set(encodeId(row.id), row.insurer_id);
+  };
+
+  /** The insurer whose queue holds the entry: remembered from the lease, else asked of every queue. */
+  const insurerOf = async (ref: string): Promise<string | undefined> => {
+    const known = ctx.leased.get(ref);
+    if (known) return known;
+    const ids = await insurers();
+    const found = await redis.pipeline(ids.map((id) => ({ args: ["HEXISTS", keys.queue(id, ":e"), ref] })));
+    return ids.find((_, i) => Number(unwrap(found[i])) === 1);
+  };
+
   const part: OutboxPart = {
     async claimDue(query) {
       if (query.limit <= 0 || query.perInsurer <= 0) return [];
@@ -62,7 +112,6 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
       await ctx.repair({ all: false });
       const nowMs = ms(query.now);
       const untilMs = nowMs + query.leaseMs;
-      const until = new Date(untilMs).toISOString();
       const room = new Map((await insurers()).map((id) => [id, query.perInsurer]));
       const claimed: QueueRow[] = [];
       for (let round = 0; round < CLAIM_ROUNDS && claimed.length < query.limit; round++) {
@@ -72,28 +121,28 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
           open.map(([id, left]) => ({
             script: QUEUE_PEEK,
             keys: [keys.queue(id, ":e"), keys.queue(id, ":due")],
-            args: [nowMs, query.now, Math.min(left, need)],
+            args: [nowMs, Math.min(left, need)],
           })),
         );
         const candidates = peeks
-          .flatMap((reply) => parseRows<QueueRow>(unwrap(reply)))
+          .flatMap((reply, i) => parseQueueRows(open[i]?.[0] as string, reply))
           .sort(claimOrder)
           .slice(0, need);
         if (candidates.length === 0) break;
         const byInsurer = new Map<string, string[]>();
         for (const row of candidates)
-          byInsurer.set(row.insurer_id, [...(byInsurer.get(row.insurer_id) ?? []), row.id]);
+          byInsurer.set(row.insurer_id, [...(byInsurer.get(row.insurer_id) ?? []), encodeId(row.id)]);
         const groups = [...byInsurer.entries()];
         const leased = await redis.pipeline(
-          groups.map(([id, ids]) => ({
+          groups.map(([id, refs]) => ({
             script: QUEUE_LEASE,
             keys: [keys.queue(id, ":e"), keys.queue(id, ":due")],
-            args: [query.now, until, untilMs, query.worker, ...ids],
+            args: [nowMs, untilMs, query.worker, ...refs],
           })),
         );
         let got = 0;
         groups.forEach(([id], i) => {
-          const rows = parseRows<QueueRow>(unwrap(leased[i]));
+          const rows = parseQueueRows(id, leased[i]);
           got += rows.length;
           claimed.push(...rows);
           room.set(id, (room.get(id) ?? 0) - rows.length);
@@ -101,20 +150,26 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         // Everything asked for was leased: either the batch is full or nothing more is due.
         if (got === candidates.length) break;
       }
+      remember(claimed);
       return claimed.sort(claimOrder).map(outboxFromRow);
     },
 
     async completeDelivery(id, worker, result) {
-      const field = `x:${id}`;
-      const insurerId = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
+      const ref = encodeId(id);
+      const insurerId = await insurerOf(ref);
       if (!insurerId) return false;
       const q = (part: ":e" | ":due" | ":dead" | ":st" | ":pm") => keys.queue(insurerId, part);
       const payload = {
         state: result.state,
-        at: result.at,
+        at: encodeTime(result.at),
+        iso: result.at,
         finishedMs: String(ms(result.at)),
         ...(result.state === "retry"
-          ? { next: result.nextAttemptAt, nextMs: String(ms(result.nextAttemptAt)), error: result.error }
+          ? {
+              next: encodeTime(result.nextAttemptAt),
+              nextMs: String(ms(result.nextAttemptAt)),
+              error: result.error,
+            }
           : {}),
         ...(result.state === "dead" ? { error: result.error } : {}),
         ...(result.state === "skipped" ? { error: result.reason } : {}),
@@ -122,14 +177,15 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
       const reply = await redis.eval(
         QUEUE_COMPLETE,
         [q(":e"), q(":due"), q(":dead"), q(":st"), q(":pm")],
-        [id, worker, JSON.stringify(payload)],
+        [ref, worker, JSON.stringify(payload)],
       );
       if (!Array.isArray(reply)) return false;
+      if (result.state !== "retry") ctx.leased.delete(ref);
       const mark = reply[1] as string | undefined;
       if (mark && !ctx.faults.crashAfterScript) {
-        const [windowId, at] = JSON.parse(mark) as [string, string];
-        await ctx.markWindowDelivered(windowId, at);
-        await redis.call("HDEL", q(":pm"), id);
+        const [windowRef, at] = JSON.parse(mark) as [string, string];
+        await ctx.markWindowDelivered(windowRef, at);
+        await redis.call("HDEL", q(":pm"), ref);
       }
       return true;
     },
@@ -149,18 +205,25 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
     },
 
     async listOutboxForOwner(ownerId) {
-      const copies = parseRows<QueueRow>(await redis.call("HVALS", keys.owner(ownerId, ":x")));
-      copies.sort((a, b) =>
-        a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : (a._seq ?? 0) - (b._seq ?? 0),
-      );
+      const owner = encodeId(ownerId);
+      const doc = await readDoc(ctx, owner);
+      const refs = doc?.records.x ?? [];
+      if (refs.length === 0) return [];
       const live = await redis.pipeline(
-        copies.map((row) => ({ args: ["HGET", keys.queue(row.insurer_id, ":e"), row.id] })),
+        refs.map((r) => ({ args: ["HGET", keys.queue(String(r.insurer_id), ":e"), String(r.id)] })),
       );
-      // The queue's copy is the current one; the owner's copy stands in until it is queued.
-      return copies.map((copy, i) => {
-        const json = unwrap<string | null>(live[i]);
-        return outboxFromRow(json ? (JSON.parse(json) as OutboxRow) : copy);
-      });
+      // An entry not yet in its queue still waits in the owner's pending index operations.
+      const waiting = refs.some((_, i) => unwrap(live[i]) === null) ? await pendingEntries(owner) : new Map();
+      return refs
+        .flatMap((r, i) => {
+          const json = unwrap<string | null>(live[i]);
+          const insurerId = String(r.insurer_id);
+          if (json) return [queueRow(insurerId, { ...namedQueue(json), id: r.id })];
+          const named = waiting.get(String(r.id));
+          return named ? [queueRow(insurerId, named)] : [];
+        })
+        .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
+        .map(outboxFromRow);
     },
 
     async outboxStats() {
@@ -185,15 +248,16 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         ids.map((id) => ({ args: ["ZREVRANGE", keys.queue(id, ":dead"), 0, limit - 1] })),
       );
       const refs = ids.flatMap((insurerId, i) =>
-        (unwrap<string[]>(lists[i]) ?? []).map((id) => ({ insurerId, id })),
+        (unwrap<string[]>(lists[i]) ?? []).map((ref) => ({ insurerId, ref })),
       );
       const rows = await redis.pipeline(
-        refs.map((r) => ({ args: ["HGET", keys.queue(r.insurerId, ":e"), r.id] })),
+        refs.map((r) => ({ args: ["HGET", keys.queue(r.insurerId, ":e"), r.ref] })),
       );
-      return rows
-        .map((reply) => unwrap<string | null>(reply))
-        .filter((json): json is string => json !== null)
-        .map((json) => JSON.parse(json) as QueueRow)
+      return refs
+        .flatMap((r, i) => {
+          const json = unwrap<string | null>(rows[i]);
+          return json ? [queueRow(r.insurerId, { ...namedQueue(json), id: r.ref })] : [];
+        })
         .filter((row) => row.state === "dead")
         .sort((a, b) => {
           const fa = a.finished_at ?? "";
@@ -204,5 +268,18 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         .map(outboxFromRow);
     },
   };
+
+  /** Queue inserts an owner's changesets recorded but nobody has applied yet, by entry ref. */
+  const pendingEntries = async (owner: string) => {
+    const out = new Map<string, Record<string, unknown>>();
+    const values = unwrap<string[]>(await redis.call("HVALS", keys.owner(owner, ":q"))) ?? [];
+    for (const op of values.flatMap(parseOps)) {
+      if (op[0] !== "qins") continue;
+      const named = JSON.parse(op[2]) as Record<string, unknown>;
+      out.set(String(named.id), named);
+    }
+    return out;
+  };
+
   return part;
 }

@@ -1,10 +1,10 @@
 /**
  * The owner aggregate: creation on first contact, profile, changesets, reads, and erasure.
- * Everything of one owner lives under the hash tag `{o:<ownerId>}`, so each change is one
- * script in one slot, version-checked.
+ * Everything of one owner is one document under the hash tag `{o:<ref>}` (ref: the encoded
+ * owner id), so each change is one script in one slot, version-checked.
  */
-import { randomUUID } from "node:crypto";
-import type { Changeset, ContactWindow, Owner, OwnerState } from "../../domain/model.js";
+import { createHash, randomUUID } from "node:crypto";
+import type { AttemptRecord, Changeset, ContactWindow, Owner, OwnerState } from "../../domain/model.js";
 import {
   type AttemptRow,
   attemptToRow,
@@ -24,17 +24,30 @@ import {
   windowToRow,
 } from "../sqlite/rows.js";
 import { DuplicateError, type OwnerProfilePatch, type Store } from "../store.js";
+import {
+  decodeId,
+  decodeRow,
+  encodeHex,
+  encodeId,
+  encodeProfile,
+  encodeRow,
+  encodeTime,
+  type OwnerDoc,
+  PROFILE,
+  type ProfileColumn,
+  parseDoc,
+  sortableMs,
+} from "./codec.js";
 import { unwrap } from "./commands.js";
-import { hashOf, type IndexOp, type RedisContext } from "./context.js";
+import type { IndexOp, RedisContext } from "./context.js";
 import { SHARDS } from "./keys.js";
-import { bySeq, ownerFromHash, parseRows, translate } from "./records.js";
+import { ownerFromProfile, translate } from "./records.js";
 import {
   APPLY_CHANGESET,
-  CREATE_OWNER,
   ERASE_OWNER,
   INDEX_GET_OR_SET,
   INDEX_REPLACE,
-  READ_OWNER,
+  RECORD_AT,
   UPDATE_OWNER,
 } from "./scripts.js";
 
@@ -57,78 +70,97 @@ type OwnerPart = Pick<
   | "listOwnerIdsWithConsent"
 >;
 
-/** Reads a record through the id index (`w:`, `p:`, `r:`): where it lives, then the record. */
+/**
+ * The id-index field of an attempt's Idempotency-Key: a digest, so that an insurer's long key
+ * cannot push its bucket out of the compact encoding (the attempt itself is checked on read).
+ */
+export function attemptField(insurerId: string, idempotencyKey: string): string {
+  return `a:${createHash("sha256").update(`${insurerId}\n${idempotencyKey}`).digest("base64url").slice(0, 22)}`;
+}
+
+/** The owner document of `ownerRef` (an encoded owner id), parsed; undefined when missing. */
+export async function readDoc(ctx: RedisContext, ownerRef: string): Promise<OwnerDoc | undefined> {
+  return parseDoc(unwrap<string | null>(await ctx.redis.call("GET", ctx.keys.owner(ownerRef))));
+}
+
+/** Reads a record through the id index (`w:`, `p:`, `r:`): whose it is, then the record. */
 export async function recordById<T>(
   ctx: RedisContext,
   kind: "w" | "p" | "r",
   id: string,
 ): Promise<T | undefined> {
-  const field = `${kind}:${id}`;
-  const ownerId = unwrap<string | null>(await ctx.redis.call("HGET", ctx.keys.idIndex(field), field));
-  if (!ownerId) return undefined;
-  const part = kind === "w" ? ":w" : kind === "p" ? ":p" : ":r";
-  const json = unwrap<string | null>(await ctx.redis.call("HGET", ctx.keys.owner(ownerId, part), id));
-  return json ? (JSON.parse(json) as T) : undefined;
+  const ref = encodeId(id);
+  const field = `${kind}:${ref}`;
+  const ownerRef = unwrap<string | null>(await ctx.redis.call("HGET", ctx.keys.idIndex(field), field));
+  if (!ownerRef) return undefined;
+  const json = (await ctx.redis.eval(RECORD_AT, [ctx.keys.owner(ownerRef)], [kind, ref])) as string | null;
+  return json ? decodeRow<T>(kind, JSON.parse(json) as Record<string, unknown>) : undefined;
 }
 
 /** Index operations that make a changeset's records findable from outside the owner. */
 function changesetOps(cs: Changeset): IndexOp[] {
-  const owner = cs.ownerId;
+  const owner = encodeId(cs.ownerId);
+  const member = (at: string, id: string, ...rest: string[]) =>
+    [sortableMs(at), encodeId(id), ...rest].join(" ");
   const ops: IndexOp[] = [];
   if (cs.consent) ops.push(["cons", owner]);
-  for (const r of cs.receipts) ops.push(["ix", `r:${r.id}`, owner]);
+  for (const r of cs.receipts) ops.push(["ix", `r:${encodeId(r.id)}`, owner]);
   for (const w of cs.windows) {
-    const member = `${w.opensAt} ${w.id} ${owner}`;
-    ops.push(["ix", `w:${w.id}`, owner], ["ix", `t:${w.stopToken}`, `${owner} ${w.id}`]);
-    ops.push(["feedw", w.insurerId, member]);
-    if (!w.acknowledgedAt && !w.revokedAt && !w.closedAt) ops.push(["rem", w.id, member]);
-    if (w.acknowledgedAt) ops.push(["ack", w.id, `${w.acknowledgedAt} ${w.id} window ${owner}`]);
+    const opened = member(w.opensAt, w.id, owner);
+    ops.push(["ix", `w:${encodeId(w.id)}`, owner], ["ix", `t:${w.stopToken}`, owner]);
+    ops.push(["feedw", w.insurerId, opened]);
+    if (!w.acknowledgedAt && !w.revokedAt && !w.closedAt) ops.push(["rem", w.id, opened]);
+    if (w.acknowledgedAt) ops.push(["ack", w.id, member(w.acknowledgedAt, w.id, "w", owner)]);
   }
   for (const o of cs.optOuts) {
-    ops.push(["ix", `p:${o.id}`, owner], ["feedo", o.insurerId, `${o.effectiveAt} ${o.id} ${owner}`]);
-    ops.push(["ph", o.phoneHash, owner]);
-    if (o.acknowledgedAt) ops.push(["ack", o.id, `${o.acknowledgedAt} ${o.id} optout ${owner}`]);
+    ops.push(
+      ["ix", `p:${encodeId(o.id)}`, owner],
+      ["feedo", o.insurerId, member(o.effectiveAt, o.id, owner)],
+    );
+    ops.push(["ph", encodeHex(o.phoneHash), owner]);
+    if (o.acknowledgedAt) ops.push(["ack", o.id, member(o.acknowledgedAt, o.id, "p", owner)]);
   }
-  for (const a of cs.attempts ?? [])
-    ops.push(["ix", `a:${a.insurerId} ${a.idempotencyKey}`, `${owner} ${a.id}`]);
+  for (const a of cs.attempts ?? []) ops.push(["ix", attemptField(a.insurerId, a.idempotencyKey), owner]);
   for (const e of cs.outbox) {
-    ops.push(["ix", `x:${e.id}`, e.insurerId], ["qins", e.insurerId, JSON.stringify(outboxToRow(e))]);
+    const row = { ...encodeRow("q", outboxToRow(e)), id: encodeId(e.id) };
+    ops.push(["qins", e.insurerId, JSON.stringify(row)]);
   }
   for (const n of cs.ownerNotices ?? []) {
-    ops.push(["ix", `n:${n.id}`, owner], ["onot", n.id, `${n.createdAt} ${n.id} ${owner}`]);
+    ops.push(["ix", `n:${encodeId(n.id)}`, owner], ["onot", n.id, member(n.createdAt, n.id, owner)]);
   }
   return ops;
 }
+
+/** A changeset's `{id, at, reason?}` targets with encoded ids and times. */
+const targets = (list: readonly { id: string; at: string; reason?: string }[]) =>
+  list.map((t) => ({ ...t, id: encodeId(t.id), at: encodeTime(t.at) }));
 
 /** Owner operations of the Redis store. */
 export function createOwnerPart(ctx: RedisContext): OwnerPart {
   const { redis, keys, cipher, now } = ctx;
 
-  const read = async (id: string): Promise<Owner | undefined> =>
-    ownerFromHash(hashOf(await redis.call("HGETALL", keys.owner(id))), cipher);
+  const read = async (id: string): Promise<Owner | undefined> => {
+    const doc = await readDoc(ctx, encodeId(id));
+    return doc ? ownerFromProfile(id, doc.o, cipher) : undefined;
+  };
 
   const readState = async (ownerId: string): Promise<OwnerState> => {
-    const parts = keys.ownerKeys(ownerId);
-    const [ownerHash, consents, receipts, windows, optOuts] = (await redis.eval(
-      READ_OWNER,
-      parts.slice(0, 5),
-      [],
-    )) as unknown[];
-    const owner = ownerFromHash(hashOf(ownerHash), cipher);
-    if (!owner) throw new Error(`unknown owner ${ownerId}`);
-    const mine = <T extends { owner_id: string | null }>(rows: (T & { _seq?: number })[]) =>
-      rows.filter((row) => row.owner_id === ownerId).sort(bySeq);
-    const current = parseRows<ConsentRow>(consents)
-      .filter((row) => row.owner_id === ownerId && row.superseded_at === null && row.preferences !== null)
-      .sort(bySeq)
+    const doc = await readDoc(ctx, encodeId(ownerId));
+    if (!doc) throw new Error(`unknown owner ${ownerId}`);
+    const rows = <T>(kind: "c" | "r" | "w" | "p") =>
+      doc.records[kind].map((named) => decodeRow<T & { owner_id: string | null }>(kind, named));
+    const mine = <T extends { owner_id: string | null }>(list: T[]) =>
+      list.filter((r) => r.owner_id === ownerId);
+    const current = mine(rows<ConsentRow>("c"))
+      .filter((row) => row.superseded_at === null && row.preferences !== null)
       .pop();
     const consent = current ? consentFromRow(current) : undefined;
     return {
-      owner,
+      owner: ownerFromProfile(ownerId, doc.o, cipher),
       ...(consent ? { consent } : {}),
-      windows: mine(parseRows<WindowRow>(windows)).map(windowFromRow),
-      optOuts: mine(parseRows<OptOutRow>(optOuts)).map(optOutFromRow),
-      receipts: mine(parseRows<ReceiptRow>(receipts)).map(receiptFromRow),
+      windows: mine(rows<WindowRow>("w")).map(windowFromRow),
+      optOuts: mine(rows<OptOutRow>("p")).map(optOutFromRow),
+      receipts: mine(rows<ReceiptRow>("r")).map(receiptFromRow),
     };
   };
 
@@ -139,100 +171,115 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     for (const n of cs.ownerNotices ?? []) {
       if (n.ownerId !== cs.ownerId) throw new Error("owner notice belongs to another owner");
     }
+    const owner = encodeId(cs.ownerId);
     // An Idempotency-Key is unique per insurer across owners; within the owner the script checks.
     const attempts = cs.attempts ?? [];
     if (attempts.length > 0) {
-      const fields = attempts.map((a) => `a:${a.insurerId} ${a.idempotencyKey}`);
+      const fields = attempts.map((a) => attemptField(a.insurerId, a.idempotencyKey));
       const found = await redis.pipeline(fields.map((f) => ({ args: ["HGET", keys.idIndex(f), f] })));
-      found.forEach((value, i) => {
+      for (const [i, value] of found.entries()) {
         const hit = unwrap<string | null>(value);
-        if (hit && !hit.startsWith(`${cs.ownerId} `)) {
+        if (hit && hit !== owner && (await recordedElsewhere(hit, attempts[i] as AttemptRecord))) {
           throw new DuplicateError(`attempt ${attempts[i]?.idempotencyKey} already recorded`);
         }
-      });
+      }
     }
     const payload = {
       ownerId: cs.ownerId,
+      owner,
       expected: cs.expectedVersion,
-      now: now(),
-      consent: cs.consent ? consentToRow(cs.consent) : null,
-      supersede: cs.supersedeConsents,
-      receipts: cs.receipts.map((r) => receiptToRow({ ...r, ownerId: r.ownerId ?? cs.ownerId })),
-      windows: cs.windows.map(windowToRow),
-      revokeWindows: cs.revokeWindows,
-      closeWindows: cs.closeWindows,
-      revokeReceipts: cs.revokeReceipts,
-      optOuts: cs.optOuts.map((o) => optOutToRow({ ...o, ownerId: o.ownerId ?? cs.ownerId })),
-      withdraw: cs.withdrawOptOuts,
-      attempts: attempts.map((a): AttemptRow => attemptToRow(a)),
-      outbox: cs.outbox.map(outboxToRow),
-      notices: (cs.ownerNotices ?? []).map(ownerNoticeToRow),
-      renewed: cs.owner && "renewedAt" in cs.owner ? { v: cs.owner.renewedAt ?? null } : null,
+      now: encodeTime(now()),
+      consent: cs.consent ? encodeRow("c", consentToRow(cs.consent)) : null,
+      supersede: targets(cs.supersedeConsents),
+      receipts: cs.receipts.map((r) =>
+        encodeRow("r", receiptToRow({ ...r, ownerId: r.ownerId ?? cs.ownerId })),
+      ),
+      windows: cs.windows.map((w) => encodeRow("w", windowToRow(w))),
+      revokeWindows: targets(cs.revokeWindows),
+      closeWindows: targets(cs.closeWindows),
+      revokeReceipts: targets(cs.revokeReceipts),
+      optOuts: cs.optOuts.map((o) => encodeRow("p", optOutToRow({ ...o, ownerId: o.ownerId ?? cs.ownerId }))),
+      withdraw: targets(cs.withdrawOptOuts),
+      attempts: attempts.map((a) => encodeRow("a", attemptToRow(a))),
+      outbox: cs.outbox.map((e) => ({ id: encodeId(e.id), insurer_id: e.insurerId })),
+      notices: (cs.ownerNotices ?? []).map((n) => encodeRow("n", ownerNoticeToRow(n))),
+      renewed: cs.owner && "renewedAt" in cs.owner ? renewedField(cs.owner.renewedAt) : null,
     };
     const ops = JSON.stringify(changesetOps(cs));
     await ctx.write(
-      `o:${cs.ownerId}`,
+      `o:${owner}`,
       APPLY_CHANGESET,
-      keys.ownerKeys(cs.ownerId),
+      [keys.owner(owner), keys.owner(owner, ":q")],
       (opId) => [JSON.stringify({ ...payload, opId }), ops],
       () => ops,
       () => undefined,
     );
   };
 
+  /** Whether the owner the attempt index names really holds this attempt (digests may collide). */
+  const recordedElsewhere = async (ownerRef: string, attempt: AttemptRecord) => {
+    const doc = await readDoc(ctx, ownerRef);
+    return (doc?.records.a ?? [])
+      .map((named) => decodeRow<AttemptRow>("a", named))
+      .some((row) => row.insurer_id === attempt.insurerId && row.idempotency_key === attempt.idempotencyKey);
+  };
+
   const update = async (id: string, patch: OwnerProfilePatch): Promise<Owner> => {
-    const set: Record<string, string> = {};
+    const owner = encodeId(id);
+    const set: Record<string, string | number | null> = {};
     const del: string[] = [];
     const ops: IndexOp[] = [];
-    const field = (name: string, value: string | null) => {
-      if (value === null) del.push(name);
-      else set[name] = value;
+    const field = (column: ProfileColumn, value: string | null) => {
+      if (value === null) del.push(PROFILE[column][0]);
+      else set[PROFILE[column][0]] = encodeProfile(column, value);
     };
-    if (patch.language !== undefined) set.language = patch.language;
+    if (patch.language !== undefined) field("language", patch.language);
     if (patch.phone !== undefined) {
-      if (patch.phone === null) del.push("phone_enc", "phone_hash");
-      else {
+      if (patch.phone === null) {
+        field("phone_enc", null);
+        field("phone_hash", null);
+      } else {
         const hash = cipher.hash(patch.phone, "phone");
-        set.phone_enc = cipher.encrypt(patch.phone);
-        set.phone_hash = hash;
-        ops.push(["ph", hash, id]);
+        field("phone_enc", cipher.encrypt(patch.phone));
+        field("phone_hash", hash);
+        ops.push(["ph", encodeHex(hash), owner]);
       }
     }
-    if (patch.phoneVerified !== undefined) set.phone_verified = patch.phoneVerified ? "1" : "0";
+    if (patch.phoneVerified !== undefined) field("phone_verified", patch.phoneVerified ? "1" : "0");
     if (patch.country !== undefined) field("country", patch.country);
-    if (patch.timezone !== undefined) set.timezone = patch.timezone;
-    if (patch.jurisdiction !== undefined) set.jurisdiction = patch.jurisdiction;
+    if (patch.timezone !== undefined) field("timezone", patch.timezone);
+    if (patch.jurisdiction !== undefined) field("jurisdiction", patch.jurisdiction);
     if (patch.name !== undefined) field("name_enc", patch.name === null ? null : cipher.encrypt(patch.name));
     if (patch.vehicle !== undefined) {
       field("vehicle_enc", patch.vehicle === null ? null : cipher.encrypt(patch.vehicle));
     }
     const opsJson = JSON.stringify(ops);
-    const owner = await ctx.write(
-      `o:${id}`,
+    return ctx.write(
+      `o:${owner}`,
       UPDATE_OWNER,
-      [keys.owner(id), keys.owner(id, ":q")],
-      (opId) => [JSON.stringify({ set, del, now: now(), opId }), opsJson],
+      [keys.owner(owner), keys.owner(owner, ":q")],
+      (opId) => [JSON.stringify({ set, del, now: encodeTime(now()), opId }), opsJson],
       () => opsJson,
-      (reply) => ownerFromHash(hashOf(reply), cipher),
+      (reply) => ownerFromProfile(id, JSON.parse(reply as string) as OwnerDoc["o"], cipher),
     );
-    if (!owner) throw new Error(`unknown owner ${id}`);
-    return owner;
   };
 
   const erase = async (ownerId: string, at: string) => {
-    const h = hashOf(await redis.call("HGETALL", keys.owner(ownerId)));
-    if (h.id === undefined) throw new Error(`unknown owner ${ownerId}`);
+    const owner = encodeId(ownerId);
+    const doc = await readDoc(ctx, owner);
+    if (!doc) throw new Error(`unknown owner ${ownerId}`);
+    const { telegramUserId, chatId } = ownerFromProfile(ownerId, doc.o, cipher);
     const ops: IndexOp[] = [
       ["del", keys.hits(ownerId)],
       ["del", keys.hits(ownerId, ":n")],
     ];
-    if (h.telegram_user_id !== undefined) ops.push(["ixdel", `g:${h.telegram_user_id}`, ownerId]);
-    if (h.chat_id !== undefined) ops.push(["del", keys.session(cipher.hash(h.chat_id, SESSION_HASH))]);
+    if (doc.o.g !== undefined) ops.push(["ixdel", `g:${telegramUserId}`, owner]);
+    if (doc.o.ch !== undefined) ops.push(["del", keys.session(cipher.hash(String(chatId), SESSION_HASH))]);
     await ctx.write(
-      `o:${ownerId}`,
+      `o:${owner}`,
       ERASE_OWNER,
-      keys.ownerKeys(ownerId),
-      (opId) => [JSON.stringify({ at, opId, ownerId }), JSON.stringify(ops)],
+      [keys.owner(owner), keys.owner(owner, ":q")],
+      (opId) => [JSON.stringify({ at: encodeTime(at), opId, owner }), JSON.stringify(ops)],
       (reply) => reply as string,
       () => undefined,
     );
@@ -242,33 +289,40 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     const field = `g:${input.telegramUserId}`;
     const bucket = keys.idIndex(field);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const id = (await redis.eval(INDEX_GET_OR_SET, [bucket], [field, randomUUID()])) as string;
+      const ref = (await redis.eval(INDEX_GET_OR_SET, [bucket], [field, encodeId(randomUUID())])) as string;
+      const id = decodeId(ref);
       let owner = await read(id);
       if (!owner) {
-        const at = now();
-        await redis.eval(
-          CREATE_OWNER,
-          [keys.owner(id)],
-          [
-            ...["id", id, "telegram_user_id", String(input.telegramUserId), "chat_id", String(input.chatId)],
-            ...["language", input.language, "timezone", input.timezone, "jurisdiction", input.jurisdiction],
-            ...["sandbox", input.sandbox ? "1" : "0", "phone_verified", "0", "version", "0"],
-            ...["created_at", at, "updated_at", at],
-          ],
+        const at = encodeTime(now());
+        const profile: Partial<Record<ProfileColumn, string | number>> = {
+          telegram_user_id: String(input.telegramUserId),
+          chat_id: String(input.chatId),
+          language: input.language,
+          timezone: input.timezone,
+          jurisdiction: input.jurisdiction,
+          sandbox: input.sandbox ? "1" : "0",
+          phone_verified: "0",
+          version: 0,
+          created_at: at,
+          updated_at: at,
+        };
+        const o = Object.fromEntries(
+          Object.entries(profile).map(([column, value]) => [PROFILE[column as ProfileColumn][0], value]),
         );
+        await redis.call("SET", keys.owner(ref), JSON.stringify({ o }), "NX");
         owner = await read(id);
       }
       if (owner && owner.telegramUserId === input.telegramUserId && owner.deletedAt === undefined)
         return owner;
       // The index still points at an erased owner: a returning user starts afresh.
-      await redis.eval(INDEX_REPLACE, [bucket], [field, id, randomUUID()]);
+      await redis.eval(INDEX_REPLACE, [bucket], [field, ref, encodeId(randomUUID())]);
     }
     throw new Error("could not create the owner");
   };
 
   const withConsent = async (after: string | undefined, limit: number): Promise<string[]> => {
     const out: string[] = [];
-    let cursor = after;
+    let cursor = after === undefined ? undefined : encodeId(after);
     const shards = Array.from({ length: SHARDS }, (_, n) => keys.shard("cons", n));
     while (out.length < limit) {
       const need = limit - out.length;
@@ -279,12 +333,10 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       );
       const candidates = [...new Set(lists.flatMap((l) => unwrap<string[]>(l) ?? []))].sort().slice(0, need);
       if (candidates.length === 0) break;
-      const states = await redis.pipeline(
-        candidates.map((id) => ({ args: ["HMGET", keys.owner(id), "cur", "deleted_at"] })),
-      );
-      candidates.forEach((id, i) => {
-        const [cur, deleted] = unwrap<(string | null)[]>(states[i]) ?? [];
-        if (cur === "1" && !deleted) out.push(id);
+      const docs = await redis.pipeline(candidates.map((ref) => ({ args: ["GET", keys.owner(ref)] })));
+      candidates.forEach((ref, i) => {
+        const doc = parseDoc(unwrap<string | null>(docs[i]));
+        if (doc?.o.cur === 1 && doc.o.de === undefined) out.push(decodeId(ref));
       });
       cursor = candidates[candidates.length - 1];
       if (candidates.length < need) break;
@@ -305,9 +357,9 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     getOwner: read,
     async getOwnerByTelegramId(telegramUserId) {
       const field = `g:${telegramUserId}`;
-      const id = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
-      if (!id) return undefined;
-      const owner = await read(id);
+      const ref = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
+      if (!ref) return undefined;
+      const owner = await read(decodeId(ref));
       return owner && owner.telegramUserId === telegramUserId && !owner.deletedAt ? owner : undefined;
     },
     updateOwnerProfile: (id, patch) => call(() => update(id, patch)),
@@ -315,12 +367,12 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     applyChangeset: (cs) => call(() => apply(cs)),
     async findWindowByStopToken(token): Promise<ContactWindow | undefined> {
       const field = `t:${token}`;
-      const where = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
-      if (!where) return undefined;
-      const [ownerId = "", windowId = ""] = where.split(" ");
-      const json = unwrap<string | null>(await redis.call("HGET", keys.owner(ownerId, ":w"), windowId));
-      const row = json ? (JSON.parse(json) as WindowRow) : undefined;
-      return row && row.stop_token === token ? windowFromRow(row) : undefined;
+      const ref = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
+      const doc = ref ? await readDoc(ctx, ref) : undefined;
+      const row = doc?.records.w
+        .map((named) => decodeRow<WindowRow>("w", named))
+        .find((w) => w.stop_token === token);
+      return row ? windowFromRow(row) : undefined;
     },
     async getReceipt(id) {
       const row = await recordById<ReceiptRow>(ctx, "r", id);
@@ -337,4 +389,9 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     eraseOwner: (ownerId, at) => call(() => erase(ownerId, at)),
     listOwnerIdsWithConsent: withConsent,
   };
+}
+
+/** The renewed-at change for the script: a time to set, or nothing (the field is removed). */
+function renewedField(renewedAt: string | null | undefined): { v?: string | number } {
+  return renewedAt ? { v: encodeTime(renewedAt) } : {};
 }

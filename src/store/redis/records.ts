@@ -1,39 +1,42 @@
 /**
- * Redis hash and JSON records ↔ the SQLite row shapes, so both stores share one validated
- * row ↔ model conversion (sqlite/rows.ts). Owner and insurer records are Redis hashes whose
- * absent fields are NULL columns; every other record is a flat JSON object in a hash field.
+ * Owner documents and insurer hashes ↔ the SQLite row shapes, so both stores share one
+ * validated row ↔ model conversion (sqlite/rows.ts). An owner's profile is the `o` object of
+ * its document (short names, codec.ts PROFILE); insurers are plain Redis hashes whose absent
+ * fields are NULL columns.
  */
 import type { FieldCipher } from "../../crypto/field-cipher.js";
 import type { Insurer, Owner } from "../../domain/model.js";
 import { type InsurerRow, insurerFromRow, type OwnerRow, ownerFromRow } from "../sqlite/rows.js";
 import { ConflictError, DuplicateError, NotFoundError } from "../store.js";
+import { decodeProfile, type OwnerDoc } from "./codec.js";
 import { replyCode } from "./commands.js";
 
 const orNull = (value: string | undefined) => value ?? null;
-const intOrNull = (value: string | undefined) => (value === undefined ? null : Number(value));
+const intOrNull = (value: string | number | undefined) => (value === undefined ? null : Number(value));
 
-/** An owner hash as the model; undefined for an empty (missing) hash. */
-export function ownerFromHash(h: Record<string, string>, cipher: FieldCipher): Owner | undefined {
-  if (h.id === undefined) return undefined;
+/** An owner document's profile as the model. */
+export function ownerFromProfile(ownerId: string, profile: OwnerDoc["o"], cipher: FieldCipher): Owner {
+  const p = decodeProfile(profile);
+  const text = (value: string | number | undefined) => (value === undefined ? undefined : String(value));
   const row: OwnerRow = {
-    id: h.id,
-    telegram_user_id: intOrNull(h.telegram_user_id),
-    chat_id: intOrNull(h.chat_id),
-    language: h.language ?? "en",
-    phone_enc: orNull(h.phone_enc),
-    phone_hash: orNull(h.phone_hash),
-    phone_verified: Number(h.phone_verified ?? 0),
-    country: orNull(h.country),
-    timezone: h.timezone ?? "",
-    jurisdiction: h.jurisdiction ?? "",
-    name_enc: orNull(h.name_enc),
-    vehicle_enc: orNull(h.vehicle_enc),
-    sandbox: Number(h.sandbox ?? 0),
-    created_at: h.created_at ?? "",
-    updated_at: h.updated_at ?? "",
-    version: Number(h.version ?? 0),
-    renewed_at: orNull(h.renewed_at),
-    deleted_at: orNull(h.deleted_at),
+    id: ownerId,
+    telegram_user_id: intOrNull(p.telegram_user_id),
+    chat_id: intOrNull(p.chat_id),
+    language: text(p.language) ?? "en",
+    phone_enc: orNull(text(p.phone_enc)),
+    phone_hash: orNull(text(p.phone_hash)),
+    phone_verified: Number(p.phone_verified ?? 0),
+    country: orNull(text(p.country)),
+    timezone: text(p.timezone) ?? "",
+    jurisdiction: text(p.jurisdiction) ?? "",
+    name_enc: orNull(text(p.name_enc)),
+    vehicle_enc: orNull(text(p.vehicle_enc)),
+    sandbox: Number(p.sandbox ?? 0),
+    created_at: text(p.created_at) ?? "",
+    updated_at: text(p.updated_at) ?? "",
+    version: Number(p.version ?? 0),
+    renewed_at: orNull(text(p.renewed_at)),
+    deleted_at: orNull(text(p.deleted_at)),
   };
   return ownerFromRow(row, cipher);
 }
@@ -59,15 +62,6 @@ export function insurerRowFromHash(h: Record<string, string>): InsurerRow | unde
 export function insurerFromHash(h: Record<string, string>): Insurer | undefined {
   const row = insurerRowFromHash(h);
   return row ? insurerFromRow(row) : undefined;
-}
-
-/** Rows carry the aggregate's insertion counter; creation order is `_seq` order. */
-export type Seq = { _seq?: number };
-
-export const bySeq = (a: Seq, b: Seq) => (a._seq ?? 0) - (b._seq ?? 0);
-
-export function parseRows<T>(values: unknown): (T & Seq)[] {
-  return ((values ?? []) as string[]).map((s) => JSON.parse(s) as T & Seq);
 }
 
 /** Maps a script's error reply onto the port's error types. */

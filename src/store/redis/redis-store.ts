@@ -3,25 +3,34 @@
  * (REST), over the small command layer in commands.ts.
  *
  * Data model. Keys are `<prefix>{<tag>}<suffix>` (prefix REDIS_PREFIX, default "ow:", so
- * deployments can share a server). Everything one atomic change touches shares a hash tag:
+ * deployments can share a server). Everything one atomic change touches shares a hash tag.
+ * Memory per owner is what bounds a deployment, so values are compact (codec.ts): UUIDs as 22
+ * order-preserving characters ("refs"), instants as epoch ms, hex digests as base64url,
+ * receipts and long texts deflated against a fixed dictionary, records as positional arrays —
+ * each exact, falling back to the verbatim value where a short form would not round-trip.
  *
- * - `{o:<ownerId>}` — the owner aggregate: the owner hash (version, encrypted phone, name,
- *   vehicle), and hashes of its consents, receipts, windows, opt-outs, attempts, owner
- *   notices, its copy of its outbox entries, attempt keys, and `:q`, its pending index ops.
- *   A changeset is ONE Lua script in this slot: version check, validation of every target,
+ * - `{o:<ownerRef>}` — the owner document: ONE string holding the profile (version,
+ *   encrypted phone, name, vehicle) and the owner's consents, receipts, windows, opt-outs,
+ *   attempts, owner notices and references to its outbox entries; `:q` its pending index ops.
+ *   A changeset is ONE Lua script on this key: version check, validation of every target,
  *   then the writes — all or nothing.
  * - `{i:<insurerId>}` — an insurer (webhook secret encrypted), with its own `:q`.
- * - `{q:<insurerId>}` — that insurer's outbox queue: entries, a sorted set of claimable
- *   entries scored max(dueAt, nextAttemptAt, leaseUntil), dead entries, counters. Leasing is
- *   one script per queue, so no entry is ever held by two live leases, across processes.
+ * - `{q:<insurerId>}` — that insurer's outbox queue, the only copy of each entry: entries, a
+ *   sorted set of claimable entries scored max(dueAt, nextAttemptAt, leaseUntil), dead
+ *   entries, counters. Leasing is one script per queue, so no entry is ever held by two live
+ *   leases, across processes. A finished entry keeps what /status and the operator show.
  * - `{u:<updateId>}` — a claimed Telegram update id (SET NX PX), so a re-delivered update is
  *   processed once across processes.
  * - Cross-owner indexes live in other slots and are never one hot key: per-insurer feeds
  *   (`{fw:<insurer>}`, `{fo:<insurer>}`: lexicographic `time id owner`, so keyset paging on
- *   (time, id) is a range query); id → location buckets (`{ix:<n>}`, 1024 small hashes: window,
- *   opt-out, receipt, outbox entry, stop token, Telegram user, API key hash, attempt key);
- *   phone-hash buckets (`{ph:<n>}`) for scrub; and 16-way sharded work lists (ack digests,
- *   ack reminders, owner notices, owners with consent, repair markers).
+ *   (time, id) is a range query); id → owner buckets (`{ix:<n>}`, 16,384 small hashes that
+ *   stay listpacks: window, opt-out, receipt, owner notice, stop token, Telegram user, attempt
+ *   key; API key hash → insurer); phone-hash buckets (`{ph:<n>}`) for scrub; and 16-way
+ *   sharded work lists (ack digests, ack reminders, owner notices, owners with consent,
+ *   repair markers). An outbox entry has no index: the process that leased it remembers its
+ *   insurer, and any other asks every queue.
+ * - `{meta}` — operator metadata, including the layout version (LAYOUT_VERSION): a process
+ *   finding another layout refuses to start rather than misread the data.
  *
  * Index writes. A Cluster script cannot touch other slots, so index writes are derived and
  * idempotent: the aggregate script stores, in the aggregate's `:q` hash, the index ops it
@@ -38,12 +47,14 @@
  *
  * Privacy. Phone numbers, names, vehicles, webhook secrets and session values are stored as
  * FieldCipher tokens, exactly as in SQLite; phones are found by keyed hash, session keys are
- * keyed hashes too. Records are the SQLite row shapes as flat JSON, converted by the same
- * validated functions (sqlite/rows.ts).
+ * keyed hashes too. Records decode to the SQLite row shapes and convert to the model by the
+ * same validated functions (sqlite/rows.ts).
  */
+import { ConfigError } from "../../config.js";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
 import type { OutboxEntry } from "../../domain/model.js";
 import type { Store } from "../store.js";
+import { LAYOUT_VERSION } from "./codec.js";
 import { type RedisCommands, unwrap } from "./commands.js";
 import { createContext, type RedisContext } from "./context.js";
 import { createFeedPart } from "./feeds.js";
@@ -51,6 +62,7 @@ import { createInsurerPart } from "./insurers.js";
 import { createKeys } from "./keys.js";
 import { createOutboxPart, listAllOutbox } from "./outbox.js";
 import { createOwnerPart, SESSION_HASH } from "./owners.js";
+import { createQuotaPart } from "./quotas.js";
 
 export interface RedisStoreOptions {
   redis: RedisCommands;
@@ -82,6 +94,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   const { redis, cipher } = options;
   const keys = createKeys(options.prefix);
   const ctx = createContext(redis, keys, cipher, () => clock().toISOString());
+  await checkLayout(redis, keys.meta());
   await ctx.repair({ all: true });
   const sessionKey = (key: string) => keys.session(cipher.hash(key, SESSION_HASH));
 
@@ -90,6 +103,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     ...createOwnerPart(ctx),
     ...createFeedPart(ctx),
     ...createOutboxPart(ctx),
+    ...createQuotaPart(redis, keys.quota),
     async readSession(key) {
       const value = unwrap<string | null>(await redis.call("GET", sessionKey(key)));
       return value === null || value === undefined ? undefined : cipher.decrypt(value);
@@ -133,3 +147,21 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     faults: ctx.faults,
   };
 }
+
+/**
+ * Records this layout in a new store, and refuses a store written in another one (there is
+ * no migration: the encodings differ throughout). A store from before layout versions holds
+ * meta fields but no `layout`.
+ */
+async function checkLayout(redis: RedisCommands, metaKey: string): Promise<void> {
+  const fields = unwrap<string[]>(await redis.call("HKEYS", metaKey)) ?? [];
+  if (fields.length > 0 && !fields.includes("layout")) throw layoutError("1");
+  await redis.call("HSETNX", metaKey, "layout", LAYOUT_VERSION);
+  const found = unwrap<string | null>(await redis.call("HGET", metaKey, "layout"));
+  if (found !== LAYOUT_VERSION) throw layoutError(found ?? "unknown");
+}
+
+const layoutError = (found: string) =>
+  new ConfigError([
+    `REDIS_PREFIX: the Redis store under this prefix uses data layout ${found}, this version of onewindow reads only layout ${LAYOUT_VERSION} and does not migrate; use a new REDIS_PREFIX (or an empty database)`,
+  ]);

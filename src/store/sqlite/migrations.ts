@@ -268,4 +268,15 @@ export const migrations: readonly string[] = [
   CREATE INDEX outbox_owner ON outbox (owner_id);
   CREATE INDEX outbox_dead ON outbox (finished_at) WHERE state = 'dead';
   `,
+  // 7: scrub quotas in the file, so processes sharing it share each key's quota (DESIGN §9).
+  // No personal data: the key is an insurer id.
+  `
+  CREATE TABLE quotas (
+    key TEXT PRIMARY KEY,
+    tokens REAL,
+    at INTEGER,
+    day INTEGER,
+    used INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -9,6 +9,7 @@ import { createInsurerPart } from "./insurers.js";
 import { createNotificationPart } from "./notifications.js";
 import { createOutboxPart } from "./outbox.js";
 import { createOwnerPart } from "./owners.js";
+import { createQuotaPart } from "./quotas.js";
 import { createScrubPart } from "./scrub.js";
 import { createSessionPart } from "./sessions.js";
 
@@ -37,6 +38,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...changesets,
     ...createFeedPart(context),
     ...createScrubPart(context),
+    ...createQuotaPart(context),
     ...createOutboxPart(context),
     ...createNotificationPart(context),
     ...createSessionPart(context),
