@@ -88,7 +88,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     botUsername,
     intervalMs: config.dispatchIntervalMs,
   });
-  await dispatcher.ready;
+  try {
+    await dispatcher.ready;
+  } catch (err) {
+    // Nothing would deliver: do not keep serving as if all were well.
+    sandbox?.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await services.close();
+    throw err;
+  }
 
   if (bot) {
     await registerCommands(bot);

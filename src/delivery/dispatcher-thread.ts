@@ -60,20 +60,31 @@ export function startDispatcherThread(options: DispatcherThreadOptions): Dispatc
   };
   let stopping = false;
   let worker: Worker;
+  /** The current worker has not exited. */
+  let alive = false;
+  /** A worker has reported ready at least once: only then is a dead one restarted. */
+  let started = false;
+  let restartTimer: NodeJS.Timeout | undefined;
   let markReady: () => void = () => undefined;
   let failReady: (err: Error) => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => {
     markReady = resolve;
     failReady = reject;
   });
+  // A start-up failure is reported through `ready`; keep it from being unhandled meanwhile.
+  ready.catch(() => undefined);
   let stopped: (() => void) | undefined;
 
   const spawn = () => {
+    restartTimer = undefined;
     // execArgv is not inherited: the entry registers the TypeScript loader itself.
     worker = new Worker(ENTRY, { workerData: data, execArgv: [] });
+    alive = true;
     worker.on("message", (msg: DispatcherThreadMessage) => {
-      if (msg.type === "ready") markReady();
-      else if (msg.type === "deliveries") {
+      if (msg.type === "ready") {
+        started = true;
+        markReady();
+      } else if (msg.type === "deliveries") {
         for (const [type, outcome, n] of msg.counts) {
           for (let i = 0; i < n; i++) metrics?.recordDelivery(type, outcome);
         }
@@ -81,14 +92,20 @@ export function startDispatcherThread(options: DispatcherThreadOptions): Dispatc
     });
     worker.on("error", (err) => {
       logger.error({ err: err.message }, "dispatcher thread failed");
-      failReady(err);
     });
     worker.on("exit", (code) => {
+      alive = false;
       if (stopping) return;
+      if (!started) {
+        // It never got going (bad store, bad keys): restarting would only fail again.
+        failReady(new Error(`dispatcher thread exited with code ${code} before it was ready`));
+        return;
+      }
       logger.warn({ code }, "dispatcher thread exited; restarting it");
-      setTimeout(() => {
+      restartTimer = setTimeout(() => {
         if (!stopping) spawn();
-      }, RESTART_MS).unref();
+      }, RESTART_MS);
+      restartTimer.unref();
     });
   };
   spawn();
@@ -98,6 +115,8 @@ export function startDispatcherThread(options: DispatcherThreadOptions): Dispatc
     async stop() {
       if (stopping) return;
       stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      if (!alive) return;
       const done = new Promise<void>((resolve) => {
         stopped = resolve;
         worker.once("exit", () => resolve());
@@ -109,7 +128,7 @@ export function startDispatcherThread(options: DispatcherThreadOptions): Dispatc
       }, STOP_GRACE_MS);
       await done;
       clearTimeout(timer);
-      await worker.terminate();
+      if (alive) await worker.terminate();
     },
   };
 }

@@ -139,4 +139,22 @@ describe("dispatcher thread", () => {
     await thread.stop();
     expect(Date.now() - started).toBeLessThan(5000);
   }, 30_000);
+
+  it("says so through ready when the thread cannot start, and neither restarts nor hangs stop()", async () => {
+    const { config, services } = await setUp();
+    // Keys that cannot be read or created (their directory's parent is a file): the thread
+    // fails before it is ready.
+    const file = path.join(config.dataDir, "not-a-directory");
+    fs.writeFileSync(file, "");
+    const thread = startDispatcherThread({
+      config: { ...config, keysDir: path.join(file, "keys") },
+      logger: services.logger,
+      botUsername: undefined,
+      intervalMs: 1000,
+    });
+    await expect(thread.ready).rejects.toThrow(/before it was ready/);
+    const started = Date.now();
+    await thread.stop();
+    expect(Date.now() - started).toBeLessThan(1000);
+  }, 30_000);
 });

@@ -200,6 +200,15 @@ describe("sqlite store", () => {
     await h.cleanup();
   });
 
+  it("refuses a changeset after close instead of leaving its caller waiting", async () => {
+    const h = harness();
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    const owner = await h.store.ensureOwner(aNewOwner(32));
+    await h.store.close();
+    await expect(h.store.applyChangeset(consentPlan(owner, ["a"], []).changeset)).rejects.toThrow(/closed/);
+    await h.cleanup();
+  });
+
   it("lets exactly one of two processes win a race for the same owner", async () => {
     const h = harness();
     await h.store.addInsurer(anInsurer("a"), secretsFor("a"));

@@ -159,15 +159,23 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
         apply(cs);
         return undefined;
       } catch (error) {
+        // Some errors (disk full, I/O) roll back the whole transaction, not just the savepoint:
+        // then nothing of the batch may go on (each later changeset would commit on its own),
+        // so the batch fails as one and every caller re-plans.
+        if (!db.inTransaction) throw error;
         return error ?? new Error("changeset failed");
       }
     }),
   );
   let pending: { cs: Changeset; resolve: () => void; reject: (error: unknown) => void }[] = [];
   const commitPending = () => {
-    if (pending.length === 0 || !db.open) return;
+    if (pending.length === 0) return;
     const batch = pending;
     pending = [];
+    if (!db.open) {
+      for (const p of batch) p.reject(new Error("the store is closed"));
+      return;
+    }
     let outcomes: unknown[];
     try {
       // IMMEDIATE takes the write lock before the version checks, so two processes cannot
@@ -185,6 +193,10 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
   };
   const groupCommit = (cs: Changeset): Promise<void> =>
     new Promise<void>((resolve, reject) => {
+      if (!db.open) {
+        reject(new Error("the store is closed"));
+        return;
+      }
       if (pending.length === 0) setImmediate(commitPending);
       pending.push({ cs, resolve, reject });
     });
