@@ -31,7 +31,7 @@ import { createProcessDispatcher } from "../src/delivery/process-dispatcher.js";
 import type { Preferences } from "../src/domain/preferences.js";
 import { createLogger } from "../src/logger.js";
 import { createServices } from "../src/services/create-services.js";
-import { telegramStopLink } from "../src/services/insurer-views.js";
+import { stopLinkPrefix, telegramStopLink } from "../src/services/insurer-views.js";
 import { forkHelper } from "./support/child.js";
 import { fmt, machineLine, mib, parseArgs } from "./support/machine.js";
 import { onFile } from "./support/phones.js";
@@ -149,7 +149,7 @@ async function main() {
     thread = startDispatcherThread({
       config: { ...config, dispatchIntervalMs: opts.interval },
       logger: services.logger,
-      botUsername: "onewindow_bench_bot",
+      optOutLinkPrefix: stopLinkPrefix("onewindow_bench_bot"),
       intervalMs: opts.interval,
     });
     await thread.ready;

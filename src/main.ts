@@ -14,7 +14,7 @@ import { createMetrics } from "./metrics.js";
 import { createExtractor } from "./nlu/create-extractor.js";
 import { createSandbox } from "./sandbox/create-sandbox.js";
 import { createServices } from "./services/create-services.js";
-import { telegramStopLink } from "./services/insurer-views.js";
+import { sandboxStopLinkPrefix, stopLinkPrefix } from "./services/insurer-views.js";
 import { createOwnerNotifier } from "./services/owner-notifier.js";
 
 export interface RunningService {
@@ -56,7 +56,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   } else {
     botUsername = await services.store.getMeta("bot.username");
   }
-  const optOutLink = telegramStopLink(botUsername);
+  // The sandbox's links open its own web chat; its address is known once the server listens.
+  let optOutLinkPrefix = stopLinkPrefix(botUsername);
+  const optOutLink = (token: string) => `${optOutLinkPrefix}${token}`;
 
   const app = createHttpApp({ ...services, metrics, optOutLink });
   // Webhook mode: Telegram posts updates to this route (mounted before the server listens).
@@ -80,12 +82,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.http.port;
   const url = `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
+  if (sandbox) optOutLinkPrefix = sandboxStopLinkPrefix(url);
 
   const dispatcher = startDispatcherThread({
     config,
     logger,
     metrics,
-    botUsername,
+    optOutLinkPrefix,
     intervalMs: config.dispatchIntervalMs,
   });
   try {

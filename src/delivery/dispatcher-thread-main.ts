@@ -5,7 +5,6 @@ import { loadKeys } from "../crypto/keys.js";
 import type { OutboxType } from "../domain/model.js";
 import { createLogger } from "../logger.js";
 import type { DeliveryOutcome } from "../metrics.js";
-import { telegramStopLink } from "../services/insurer-views.js";
 import { openStore } from "../store/open-store.js";
 import type { DispatcherThreadData, DispatcherThreadMessage } from "./dispatcher-thread.js";
 import { createProcessDispatcher } from "./process-dispatcher.js";
@@ -14,7 +13,7 @@ const REPORT_MS = 1000;
 
 const port = parentPort;
 if (!port) throw new Error("dispatcher-thread-main runs only as a worker thread");
-const { config, botUsername, intervalMs } = workerData as DispatcherThreadData;
+const { config, optOutLinkPrefix, intervalMs } = workerData as DispatcherThreadData;
 const send = (msg: DispatcherThreadMessage) => port.postMessage(msg);
 
 const logger = createLogger(config.logLevel).child({ thread: "dispatcher" });
@@ -42,7 +41,7 @@ const dispatcher = createProcessDispatcher({
   config,
   logger,
   clock,
-  optOutLink: telegramStopLink(botUsername),
+  optOutLink: (token) => `${optOutLinkPrefix}${token}`,
   metrics: {
     recordDelivery(type, outcome) {
       const key = `${type} ${outcome}`;

@@ -20,15 +20,15 @@ export interface DispatcherThreadOptions {
   config: Config;
   logger: Pick<Logger, "info" | "warn" | "error">;
   metrics?: { recordDelivery(type: OutboxType, outcome: DeliveryOutcome): void };
-  /** For the windows' one-tap stop links (undefined: no bot known yet). */
-  botUsername: string | undefined;
+  /** The windows' one-tap stop link before its token (insurer-views `stopLinkPrefix`). */
+  optOutLinkPrefix: string;
   intervalMs: number;
 }
 
 /** What the main thread hands the worker (structured-cloned). */
 export interface DispatcherThreadData {
   config: Config;
-  botUsername: string | undefined;
+  optOutLinkPrefix: string;
   intervalMs: number;
 }
 
@@ -55,7 +55,7 @@ export function startDispatcherThread(options: DispatcherThreadOptions): Dispatc
   const { logger, metrics } = options;
   const data: DispatcherThreadData = {
     config: options.config,
-    botUsername: options.botUsername,
+    optOutLinkPrefix: options.optOutLinkPrefix,
     intervalMs: options.intervalMs,
   };
   let stopping = false;

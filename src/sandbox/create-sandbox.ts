@@ -251,6 +251,17 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
     });
   });
 
+  // A window's stop link in the sandbox (main.ts): opens the web chat as the window's owner,
+  // which sends `/start stop_<token>` — what tapping the deep link does in Telegram.
+  app.get("/sandbox/stop/:token", guard, async (c) => {
+    const token = c.req.param("token");
+    if (!/^[A-Za-z0-9_-]{1,58}$/.test(token)) return fail(404, "not_found", "no such stop link");
+    const window = await store.findWindowByStopToken(token);
+    const owner = window?.ownerId ? await store.getOwner(window.ownerId) : undefined;
+    const entry = owner?.sandbox ? await ownerEntry(owner.telegramUserId) : undefined;
+    return c.redirect(`/?start=stop_${token}${entry ? `#owner-${entry.id}` : ""}`, 302);
+  });
+
   app.get("/sandbox/api/state", guard, async (c) => {
     const owners = await readOwners();
     return c.json({

@@ -119,6 +119,16 @@ export function optOutWithdrawnView(optOut: OptOut) {
 
 /** The one-tap stop link for a bot username (`/start stop_<token>`, DESIGN §2). */
 export function telegramStopLink(botUsername: string | undefined) {
-  return (token: string) =>
-    botUsername ? `https://t.me/${botUsername}?start=stop_${token}` : `onewindow:stop_${token}`;
+  const prefix = stopLinkPrefix(botUsername);
+  return (token: string) => `${prefix}${token}`;
+}
+
+/** What a stop link is before its token: the bot's deep link, or a neutral form without a bot. */
+export function stopLinkPrefix(botUsername: string | undefined): string {
+  return botUsername ? `https://t.me/${botUsername}?start=stop_` : "onewindow:stop_";
+}
+
+/** The sandbox's stop links open its web chat as the window's owner (create-sandbox.ts). */
+export function sandboxStopLinkPrefix(baseUrl: string): string {
+  return `${baseUrl}/sandbox/stop/`;
 }

@@ -12,6 +12,7 @@ import { startDispatcherThread } from "../../src/delivery/dispatcher-thread.js";
 import { createLogger } from "../../src/logger.js";
 import { createMetrics } from "../../src/metrics.js";
 import { createServices, type Services } from "../../src/services/create-services.js";
+import { stopLinkPrefix } from "../../src/services/insurer-views.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../fakes/webhook-receiver.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -82,7 +83,7 @@ describe("dispatcher thread", () => {
       config,
       logger: services.logger,
       metrics,
-      botUsername: "onewindow_test_bot",
+      optOutLinkPrefix: stopLinkPrefix("onewindow_test_bot"),
       intervalMs: 50,
     });
     let stopped = false;
@@ -130,7 +131,7 @@ describe("dispatcher thread", () => {
     const thread = startDispatcherThread({
       config,
       logger: services.logger,
-      botUsername: undefined,
+      optOutLinkPrefix: stopLinkPrefix(undefined),
       intervalMs: 1000,
     });
     await thread.ready;
@@ -149,7 +150,7 @@ describe("dispatcher thread", () => {
     const thread = startDispatcherThread({
       config: { ...config, keysDir: path.join(file, "keys") },
       logger: services.logger,
-      botUsername: undefined,
+      optOutLinkPrefix: stopLinkPrefix(undefined),
       intervalMs: 1000,
     });
     await expect(thread.ready).rejects.toThrow(/before it was ready/);

@@ -217,4 +217,26 @@ describe.skipIf(!hasChromium)("sandbox in a browser", () => {
     await expect.poll(() => page.locator("#deliveries tr[data-type='window.revoked']").count()).toBe(2);
     await expect.poll(() => page.locator("#windows tr[data-status='revoked']").count()).toBe(2);
   });
+  it("a window's stop link (as the insurer receives it) opens the chat as its owner and stops that insurer", async () => {
+    await openConsole("demo-northwind");
+    const openBefore = await page.locator("#windows tr[data-status='open']").count();
+    expect(openBefore).toBeGreaterThan(0);
+    // The link in the window the insurer holds, read through the real API with the console's key.
+    const link = await page.evaluate(async () => {
+      const { insurers } = (await (await fetch("/sandbox/api/insurers")).json()) as {
+        insurers: { id: string; apiKey: string }[];
+      };
+      const key = insurers.find((i) => i.id === "demo-northwind")?.apiKey;
+      const res = await fetch("/v1/windows?status=open", { headers: { authorization: `Bearer ${key}` } });
+      const { data } = (await res.json()) as { data: { optOutLink: string }[] };
+      return data.at(-1)?.optOutLink ?? "";
+    });
+    expect(link).toMatch(new RegExp(`^${service.url}/sandbox/stop/[A-Za-z0-9_-]+$`));
+    await page.goto(link);
+    // The chat opens as the window's owner and taps the deep link: that insurer is stopped.
+    expect(page.url()).toMatch(/\/\?start=stop_[A-Za-z0-9_-]+#owner-\d+$|\/#owner-\d+$/);
+    await expect.poll(lastBotText).toContain("🛑");
+    await openConsole("demo-northwind");
+    await expect.poll(() => page.locator("#windows tr[data-status='open']").count()).toBe(openBefore - 1);
+  });
 });

@@ -51,6 +51,7 @@ describe("sandbox routes", () => {
       ["GET", "/sandbox/api/insurers"],
       ["POST", "/sandbox/api/owners"],
       ["POST", "/sandbox/hooks/demo-lotus"],
+      ["GET", "/sandbox/stop/abc"],
     ] as const) {
       const res = await app.request(
         path,
@@ -223,5 +224,51 @@ describe("sandbox routes", () => {
     const file = await app.request(`/sandbox/api/files/${doc.fileId}`, { headers: HOST }, local);
     expect(file.headers.get("content-disposition")).toMatch(/^attachment; filename="onewindow-export\.json"/);
     expect(await file.json()).toMatchObject({ owner: { sandbox: true } });
+  });
+
+  it("a window's stop link opens the web chat as its owner, ready to stop that insurer", async () => {
+    const created = await app.request(
+      "/sandbox/api/owners",
+      { method: "POST", headers: json, body: '{"languageCode":"en"}' },
+      local,
+    );
+    const { id } = (await created.json()) as { id: number };
+    // The bot creates the owner on the chat's first update.
+    await app.request(
+      `/sandbox/api/chats/${id}/updates`,
+      { method: "POST", headers: json, body: '{"text":"/start"}' },
+      local,
+    );
+    const { services } = h;
+    const owner = await services.store.getOwnerByTelegramId(id);
+    if (!owner) throw new Error("no sandbox owner");
+    await services.store.updateOwnerProfile(owner.id, {
+      phone: "+8613812345678",
+      phoneVerified: true,
+      country: "CN",
+    });
+    const insurer = (await services.owners.directoryFor({ ...owner, sandbox: true }))[0]!;
+    const renewalDate = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    await services.owners.agree(
+      owner.id,
+      {
+        renewalDate,
+        insurers: [insurer.id],
+        channels: ["call"],
+        days: ["mon", "tue", "wed", "thu", "fri"],
+        hours: [{ from: "09:00", to: "20:00" }],
+        daysBefore: 30,
+        maxAttempts: 2,
+      },
+      "en",
+    );
+    const [window] = (await services.store.getOwnerState(owner.id)).windows;
+    const link = await app.request(`/sandbox/stop/${window!.stopToken}`, { headers: HOST }, local);
+    expect(link.status).toBe(302);
+    expect(link.headers.get("location")).toBe(`/?start=stop_${window!.stopToken}#owner-${id}`);
+    // An unknown token still opens the chat (the bot says the link is no longer valid).
+    const unknown = await app.request("/sandbox/stop/nope123", { headers: HOST }, local);
+    expect(unknown.headers.get("location")).toBe("/?start=stop_nope123");
+    expect((await app.request("/sandbox/stop/bad%20token!", { headers: HOST }, local)).status).toBe(404);
   });
 });

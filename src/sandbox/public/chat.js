@@ -412,6 +412,12 @@ async function init() {
     applyLanguage();
     await newOwner();
   }
+  // Opened from a window's stop link (/sandbox/stop/<token>): tap the deep link, once.
+  const start = new URLSearchParams(location.search).get("start");
+  if (start && /^stop_[A-Za-z0-9_-]{1,58}$/.test(start) && current) {
+    history.replaceState(null, "", location.pathname + location.hash);
+    await sendText(`/start ${start}`);
+  }
 }
 
 init().catch((err) => {
