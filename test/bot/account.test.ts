@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BotHarness, startBotHarness } from "../support/bot-harness.js";
-import { DIGITS, onboard, ownerOf, PHONE, sessionOf, stateOf } from "./flow.js";
+import { DIGITS, onboard, ownerOf, PHONE, renewalToSummary, sessionOf, stateOf } from "./flow.js";
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -94,17 +94,7 @@ describe("/renewed, /status, /export, /delete", () => {
     await u.command("/start");
     await u.contact(PHONE.slice(1));
     await u.send("Tesla Model 3");
-    await u.send("31 July");
-    await u.press("ob:ins:pingan");
-    await u.press("ob:ins-done");
-    await u.press("ob:ch:sms");
-    await u.press("ob:ch-done");
-    await u.press("ob:days:weekdays");
-    await u.press("ob:days-done");
-    await u.press("ob:hr:evening");
-    await u.press("ob:hr-done");
-    await u.press("ob:db:30");
-    await u.press("ob:att:3");
+    await renewalToSummary(u);
     await u.press("ob:agree");
     // Leave some free text with the digits in the session too.
     await u.command("/edit");

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BotHarness, startBotHarness } from "../support/bot-harness.js";
-import { contactAndSkip, ownerOf, PHONE, sessionOf, stateOf } from "./flow.js";
+import { contactAndSkip, ownerOf, PHONE, renewalToSummary, sessionOf, stateOf } from "./flow.js";
 
 describe("bad input", () => {
   let h: BotHarness;
@@ -121,17 +121,7 @@ describe("bad input", () => {
     expect(owner.phoneVerified).toBe(false);
 
     await u.press("ob:vehicle:skip");
-    await u.send("31 July");
-    await u.press("ob:ins:pingan");
-    await u.press("ob:ins-done");
-    await u.press("ob:ch:sms");
-    await u.press("ob:ch-done");
-    await u.press("ob:days:weekdays");
-    await u.press("ob:days-done");
-    await u.press("ob:hr:evening");
-    await u.press("ob:hr-done");
-    await u.press("ob:db:30");
-    await u.press("ob:att:3");
+    await renewalToSummary(u);
     const refused = await u.press("ob:agree");
     expect(u.texts(refused)).toContain("your phone must be verified");
     const state = await stateOf(h, 3008);

@@ -18,7 +18,16 @@ export async function contactAndSkip(u: SimOwner, phone = PHONE): Promise<void> 
 /** From /start to the summary by buttons, choosing `insurers` (or nobody when empty). */
 export async function toSummary(u: SimOwner, insurers: string[] = ["pingan"]): Promise<SentMessage[]> {
   await contactAndSkip(u);
-  await u.send("31 July");
+  return renewalToSummary(u, insurers);
+}
+
+/** From the renewal-date question to the summary by buttons (SMS, weekday evenings, 30 days, 3). */
+export async function renewalToSummary(
+  u: SimOwner,
+  insurers: string[] = ["pingan"],
+  renewal = "31 July",
+): Promise<SentMessage[]> {
+  await u.send(renewal);
   if (insurers.length === 0) return u.press("ob:ins-nobody");
   for (const id of insurers) await u.press(`ob:ins:${id}`);
   await u.press("ob:ins-done");

@@ -1,7 +1,7 @@
 /** Owners whose phone country has several time zones are asked which one (DESIGN §4). */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BotHarness, startBotHarness } from "../support/bot-harness.js";
-import { ownerOf, stateOf } from "./flow.js";
+import { ownerOf, renewalToSummary, stateOf } from "./flow.js";
 
 const US_DIGITS = "14155550123";
 
@@ -29,17 +29,7 @@ describe("time-zone question", () => {
     expect((await ownerOf(h, 2001)).timezone).toBe("America/Los_Angeles");
 
     await u.press("ob:vehicle:skip");
-    await u.send("March 15");
-    await u.press("ob:ins:pingan");
-    await u.press("ob:ins-done");
-    await u.press("ob:ch:sms");
-    await u.press("ob:ch-done");
-    await u.press("ob:days:weekdays");
-    await u.press("ob:days-done");
-    await u.press("ob:hr:evening");
-    await u.press("ob:hr-done");
-    await u.press("ob:db:30");
-    await u.press("ob:att:3");
+    await renewalToSummary(u, ["pingan"], "March 15");
     await u.press("ob:agree");
     const [window] = (await stateOf(h, 2001)).windows;
     expect(window?.timezone).toBe("America/Los_Angeles");
