@@ -4,80 +4,39 @@
  * the main thread's metrics. Real time, real SQLite file, loopback receivers.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadConfig } from "../../src/config.js";
 import { startDispatcherThread } from "../../src/delivery/dispatcher-thread.js";
-import { createLogger } from "../../src/logger.js";
 import { createMetrics } from "../../src/metrics.js";
-import { createServices, type Services } from "../../src/services/create-services.js";
 import { stopLinkPrefix } from "../../src/services/insurer-views.js";
-import { startWebhookReceiver, type WebhookReceiver } from "../fakes/webhook-receiver.js";
+import { createHarness } from "./harness.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/**
+ * The delivery harness's service and receivers, on real time: the thread's clock is the wall
+ * clock, so the harness's clock is set to now and windows are planned ten days out.
+ */
 async function setUp() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ow-thread-"));
-  const config = loadConfig({
-    DATA_DIR: path.join(dir, "data"),
-    KEYS_DIR: path.join(dir, "keys"),
-    LOG_LEVEL: "silent",
-    ALLOW_PRIVATE_WEBHOOKS: "1",
-  });
-  const services = await createServices(config, createLogger("silent"));
-  cleanups.push(async () => {
-    await services.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const receivers = new Map<string, WebhookReceiver>();
-  for (const id of ["alpha", "beta", "gamma"]) {
-    const receiver = await startWebhookReceiver("whsec_placeholder");
-    cleanups.push(() => receiver.close());
-    const creds = await services.insurers.add({ id, name: id, webhookUrl: receiver.url, contact: "hotline" });
-    receiver.setSecret(creds.webhookSecret);
-    receivers.set(id, receiver);
-  }
-  return { config, services, receivers };
-}
-
-/** An owner with a verified phone who agrees to `chosen`; the window opens at once. */
-async function agree(services: Services, telegramUserId: number, chosen: string) {
-  const owner = await services.store.ensureOwner({
-    telegramUserId,
-    chatId: telegramUserId,
-    language: "en",
-    timezone: "Asia/Shanghai",
-    jurisdiction: "CN",
-    sandbox: false,
-  });
-  await services.store.updateOwnerProfile(owner.id, {
-    phone: `+86138001${String(telegramUserId).padStart(5, "0")}`,
-    phoneVerified: true,
-    country: "CN",
-  });
+  const h = await createHarness({ insurers: ["alpha", "beta", "gamma"] });
+  cleanups.push(() => h.close());
+  h.set(new Date());
+  const receivers = new Map(h.insurers.map((i) => [i.id, i.receiver] as const));
   const renewalDate = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
-  await services.owners.agree(
-    owner.id,
-    {
-      renewalDate,
-      insurers: [chosen],
-      channels: ["call"],
-      days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-      hours: [{ from: "09:00", to: "20:00" }],
-      daysBefore: 30,
-      maxAttempts: 2,
-    },
-    "en",
-  );
+  /** An owner with a verified phone who agrees to `chosen`; the window opens at once. */
+  const agree = async (telegramUserId: number, chosen: string) => {
+    const ownerId = await h.newOwner(telegramUserId, `+86138001${String(telegramUserId).padStart(5, "0")}`);
+    await h.agree(ownerId, [chosen], { renewalDate });
+  };
+  return { config: h.services.config, services: h.services, receivers, agree };
 }
 
 describe("dispatcher thread", () => {
   it("delivers what the main thread wrote, signed, once each, and counts it in the main metrics", async () => {
-    const { config, services, receivers } = await setUp();
+    const { config, services, receivers, agree } = await setUp();
     const metrics = createMetrics();
     const thread = startDispatcherThread({
       config,
@@ -92,8 +51,8 @@ describe("dispatcher thread", () => {
     });
     await thread.ready;
 
-    await agree(services, 1, "alpha");
-    await agree(services, 2, "beta");
+    await agree(1, "alpha");
+    await agree(2, "beta");
     const all = () => [...receivers.values()].flatMap((r) => r.accepted());
     await vi.waitFor(() => expect(all()).toHaveLength(6), { timeout: 15_000, interval: 50 });
 
