@@ -34,7 +34,7 @@ import { createServices } from "../src/services/create-services.js";
 import { stopLinkPrefix, telegramStopLink } from "../src/services/insurer-views.js";
 import { forkHelper } from "./support/child.js";
 import { fmt, machineLine, mib, parseArgs } from "./support/machine.js";
-import { onFile } from "./support/phones.js";
+import { seedVerifiedOwner } from "./support/owners.js";
 import { startProfile, summariseProfile } from "./support/profile.js";
 import { benchStore, fakeRequests, storeKind } from "./support/stores.js";
 
@@ -102,20 +102,7 @@ async function main() {
     for (let i = nextSeed++; i < opts.owners; i = nextSeed++) await seedOne(i);
   };
   const seedOne = async (i: number) => {
-    const owner = await services.store.ensureOwner({
-      telegramUserId: 10_000 + i,
-      chatId: 10_000 + i,
-      language: "en",
-      timezone: "Asia/Shanghai",
-      jurisdiction: "CN",
-      sandbox: false,
-    });
-    await services.store.updateOwnerProfile(owner.id, {
-      phone: onFile(i),
-      phoneVerified: true,
-      country: "CN",
-    });
-    ownerIds[i] = owner.id;
+    ownerIds[i] = await seedVerifiedOwner(services.store, i, { firstUserId: 10_000, language: "en" });
   };
   // Sequential on SQLite (as before); 16 at a time on Redis / Upstash, where each call waits on
   // the network.

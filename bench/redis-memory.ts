@@ -33,7 +33,7 @@ import { createLogger } from "../src/logger.js";
 import { createServices } from "../src/services/create-services.js";
 import type { Store } from "../src/store/store.js";
 import { fmt, machineLine, parseArgs } from "./support/machine.js";
-import { onFile } from "./support/phones.js";
+import { seedVerifiedOwner } from "./support/owners.js";
 import { DEFAULT_REDIS_URL, deletePrefix } from "./support/stores.js";
 
 const opts = parseArgs({
@@ -164,20 +164,11 @@ async function main() {
   let done = 0;
   let pause: Promise<void> | undefined;
   const one = async (i: number) => {
-    const owner = await services.store.ensureOwner({
-      telegramUserId: 2_000_000_000 + i,
-      chatId: 2_000_000_000 + i,
+    const ownerId = await seedVerifiedOwner(services.store, i, {
+      firstUserId: 2_000_000_000,
       language: "zh",
-      timezone: "Asia/Shanghai",
-      jurisdiction: "CN",
-      sandbox: false,
     });
-    await services.store.updateOwnerProfile(owner.id, {
-      phone: onFile(i),
-      phoneVerified: true,
-      country: "CN",
-    });
-    await services.owners.agree(owner.id, prefsFor(i), "zh");
+    await services.owners.agree(ownerId, prefsFor(i), "zh");
   };
   const loop = async () => {
     for (let i = next++; i < opts.owners; i = next++) {

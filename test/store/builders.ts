@@ -17,7 +17,7 @@ import type {
   ScrubHit,
 } from "../../src/domain/model.js";
 import { emptyChangeset } from "../../src/domain/model.js";
-import type { NewOwner } from "../../src/store/store.js";
+import type { NewOwner, Store } from "../../src/store/store.js";
 
 export const T0 = "2026-06-01T08:00:00.000Z";
 
@@ -195,4 +195,21 @@ export function aScrubHit(insurerId: string, phoneHash: string, overrides: Parti
     at: T0,
     ...overrides,
   };
+}
+
+/** Personal data of every kind a store keeps (phone, name, vehicle, session text, webhook
+ * secret, a consent with its opt-out), for the "no plaintext at rest" tests of each backend. */
+export async function seedPersonalData(store: Store) {
+  const secret = secretsFor("pingan");
+  await store.addInsurer(anInsurer("pingan"), secret);
+  await store.addInsurer(anInsurer("cpic"), secretsFor("cpic"));
+  const created = await store.ensureOwner(aNewOwner(555123));
+  const owner = await store.updateOwnerProfile(created.id, {
+    phone: "+8613812345678",
+    name: "Zhangsan Lisi",
+    vehicle: "ZX-98765-Q",
+  });
+  await store.writeSession("555123", JSON.stringify({ contact: "+8613812345678", text: "Zhangsan Lisi" }));
+  await store.applyChangeset(consentPlan(owner, ["pingan"], ["cpic"]).changeset);
+  return { owner, secret };
 }

@@ -10,7 +10,14 @@ import { emptyChangeset } from "../../src/domain/model.js";
 import { createIoredisCommands } from "../../src/store/redis/ioredis-client.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/redis-store.js";
 import { deleteKeys, dumpKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
-import { aNewOwner, anInsurer, anOutboxEntry, consentPlan, secretsFor } from "./builders.js";
+import {
+  aNewOwner,
+  anInsurer,
+  anOutboxEntry,
+  consentPlan,
+  secretsFor,
+  seedPersonalData,
+} from "./builders.js";
 import { describeStoreContract, type StoreHarness } from "./contract.js";
 
 const url = TEST_REDIS_URL ?? "";
@@ -56,17 +63,7 @@ describe.skipIf(!TEST_REDIS_URL)("redis store specifics", () => {
 
   it("keeps no phone number, name, vehicle or secret in plaintext in any key or value", async () => {
     const { store, prefix } = await fresh();
-    const secret = secretsFor("pingan");
-    await store.addInsurer(anInsurer("pingan"), secret);
-    await store.addInsurer(anInsurer("cpic"), secretsFor("cpic"));
-    const created = await store.ensureOwner(aNewOwner(555123));
-    const owner = await store.updateOwnerProfile(created.id, {
-      phone: "+8613812345678",
-      name: "Zhangsan Lisi",
-      vehicle: "ZX-98765-Q",
-    });
-    await store.writeSession("555123", JSON.stringify({ contact: "+8613812345678", text: "Zhangsan Lisi" }));
-    await store.applyChangeset(consentPlan(owner, ["pingan"], ["cpic"]).changeset);
+    const { owner, secret } = await seedPersonalData(store);
     await store.recordScrubHits([
       {
         id: "h1",

@@ -11,7 +11,14 @@ import { createSqliteStore } from "../../src/store/sqlite/index.js";
 import { migrations } from "../../src/store/sqlite/migrations.js";
 import { listOutbox } from "../../src/store/sqlite/outbox.js";
 import { ConflictError, type Store } from "../../src/store/store.js";
-import { aNewOwner, anInsurer, anOutboxEntry, consentPlan, secretsFor } from "./builders.js";
+import {
+  aNewOwner,
+  anInsurer,
+  anOutboxEntry,
+  consentPlan,
+  secretsFor,
+  seedPersonalData,
+} from "./builders.js";
 import { describeStoreContract, type StoreHarness } from "./contract.js";
 
 const dirs: string[] = [];
@@ -99,17 +106,7 @@ describe("sqlite store", () => {
   it("keeps no personal data in plaintext in the database, WAL or shared-memory files", async () => {
     const h = harness();
     const { store } = h;
-    const secret = secretsFor("pingan");
-    await store.addInsurer(anInsurer("pingan"), secret);
-    await store.addInsurer(anInsurer("cpic"), secretsFor("cpic"));
-    const created = await store.ensureOwner(aNewOwner(555123));
-    const owner = await store.updateOwnerProfile(created.id, {
-      phone: "+8613812345678",
-      name: "Zhangsan Lisi",
-      vehicle: "ZX-98765-Q",
-    });
-    await store.writeSession("555123", JSON.stringify({ contact: "+8613812345678", text: "Zhangsan Lisi" }));
-    await store.applyChangeset(consentPlan(owner, ["pingan"], ["cpic"]).changeset);
+    const { secret } = await seedPersonalData(store);
 
     const files = [h.file, `${h.file}-wal`, `${h.file}-shm`];
     for (const file of files) expect(existsSync(file), file).toBe(true);
