@@ -17,9 +17,10 @@
  * Keys live under a fresh `owbench:<random>:` prefix and are deleted at the end (unless
  * --keep). used_memory is the whole server's: run it on an otherwise idle Redis. Checkpoints at
  * each quarter give the marginal cost per owner. Extrapolating a smaller run is roughly
- * linear: the per-owner documents and queue entries are the bulk; the 16,384 id-index buckets
- * cost a fixed ~1.5 MB (a small run over-counts it per owner) and stay compact listpacks up
- * to some 250,000 owners.
+ * linear: the per-owner documents and queue entries are the bulk; the 16,384 id-index and
+ * 8,192 phone-index buckets cost a fixed few MB (a small run over-counts them per owner) and
+ * stay compact listpacks up to about a million owners. The break-down counts the chunks of a
+ * chunked set (`{fo:ins01}:17`, its counter `:n`) with the set.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -70,9 +71,11 @@ async function breakdown(redis: Redis, prefix: string) {
     const replies = (await pipe.exec()) ?? [];
     batch.forEach((key, n) => {
       const size = Number(replies[n]?.[1] ?? 0);
-      // `{o:<id>}:w` → "owner :w"; `{ix:17}` → "ix"; `{q:ins01}:e` → "q :e"; `{fw:ins01}` → "fw".
+      // `{o:<id>}` → "owner"; `{ix:17}` → "ix"; `{q:ins01}:e` → "q :e"; `{fw:ins01}` → "fw".
       const m = /^\{([a-z]+):?[^}]*\}(.*)$/.exec(key.slice(prefix.length));
-      const group = m ? `${m[1] === "o" ? "owner" : m[1]}${m[2] ? ` ${m[2]}` : ""}` : "other";
+      // Chunked sets (`{fo:ins01}:17`, counter `:n`) count with their directory.
+      const suffix = m?.[2]?.replace(/:(\d+|n)$/, "") ?? "";
+      const group = m ? `${m[1] === "o" ? "owner" : m[1]}${suffix ? ` ${suffix}` : ""}` : "other";
       const g = groups.get(group) ?? { keys: 0, bytes: 0 };
       g.keys++;
       g.bytes += size;

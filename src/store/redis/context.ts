@@ -4,10 +4,19 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
-import { decodeRow, encodeTime } from "./codec.js";
+import type { OutboxRow } from "../sqlite/rows.js";
+import { decodeId, decodeRow, encodeId, encodeRow, encodeTime } from "./codec.js";
 import { type Arg, type LuaScript, type RedisCall, type RedisCommands, unwrap } from "./commands.js";
-import { type Keys, SHARDS } from "./keys.js";
-import { INDEX_DELETE_IF, MARK_ONCE, PHONE_ADD, QUEUE_INSERT, QUEUE_UNLINK } from "./scripts.js";
+import { idField, isListField, type Keys, phoneField, SHARDS } from "./keys.js";
+import {
+  CHUNKED_ADD,
+  INDEX_DELETE_IF,
+  MARK_DONE,
+  MARK_ONCE,
+  PHONE_ADD,
+  QUEUE_INSERT,
+  QUEUE_UNLINK,
+} from "./scripts.js";
 
 /**
  * An index operation, derived from what an aggregate script wrote and safe to apply any
@@ -47,12 +56,22 @@ export interface RedisContext {
     ops: (reply: unknown) => string | undefined,
     map: (reply: unknown) => T,
   ): Promise<T>;
+  /**
+   * The owners the id index names for each field (`w:<ref>`, `p:<ref>`, `r:<ref>`, `n:<ref>`,
+   * `t:<token>`, `g:<user>`, …): usually one, none when not indexed, more where digests collide.
+   */
+  ownersOf(fields: readonly string[]): Promise<string[][]>;
   /** Applies index ops (idempotent). */
   applyOps(ops: readonly IndexOp[]): Promise<void>;
-  /** Replays what crashed writers left: pending ops of marked aggregates, pending window marks. */
+  /** Replays what crashed writers left: pending ops of marked aggregates, finished-entry marks. */
   repair(options: { all: boolean }): Promise<void>;
-  /** Sets a delivered window.opened notice's window deliveredAt (once); `windowRef` is encoded. */
-  markWindowDelivered(windowRef: string, at: string): Promise<void>;
+  /**
+   * Copies a delivered or skipped outbox entry (`mark`: the queue script's finished row JSON)
+   * into its owner's document, sets a delivered window.opened's window deliveredAt, and drops
+   * the mark — unless the owner still has index ops pending, which could insert the entry
+   * again (the mark makes the queue refuse that; repair drops it later).
+   */
+  finishEntry(insurerId: string, entryRef: string, mark: string): Promise<void>;
   /** Test hook: when set, writers stop right after the aggregate script (a simulated crash). */
   faults: { crashAfterScript: boolean };
   /** Insurer ids this process has already put in the queue registry. */
@@ -86,21 +105,23 @@ export function createContext(
   const callsFor = (op: IndexOp): RedisCall[] => {
     switch (op[0]) {
       case "ix":
-        return [{ args: ["HSET", keys.idIndex(op[1]), op[1], op[2]] }];
+        return isListField(op[1])
+          ? [{ script: PHONE_ADD, keys: [keys.idIndex(op[1])], args: [idField(op[1]), op[2]] }]
+          : [{ args: ["HSET", keys.idIndex(op[1]), op[1], op[2]] }];
       case "ixdel":
         return [{ script: INDEX_DELETE_IF, keys: [keys.idIndex(op[1])], args: [op[1], op[2]] }];
       case "feedw":
-        return [{ args: ["ZADD", keys.windowFeed(op[1]), 0, op[2]] }];
+        return [{ script: CHUNKED_ADD, keys: [keys.windowFeed(op[1])], args: [op[2]] }];
       case "feedo":
-        return [{ args: ["ZADD", keys.optOutFeed(op[1]), 0, op[2]] }];
+        return [{ script: CHUNKED_ADD, keys: [keys.optOutFeed(op[1])], args: [op[2]] }];
       case "ack":
       case "rem":
       case "onot":
-        return [{ args: ["ZADD", keys.shardOf(op[0], op[1]), 0, op[2]] }];
+        return [{ script: CHUNKED_ADD, keys: [keys.shardOf(op[0], op[1])], args: [op[2]] }];
       case "cons":
-        return [{ args: ["ZADD", keys.shardOf("cons", op[1]), 0, op[1]] }];
+        return [{ script: CHUNKED_ADD, keys: [keys.shardOf("cons", op[1])], args: [op[1]] }];
       case "ph":
-        return [{ script: PHONE_ADD, keys: [keys.phoneIndex(op[1])], args: [op[1], op[2]] }];
+        return [{ script: PHONE_ADD, keys: [keys.phoneIndex(op[1])], args: [phoneField(op[1]), op[2]] }];
       case "qins": {
         const row = decodeRow<{ due_at: string; next_attempt_at: string | null; finished_at: string | null }>(
           "q",
@@ -108,11 +129,11 @@ export function createContext(
         );
         const score = Math.max(ms(row.due_at), ms(row.next_attempt_at ?? row.due_at));
         const finished = row.finished_at ? ms(row.finished_at) : 0;
-        const q = (part: ":e" | ":due" | ":dead" | ":st") => keys.queue(op[1], part);
+        const q = (part: ":e" | ":due" | ":dead" | ":st" | ":pm") => keys.queue(op[1], part);
         return [
           {
             script: QUEUE_INSERT,
-            keys: [q(":e"), q(":due"), q(":dead"), q(":st")],
+            keys: [q(":e"), q(":due"), q(":dead"), q(":st"), q(":pm")],
             args: [op[2], String(score), String(finished)],
           },
         ];
@@ -140,9 +161,10 @@ export function createContext(
       await redis.call("SADD", keys.queueRegistry(), ...insurers);
       for (const id of insurers) registered.add(id);
     }
-    // Indexes before queue inserts: once claimable, an entry's id → insurer index must exist,
-    // or its delivery could not be completed.
-    await run(ops.filter((op) => op[0] !== "qins").flatMap(callsFor));
+    // The id index first: feed members name no owner, readers find it there. Queue inserts
+    // last: an entry is claimable only once everything it refers to is findable.
+    await run(ops.filter((op) => op[0] === "ix").flatMap(callsFor));
+    await run(ops.filter((op) => op[0] !== "qins" && op[0] !== "ix").flatMap(callsFor));
     await run(ops.filter((op) => op[0] === "qins").flatMap(callsFor));
   };
 
@@ -203,24 +225,49 @@ export function createContext(
     }
     if (stale.length > 0) await run(stale.map(({ key, member }) => ({ args: ["ZREM", key, member] })));
 
-    // Window marks of delivered window.opened notices whose second step did not run.
+    // Finished entries whose copy into the owner's document did not run (or had to wait).
     const insurers = unwrap<string[]>(await redis.call("SMEMBERS", keys.queueRegistry())) ?? [];
     const marks = await redis.pipeline(insurers.map((id) => ({ args: ["HGETALL", keys.queue(id, ":pm")] })));
     for (const [index, reply] of marks.entries()) {
       const list = unwrap<string[]>(reply) ?? [];
       for (let i = 0; i + 1 < list.length; i += 2) {
-        const [windowRef, at] = JSON.parse(list[i + 1] as string) as [string, string];
-        await markWindowDelivered(windowRef, at);
-        await redis.call("HDEL", keys.queue(insurers[index] as string, ":pm"), list[i] as string);
+        await finishEntry(insurers[index] as string, list[i] as string, list[i + 1] as string);
       }
     }
   };
 
+  const ownersOf: RedisContext["ownersOf"] = async (fields) => {
+    if (fields.length === 0) return [];
+    const replies = await redis.pipeline(
+      fields.map((field) => ({ args: ["HGET", keys.idIndex(field), idField(field)] })),
+    );
+    return replies.map((reply) => (unwrap<string | null>(reply) ?? "").split(" ").filter(Boolean));
+  };
+
+  /** Sets a window's deliveredAt (once) through the id index: for entries no owner holds. */
   const markWindowDelivered = async (windowRef: string, at: string) => {
-    const field = `w:${windowRef}`;
-    const ownerRef = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
-    if (!ownerRef) return;
-    await redis.eval(MARK_ONCE, [keys.owner(ownerRef)], ["w", windowRef, "delivered_at", encodeTime(at)]);
+    const [owners = []] = await ownersOf([`w:${windowRef}`]);
+    for (const ownerRef of owners) {
+      await redis.eval(MARK_ONCE, [keys.owner(ownerRef)], ["w", windowRef, "delivered_at", encodeTime(at)]);
+    }
+  };
+
+  const finishEntry: RedisContext["finishEntry"] = async (insurerId, entryRef, mark) => {
+    const named: Record<string, unknown> = { ...(JSON.parse(mark) as Record<string, unknown>), id: entryRef };
+    const row = { ...decodeRow<OutboxRow>("q", named), id: decodeId(entryRef), insurer_id: insurerId };
+    const delivered = row.state === "delivered" && row.delivered_at !== null;
+    const windowRef = delivered && row.type === "window.opened" ? encodeId(row.subject_id) : "";
+    const ownerRef = typeof named.owner_id === "string" ? named.owner_id : undefined;
+    if (ownerRef) {
+      const x = JSON.stringify(encodeRow("x", row));
+      const at = row.delivered_at ? encodeTime(row.delivered_at) : "";
+      await redis.eval(MARK_DONE, [keys.owner(ownerRef)], [x, windowRef, at]);
+      const waiting = Number(unwrap(await redis.call("HLEN", keys.owner(ownerRef, ":q"))));
+      if (waiting > 0) return;
+    } else if (windowRef && row.delivered_at) {
+      await markWindowDelivered(windowRef, row.delivered_at);
+    }
+    await redis.call("HDEL", keys.queue(insurerId, ":pm"), entryRef);
   };
 
   return {
@@ -229,9 +276,10 @@ export function createContext(
     cipher,
     now,
     write,
+    ownersOf,
     applyOps,
     repair,
-    markWindowDelivered,
+    finishEntry,
     faults,
     registered,
     leased: new Map(),

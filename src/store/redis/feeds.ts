@@ -25,9 +25,9 @@ import type { AckNotice, ScrubRecord, Store } from "../store.js";
 import { decodeRow, encodeHex, encodeId, encodeTime, sortableMs } from "./codec.js";
 import { unwrap } from "./commands.js";
 import { ms, type RedisContext } from "./context.js";
-import { SHARDS, type ShardedList, spread } from "./keys.js";
+import { phoneField, SHARDS, type ShardedList, spread } from "./keys.js";
 import { attemptField, readDoc } from "./owners.js";
-import { ACKNOWLEDGE, MARK_ONCE, RECORD_AT, SCRUB_OWNER } from "./scripts.js";
+import { ACKNOWLEDGE, CHUNKED_DEL, CHUNKED_RANGE, MARK_ONCE, RECORD_AT, SCRUB_OWNER } from "./scripts.js";
 
 type FeedPart = Pick<
   Store,
@@ -52,10 +52,11 @@ type FeedPart = Pick<
 /** Sorts above every owner id that can follow `time id ` in a member (ids are ASCII). */
 const HIGH = "\u00ff";
 
-/** A member `time id owner…` split at its first two spaces. */
+/** A member `time id [rest…]` split at its first two spaces. */
 function splitMember(member: string): { at: string; id: string; rest: string } {
   const first = member.indexOf(" ");
   const second = member.indexOf(" ", first + 1);
+  if (second < 0) return { at: member.slice(0, first), id: member.slice(first + 1), rest: "" };
   return { at: member.slice(0, first), id: member.slice(first + 1, second), rest: member.slice(second + 1) };
 }
 
@@ -74,7 +75,27 @@ function statusAt(row: WindowRow, now: string): WindowStatusFilter {
 export function createFeedPart(ctx: RedisContext): FeedPart {
   const { redis, keys } = ctx;
 
-  /** Reads many records of many owners at once (refs: encoded owner and record ids). */
+  /**
+   * Reads many records at once (encoded record ids) through the id index: the first owner
+   * listed for each id that holds it.
+   */
+  const recordsAt = async <T>(kind: "w" | "p" | "n", ids: string[]): Promise<(T | undefined)[]> => {
+    const owners = await ctx.ownersOf(ids.map((id) => `${kind}:${id}`));
+    const probes = ids.flatMap((id, i) => (owners[i] ?? []).map((owner) => ({ i, owner, id })));
+    const replies = await redis.pipeline(
+      probes.map((p) => ({ script: RECORD_AT, keys: [keys.owner(p.owner)], args: [kind, p.id] })),
+    );
+    const out: (T | undefined)[] = ids.map(() => undefined);
+    probes.forEach((p, n) => {
+      const json = unwrap<string | null>(replies[n]);
+      if (json && out[p.i] === undefined) {
+        out[p.i] = decodeRow<T>(kind, JSON.parse(json) as Record<string, unknown>);
+      }
+    });
+    return out;
+  };
+
+  /** Reads many records of known owners at once (refs: encoded owner and record ids). */
   const rowsAt = async <T>(refs: { owner: string; kind: "w" | "p" | "n"; id: string }[]) => {
     const replies = await redis.pipeline(
       refs.map((r) => ({ script: RECORD_AT, keys: [keys.owner(r.owner)], args: [r.kind, r.id] })),
@@ -98,12 +119,11 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
     const chunk = Math.max(limit * 2, 50);
     let from = min;
     while (out.length < limit) {
-      const members =
-        unwrap<string[]>(await redis.call("ZRANGEBYLEX", key, from, max, "LIMIT", 0, chunk)) ?? [];
+      const members = unwrap<string[]>(await redis.eval(CHUNKED_RANGE, [key], [from, max, chunk])) ?? [];
       if (members.length === 0) break;
-      const parsed = members.map(splitMember);
-      const rows = await rowsAt<WindowRow & OptOutRow>(
-        parsed.map((m) => ({ owner: m.rest, kind, id: m.id })),
+      const rows = await recordsAt<WindowRow & OptOutRow>(
+        kind,
+        members.map((m) => splitMember(m).id),
       );
       for (const row of rows) {
         const value = row ? accept(row) : undefined;
@@ -134,8 +154,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
         let from = "-";
         const chunk = Math.max(limit, 20);
         while (kept.length < limit) {
-          const members =
-            unwrap<string[]>(await redis.call("ZRANGEBYLEX", key, from, max, "LIMIT", 0, chunk)) ?? [];
+          const members = unwrap<string[]>(await redis.eval(CHUNKED_RANGE, [key], [from, max, chunk])) ?? [];
           if (members.length === 0) break;
           const verdicts = await judge(members);
           const dropped: string[] = [];
@@ -144,7 +163,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
             if (verdict === "drop") dropped.push(member);
             else if (verdict !== "skip" && kept.length < limit) kept.push({ member, value: verdict.keep });
           });
-          if (dropped.length > 0) await redis.call("ZREM", key, ...dropped);
+          if (dropped.length > 0) await redis.eval(CHUNKED_DEL, [key], dropped);
           from = `(${members[members.length - 1]}`;
           if (members.length < chunk) break;
         }
@@ -158,39 +177,45 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       .map((k) => k.value);
   };
 
-  const ownerOf = async (field: string) =>
-    unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
+  /** The docs of the owners the id index names for `field`, parsed (missing ones left out). */
+  const docsOf = async (field: string) => {
+    const [owners = []] = await ctx.ownersOf([field]);
+    const docs = await Promise.all(owners.map((owner) => readDoc(ctx, owner)));
+    return docs.filter((doc) => doc !== undefined);
+  };
 
   const acknowledge = async <T>(kind: "w" | "p", insurerId: string, id: string, at: string) => {
     const ref = encodeId(id);
-    const owner = await ownerOf(`${kind}:${ref}`);
-    if (!owner) return undefined;
-    return ctx.write(
-      `o:${owner}`,
-      ACKNOWLEDGE,
-      [keys.owner(owner), keys.owner(owner, ":q")],
-      (opId) => [kind, ref, insurerId, encodeTime(at), opId, owner, sortableMs(at)],
-      (reply) => (Array.isArray(reply) ? (reply[1] as string) : undefined),
-      (reply) =>
-        Array.isArray(reply)
-          ? decodeRow<T>(kind, JSON.parse(reply[0] as string) as Record<string, unknown>)
-          : undefined,
-    );
+    const [owners = []] = await ctx.ownersOf([`${kind}:${ref}`]);
+    for (const owner of owners) {
+      const row = await ctx.write(
+        `o:${owner}`,
+        ACKNOWLEDGE,
+        [keys.owner(owner), keys.owner(owner, ":q")],
+        (opId) => [kind, ref, insurerId, encodeTime(at), opId, owner, sortableMs(at)],
+        (reply) => (Array.isArray(reply) ? (reply[1] as string) : undefined),
+        (reply) =>
+          Array.isArray(reply)
+            ? decodeRow<T>(kind, JSON.parse(reply[0] as string) as Record<string, unknown>)
+            : undefined,
+      );
+      if (row) return row;
+    }
+    return undefined;
   };
 
   /** Sets a time field of one record once, through the id index; unknown ids are ignored. */
   const markOnce = async (items: { kind: "w" | "p" | "n"; id: string }[], field: string, at: string) => {
     if (items.length === 0) return;
     const refs = items.map(({ kind, id }) => ({ kind, ref: encodeId(id) }));
-    const owners = await redis.pipeline(
-      refs.map(({ kind, ref }) => ({ args: ["HGET", keys.idIndex(`${kind}:${ref}`), `${kind}:${ref}`] })),
+    const owners = await ctx.ownersOf(refs.map(({ kind, ref }) => `${kind}:${ref}`));
+    const calls = refs.flatMap(({ kind, ref }, i) =>
+      (owners[i] ?? []).map((owner) => ({
+        script: MARK_ONCE,
+        keys: [keys.owner(owner)],
+        args: [kind, ref, field, encodeTime(at)],
+      })),
     );
-    const calls = refs.flatMap(({ kind, ref }, i) => {
-      const owner = unwrap<string | null>(owners[i]);
-      return owner
-        ? [{ script: MARK_ONCE, keys: [keys.owner(owner)], args: [kind, ref, field, encodeTime(at)] }]
-        : [];
-    });
     for (const reply of await redis.pipeline(calls)) unwrap(reply);
   };
 
@@ -228,19 +253,17 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       return row ? optOutFromRow(row) : undefined;
     },
     async getAttemptByIdempotencyKey(insurerId, idempotencyKey) {
-      const owner = await ownerOf(attemptField(insurerId, idempotencyKey));
-      const doc = owner ? await readDoc(ctx, owner) : undefined;
-      const row = doc?.records.a
-        .map((named) => decodeRow<AttemptRow>("a", named))
+      const docs = await docsOf(attemptField(insurerId, idempotencyKey));
+      const row = docs
+        .flatMap((doc) => doc.records.a.map((named) => decodeRow<AttemptRow>("a", named)))
         .find((a) => a.insurer_id === insurerId && a.idempotency_key === idempotencyKey);
       return row ? attemptFromRow(row) : undefined;
     },
     async listAttempts(windowId) {
-      const owner = await ownerOf(`w:${encodeId(windowId)}`);
-      const doc = owner ? await readDoc(ctx, owner) : undefined;
+      const docs = await docsOf(`w:${encodeId(windowId)}`);
       // Records are kept in creation order, so a stable sort by time breaks ties by creation.
-      return (doc?.records.a ?? [])
-        .map((named) => decodeRow<AttemptRow>("a", named))
+      return docs
+        .flatMap((doc) => doc.records.a.map((named) => decodeRow<AttemptRow>("a", named)))
         .filter((row) => row.window_id === windowId)
         .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
         .map(attemptFromRow);
@@ -258,7 +281,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       }
       const buckets = [...byBucket.entries()];
       const replies = await redis.pipeline(
-        buckets.map(([bucket, hashes]) => ({ args: ["HMGET", bucket, ...hashes] })),
+        buckets.map(([bucket, hashes]) => ({ args: ["HMGET", bucket, ...hashes.map(phoneField)] })),
       );
       const probes: { hash: string; ownerId: string }[] = [];
       buckets.forEach(([, hashes], i) => {
@@ -372,9 +395,9 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
         limit,
         `[${sortableMs(openedBefore)} ${HIGH}`,
         async (members) => {
-          const parsed = members.map(splitMember);
-          const rows = await rowsAt<WindowRow & { ack_reminder_at: string | null }>(
-            parsed.map((p) => ({ owner: p.rest, kind: "w", id: p.id })),
+          const rows = await recordsAt<WindowRow & { ack_reminder_at: string | null }>(
+            "w",
+            members.map((m) => splitMember(m).id),
           );
           return rows.map((row): Verdict<ContactWindow> => {
             if (!row || row.acknowledged_at || row.ack_reminder_at || row.revoked_at || row.closed_at)

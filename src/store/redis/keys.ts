@@ -3,16 +3,41 @@
  * so all keys one script touches share a tag. Cross-owner indexes are spread over many tags
  * (buckets and shards) so that no single key is hot.
  */
+import { createHash } from "node:crypto";
 
 /**
  * Buckets of the id → owner index. About eight fields per owner: 16,384 buckets keep each one
- * a compact listpack (at most 128 fields, Redis's default) up to some 250,000 owners.
+ * a compact listpack (at most 512 fields, Redis's default for hashes) up to about a million
+ * owners.
  */
 export const ID_BUCKETS = 16_384;
 /** Buckets of the phone-hash index (one field per phone number). */
 export const PHONE_BUCKETS = 8_192;
+
+/**
+ * A phone hash's field in the phone index: the first 12 characters (72 bits) of the encoded
+ * hash. Numbers sharing a field share its owner list; every reader checks the full hash.
+ */
+export const phoneField = (encodedHash: string): string => encodedHash.slice(0, 12);
 /** Shards of the cross-owner work lists (ack digests, reminders, owner notices, consents, repair). */
 export const SHARDS = 16;
+
+/** Record kinds whose id-index fields are digests (see {@link idField}). */
+const DIGESTED = new Set(["w", "p", "r", "n", "t"]);
+
+/**
+ * The stored field of an id-index entry. Records (`w:`, `p:`, `r:`, `n:` + encoded id) and
+ * stop tokens (`t:`) are stored as their kind and 8 digits (48 bits) of a SHA-256 of the whole
+ * name, and their value is a space-separated list of owners (ids whose digests collide share
+ * it; readers check each owner's record). Other fields (`g:`, `a:`, `k:`) are kept whole.
+ */
+export function idField(field: string): string {
+  if (field[1] !== ":" || !DIGESTED.has(field[0] as string)) return field;
+  return field[0] + createHash("sha256").update(field).digest("base64url").slice(0, 8);
+}
+
+/** Whether an id-index field holds a list of owners (a digested field). */
+export const isListField = (field: string): boolean => idField(field) !== field;
 
 /** FNV-1a, 32-bit: a stable spread of ids over buckets (not a security hash). */
 export function spread(text: string, modulo: number): number {
@@ -48,19 +73,22 @@ export function createKeys(prefix: string) {
     insurer: (id: string, part: "" | ":q" = "") => k(`i:${id}`, part),
     /** All insurer ids ever added (removed ones too; small). */
     directory: () => k("dir"),
-    /** An insurer's outbox: `:e` entries, `:due` claimable by time, `:dead`, `:st` counters, `:pm` pending window marks. */
+    /**
+     * An insurer's outbox: `:e` pending and dead entries, `:due` claimable by time (a chunked
+     * set), `:dead`, `:st` counters, `:pm` finished entries not yet copied to their owner.
+     */
     queue: (insurerId: string, part: ":e" | ":due" | ":dead" | ":st" | ":pm") => k(`q:${insurerId}`, part),
     /** Insurers that have ever had an outbox entry. */
     queueRegistry: () => k("qreg"),
-    /** An insurer's windows feed (lexicographic `opensAt id owner`: epoch ms, encoded ids). */
+    /** An insurer's windows feed (a chunked lexicographic set of `opensAt id`: codec.ts sortableMs, encoded ids). */
     windowFeed: (insurerId: string) => k(`fw:${insurerId}`),
-    /** An insurer's opt-out feed (lexicographic `effectiveAt id owner`). */
+    /** An insurer's opt-out feed (a chunked lexicographic set of `effectiveAt id`). */
     optOutFeed: (insurerId: string) => k(`fo:${insurerId}`),
     /** id → owner ref: `w:` window, `p:` opt-out, `r:` receipt, `n:` owner notice (encoded ids),
      * `t:` stop token, `g:` Telegram user, `a:` attempt key digest; `k:` API key hash → insurer. */
-    idIndex: (field: string) => k(`ix:${spread(field, ID_BUCKETS)}`),
+    idIndex: (field: string) => k(`ix:${spread(idField(field), ID_BUCKETS)}`),
     /** phone hash → owners holding it (now or in an opt-out). */
-    phoneIndex: (phoneHash: string) => k(`ph:${spread(phoneHash, PHONE_BUCKETS)}`),
+    phoneIndex: (encodedHash: string) => k(`ph:${spread(phoneField(encodedHash), PHONE_BUCKETS)}`),
     shard: (list: ShardedList, n: number) => k(`${SHARD_TAG[list]}:${n}`),
     shardOf: (list: ShardedList, id: string) => k(`${SHARD_TAG[list]}:${spread(id, SHARDS)}`),
     /** Scrub audit of one owner (or a shard of ownerless hits): a sorted set by time, and its counter. */

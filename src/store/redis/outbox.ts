@@ -162,7 +162,6 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
       const payload = {
         state: result.state,
         at: encodeTime(result.at),
-        iso: result.at,
         finishedMs: String(ms(result.at)),
         ...(result.state === "retry"
           ? {
@@ -182,11 +181,7 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
       if (!Array.isArray(reply)) return false;
       if (result.state !== "retry") ctx.leased.delete(ref);
       const mark = reply[1] as string | undefined;
-      if (mark && !ctx.faults.crashAfterScript) {
-        const [windowRef, at] = JSON.parse(mark) as [string, string];
-        await ctx.markWindowDelivered(windowRef, at);
-        await redis.call("HDEL", q(":pm"), ref);
-      }
+      if (mark && !ctx.faults.crashAfterScript) await ctx.finishEntry(insurerId, ref, mark);
       return true;
     },
 
@@ -209,18 +204,36 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
       const doc = await readDoc(ctx, owner);
       const refs = doc?.records.x ?? [];
       if (refs.length === 0) return [];
+      // Finished entries are in the document; the others in their queue, or just finished (a
+      // mark not yet copied), or not yet queued (the owner's pending index operations).
+      const open = refs.filter((r) => r.state === undefined);
       const live = await redis.pipeline(
-        refs.map((r) => ({ args: ["HGET", keys.queue(String(r.insurer_id), ":e"), String(r.id)] })),
+        open.flatMap((r) => [
+          { args: ["HGET", keys.queue(String(r.insurer_id), ":e"), String(r.id)] },
+          { args: ["HGET", keys.queue(String(r.insurer_id), ":pm"), String(r.id)] },
+        ]),
       );
-      // An entry not yet in its queue still waits in the owner's pending index operations.
-      const waiting = refs.some((_, i) => unwrap(live[i]) === null) ? await pendingEntries(owner) : new Map();
+      const found = new Map<string, Record<string, unknown>>();
+      open.forEach((r, i) => {
+        const json = unwrap<string | null>(live[2 * i]) ?? unwrap<string | null>(live[2 * i + 1]);
+        if (!json) return;
+        const parsed: unknown = JSON.parse(json);
+        found.set(
+          String(r.id),
+          Array.isArray(parsed) ? namedQueue(json) : (parsed as Record<string, unknown>),
+        );
+      });
+      const waiting = open.some((r) => !found.has(String(r.id))) ? await pendingEntries(owner) : new Map();
       return refs
-        .flatMap((r, i) => {
-          const json = unwrap<string | null>(live[i]);
+        .flatMap((r) => {
           const insurerId = String(r.insurer_id);
-          if (json) return [queueRow(insurerId, { ...namedQueue(json), id: r.id })];
-          const named = waiting.get(String(r.id));
-          return named ? [queueRow(insurerId, named)] : [];
+          if (r.state !== undefined) {
+            return [
+              { ...decodeRow<QueueRow>("x", r), owner_id: ownerId, lease_until: null, lease_worker: null },
+            ];
+          }
+          const named = found.get(String(r.id)) ?? waiting.get(String(r.id));
+          return named ? [queueRow(insurerId, { ...named, id: r.id })] : [];
         })
         .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
         .map(outboxFromRow);

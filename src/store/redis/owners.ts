@@ -23,7 +23,7 @@ import {
   windowFromRow,
   windowToRow,
 } from "../sqlite/rows.js";
-import { DuplicateError, type OwnerProfilePatch, type Store } from "../store.js";
+import { ConflictError, DuplicateError, type OwnerProfilePatch, type Store } from "../store.js";
 import {
   decodeId,
   decodeRow,
@@ -44,6 +44,7 @@ import { SHARDS } from "./keys.js";
 import { ownerFromProfile, translate } from "./records.js";
 import {
   APPLY_CHANGESET,
+  CHUNKED_RANGE,
   ERASE_OWNER,
   INDEX_GET_OR_SET,
   INDEX_REPLACE,
@@ -80,7 +81,7 @@ export function attemptField(insurerId: string, idempotencyKey: string): string 
 
 /** The owner document of `ownerRef` (an encoded owner id), parsed; undefined when missing. */
 export async function readDoc(ctx: RedisContext, ownerRef: string): Promise<OwnerDoc | undefined> {
-  return parseDoc(unwrap<string | null>(await ctx.redis.call("GET", ctx.keys.owner(ownerRef))));
+  return parseDoc(unwrap<string | null>(await ctx.redis.call("GET", ctx.keys.owner(ownerRef))), ownerRef);
 }
 
 /** Reads a record through the id index (`w:`, `p:`, `r:`): whose it is, then the record. */
@@ -90,11 +91,12 @@ export async function recordById<T>(
   id: string,
 ): Promise<T | undefined> {
   const ref = encodeId(id);
-  const field = `${kind}:${ref}`;
-  const ownerRef = unwrap<string | null>(await ctx.redis.call("HGET", ctx.keys.idIndex(field), field));
-  if (!ownerRef) return undefined;
-  const json = (await ctx.redis.eval(RECORD_AT, [ctx.keys.owner(ownerRef)], [kind, ref])) as string | null;
-  return json ? decodeRow<T>(kind, JSON.parse(json) as Record<string, unknown>) : undefined;
+  const [owners = []] = await ctx.ownersOf([`${kind}:${ref}`]);
+  for (const ownerRef of owners) {
+    const json = (await ctx.redis.eval(RECORD_AT, [ctx.keys.owner(ownerRef)], [kind, ref])) as string | null;
+    if (json) return decodeRow<T>(kind, JSON.parse(json) as Record<string, unknown>);
+  }
+  return undefined;
 }
 
 /** Index operations that make a changeset's records findable from outside the owner. */
@@ -106,17 +108,15 @@ function changesetOps(cs: Changeset): IndexOp[] {
   if (cs.consent) ops.push(["cons", owner]);
   for (const r of cs.receipts) ops.push(["ix", `r:${encodeId(r.id)}`, owner]);
   for (const w of cs.windows) {
-    const opened = member(w.opensAt, w.id, owner);
+    // Feed and reminder members name no owner: readers find it through the id index.
+    const opened = member(w.opensAt, w.id);
     ops.push(["ix", `w:${encodeId(w.id)}`, owner], ["ix", `t:${w.stopToken}`, owner]);
     ops.push(["feedw", w.insurerId, opened]);
     if (!w.acknowledgedAt && !w.revokedAt && !w.closedAt) ops.push(["rem", w.id, opened]);
     if (w.acknowledgedAt) ops.push(["ack", w.id, member(w.acknowledgedAt, w.id, "w", owner)]);
   }
   for (const o of cs.optOuts) {
-    ops.push(
-      ["ix", `p:${encodeId(o.id)}`, owner],
-      ["feedo", o.insurerId, member(o.effectiveAt, o.id, owner)],
-    );
+    ops.push(["ix", `p:${encodeId(o.id)}`, owner], ["feedo", o.insurerId, member(o.effectiveAt, o.id)]);
     ops.push(["ph", encodeHex(o.phoneHash), owner]);
     if (o.acknowledgedAt) ops.push(["ack", o.id, member(o.acknowledgedAt, o.id, "p", owner)]);
   }
@@ -245,7 +245,7 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
         ops.push(["ph", encodeHex(hash), owner]);
       }
     }
-    if (patch.phoneVerified !== undefined) field("phone_verified", patch.phoneVerified ? "1" : "0");
+    if (patch.phoneVerified !== undefined) set[PROFILE.phone_verified[0]] = patch.phoneVerified ? 1 : 0;
     if (patch.country !== undefined) field("country", patch.country);
     if (patch.timezone !== undefined) field("timezone", patch.timezone);
     if (patch.jurisdiction !== undefined) field("jurisdiction", patch.jurisdiction);
@@ -266,23 +266,40 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
 
   const erase = async (ownerId: string, at: string) => {
     const owner = encodeId(ownerId);
-    const doc = await readDoc(ctx, owner);
-    if (!doc) throw new Error(`unknown owner ${ownerId}`);
-    const { telegramUserId, chatId } = ownerFromProfile(ownerId, doc.o, cipher);
-    const ops: IndexOp[] = [
-      ["del", keys.hits(ownerId)],
-      ["del", keys.hits(ownerId, ":n")],
-    ];
-    if (doc.o.g !== undefined) ops.push(["ixdel", `g:${telegramUserId}`, owner]);
-    if (doc.o.ch !== undefined) ops.push(["del", keys.session(cipher.hash(String(chatId), SESSION_HASH))]);
-    await ctx.write(
-      `o:${owner}`,
-      ERASE_OWNER,
-      [keys.owner(owner), keys.owner(owner, ":q")],
-      (opId) => [JSON.stringify({ at: encodeTime(at), opId, owner }), JSON.stringify(ops)],
-      (reply) => reply as string,
-      () => undefined,
-    );
+    // The script refuses (a conflict) when a receipt appeared since the read: read again.
+    for (let attempt = 0; ; attempt++) {
+      const doc = await readDoc(ctx, owner);
+      if (!doc) throw new Error(`unknown owner ${ownerId}`);
+      const { telegramUserId, chatId } = ownerFromProfile(ownerId, doc.o, cipher);
+      const ops: IndexOp[] = [
+        ["del", keys.hits(ownerId)],
+        ["del", keys.hits(ownerId, ":n")],
+      ];
+      if (doc.o.g !== undefined) ops.push(["ixdel", `g:${telegramUserId}`, owner]);
+      if (doc.o.ch !== undefined || doc.o.g !== undefined)
+        ops.push(["del", keys.session(cipher.hash(String(chatId), SESSION_HASH))]);
+      // Receipts keep their payload hash, which their JWS stood for while kept (codec.ts).
+      const hashes: Record<string, string> = {};
+      for (const named of doc.records.r) {
+        const row = decodeRow<ReceiptRow>("r", named);
+        if (named.payload_hash === undefined && row.payload_hash) {
+          hashes[String(named.id)] = encodeHex(row.payload_hash);
+        }
+      }
+      try {
+        await ctx.write(
+          `o:${owner}`,
+          ERASE_OWNER,
+          [keys.owner(owner), keys.owner(owner, ":q")],
+          (opId) => [JSON.stringify({ at: encodeTime(at), opId, owner, hashes }), JSON.stringify(ops)],
+          (reply) => reply as string,
+          () => undefined,
+        );
+        return;
+      } catch (error) {
+        if (attempt >= 4 || !(translate(error) instanceof ConflictError)) throw error;
+      }
+    }
   };
 
   const ensure: Store["ensureOwner"] = async (input) => {
@@ -296,15 +313,17 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
         const at = encodeTime(now());
         const profile: Partial<Record<ProfileColumn, string | number>> = {
           telegram_user_id: String(input.telegramUserId),
-          chat_id: String(input.chatId),
+          // The chat is the user's (a private chat) unless stored apart (records.ts).
+          ...(input.chatId === input.telegramUserId ? {} : { chat_id: String(input.chatId) }),
           language: input.language,
           timezone: input.timezone,
           jurisdiction: input.jurisdiction,
-          sandbox: input.sandbox ? "1" : "0",
-          phone_verified: "0",
+          // Sandbox owners only (records.ts reads an absent flag as 0).
+          ...(input.sandbox ? { sandbox: 1 } : {}),
+          phone_verified: 0,
           version: 0,
           created_at: at,
-          updated_at: at,
+          updated_at: typeof at === "number" ? 0 : at,
         };
         const o = Object.fromEntries(
           Object.entries(profile).map(([column, value]) => [PROFILE[column as ProfileColumn][0], value]),
@@ -328,15 +347,21 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       const need = limit - out.length;
       const lists = await redis.pipeline(
         shards.map((key) => ({
-          args: ["ZRANGEBYLEX", key, cursor === undefined ? "-" : `(${cursor}`, "+", "LIMIT", 0, need],
+          script: CHUNKED_RANGE,
+          keys: [key],
+          args: [cursor === undefined ? "-" : `(${cursor}`, "+", need],
         })),
       );
       const candidates = [...new Set(lists.flatMap((l) => unwrap<string[]>(l) ?? []))].sort().slice(0, need);
       if (candidates.length === 0) break;
       const docs = await redis.pipeline(candidates.map((ref) => ({ args: ["GET", keys.owner(ref)] })));
       candidates.forEach((ref, i) => {
-        const doc = parseDoc(unwrap<string | null>(docs[i]));
-        if (doc?.o.cur === 1 && doc.o.de === undefined) out.push(decodeId(ref));
+        const doc = parseDoc(unwrap<string | null>(docs[i]), ref);
+        // A current consent: not superseded, not erased (as in the SQLite store).
+        const current = doc?.records.c.some(
+          (c) => c.superseded_at === undefined && c.preferences !== undefined && c.owner_id === ref,
+        );
+        if (current && doc?.o.de === undefined) out.push(decodeId(ref));
       });
       cursor = candidates[candidates.length - 1];
       if (candidates.length < need) break;
@@ -366,13 +391,15 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     getOwnerState: readState,
     applyChangeset: (cs) => call(() => apply(cs)),
     async findWindowByStopToken(token): Promise<ContactWindow | undefined> {
-      const field = `t:${token}`;
-      const ref = unwrap<string | null>(await redis.call("HGET", keys.idIndex(field), field));
-      const doc = ref ? await readDoc(ctx, ref) : undefined;
-      const row = doc?.records.w
-        .map((named) => decodeRow<WindowRow>("w", named))
-        .find((w) => w.stop_token === token);
-      return row ? windowFromRow(row) : undefined;
+      const [owners = []] = await ctx.ownersOf([`t:${token}`]);
+      for (const ref of owners) {
+        const doc = await readDoc(ctx, ref);
+        const row = doc?.records.w
+          .map((named) => decodeRow<WindowRow>("w", named))
+          .find((w) => w.stop_token === token);
+        if (row) return windowFromRow(row);
+      }
+      return undefined;
     },
     async getReceipt(id) {
       const row = await recordById<ReceiptRow>(ctx, "r", id);

@@ -21,7 +21,8 @@ export function ownerFromProfile(ownerId: string, profile: OwnerDoc["o"], cipher
   const row: OwnerRow = {
     id: ownerId,
     telegram_user_id: intOrNull(p.telegram_user_id),
-    chat_id: intOrNull(p.chat_id),
+    // A private chat's id is the user's: stored only when it differs (redis/owners.ts ensure).
+    chat_id: intOrNull(p.chat_id ?? p.telegram_user_id),
     language: text(p.language) ?? "en",
     phone_enc: orNull(text(p.phone_enc)),
     phone_hash: orNull(text(p.phone_hash)),

@@ -5,30 +5,41 @@
  * Data model. Keys are `<prefix>{<tag>}<suffix>` (prefix REDIS_PREFIX, default "ow:", so
  * deployments can share a server). Everything one atomic change touches shares a hash tag.
  * Memory per owner is what bounds a deployment, so values are compact (codec.ts): UUIDs as 22
- * order-preserving characters ("refs"), instants as epoch ms, hex digests as base64url,
- * receipts and long texts deflated against a fixed dictionary, records as positional arrays —
- * each exact, falling back to the verbatim value where a short form would not round-trip.
+ * order-preserving characters ("refs"), instants as epoch ms, hex digests as base64url, long
+ * texts deflated against a fixed dictionary, receipts split into signature, raw tokens and a
+ * deflated skeleton, records as positional arrays in which a value repeating the record before
+ * is a ditto, instants count from the owner's creation, and references to the owner, its
+ * profile or its other records are short — each exact, falling back to the verbatim value
+ * where a short form would not round-trip.
  *
  * - `{o:<ownerRef>}` — the owner document: ONE string holding the profile (version,
  *   encrypted phone, name, vehicle) and the owner's consents, receipts, windows, opt-outs,
- *   attempts, owner notices and references to its outbox entries; `:q` its pending index ops.
+ *   attempts, owner notices and outbox entries (a reference while the entry is queued, the
+ *   whole entry once delivered or skipped); `:q` its pending index ops.
  *   A changeset is ONE Lua script on this key: version check, validation of every target,
  *   then the writes — all or nothing.
  * - `{i:<insurerId>}` — an insurer (webhook secret encrypted), with its own `:q`.
- * - `{q:<insurerId>}` — that insurer's outbox queue, the only copy of each entry: entries, a
- *   sorted set of claimable entries scored max(dueAt, nextAttemptAt, leaseUntil), dead
- *   entries, counters. Leasing is one script per queue, so no entry is ever held by two live
- *   leases, across processes. A finished entry keeps what /status and the operator show.
+ * - `{q:<insurerId>}` — that insurer's outbox queue, holding each pending or dead entry:
+ *   entries, a chunked set of claimable entries by max(dueAt, nextAttemptAt, leaseUntil),
+ *   dead entries, counters. Leasing is one script per queue, so no entry is ever held by two
+ *   live leases, across processes. A delivered or skipped entry leaves the queue for its
+ *   owner's document: the queue script leaves a mark (`:pm`, the finished row), the store
+ *   copies it into the document and drops the mark (repair replays marks; while a mark stands
+ *   the queue refuses to insert the entry again, so a replayed insert cannot revive it).
  * - `{u:<updateId>}` — a claimed Telegram update id (SET NX PX), so a re-delivered update is
  *   processed once across processes.
  * - Cross-owner indexes live in other slots and are never one hot key: per-insurer feeds
- *   (`{fw:<insurer>}`, `{fo:<insurer>}`: lexicographic `time id owner`, so keyset paging on
- *   (time, id) is a range query); id → owner buckets (`{ix:<n>}`, 16,384 small hashes that
- *   stay listpacks: window, opt-out, receipt, owner notice, stop token, Telegram user, attempt
- *   key; API key hash → insurer); phone-hash buckets (`{ph:<n>}`) for scrub; and 16-way
- *   sharded work lists (ack digests, ack reminders, owner notices, owners with consent,
- *   repair markers). An outbox entry has no index: the process that leased it remembers its
- *   insurer, and any other asks every queue.
+ *   (`{fw:<insurer>}`, `{fo:<insurer>}`: lexicographic `time id`, so keyset paging on
+ *   (time, id) is a range query; the owner is found through the id index); id → owner
+ *   buckets (`{ix:<n>}`, 16,384 small hashes that stay listpacks: window, opt-out, receipt,
+ *   owner notice and stop token under a 48-bit digest whose value lists the owners, Telegram
+ *   user, attempt key; API key hash → insurer); phone-hash buckets (`{ph:<n>}`, fields of 72
+ *   bits listing owners) for scrub; and 16-way sharded work lists (ack digests, ack
+ *   reminders, owner notices, owners with consent, repair markers). Feeds, work lists and
+ *   claimable sets are chunked (scripts.ts CHUNKS): a directory of sorted sets of at most
+ *   120 members each, so every part stays a compact listpack under the server's default
+ *   128. An outbox entry has no index: the process that leased it remembers its insurer, and
+ *   any other asks every queue.
  * - `{meta}` — operator metadata, including the layout version (LAYOUT_VERSION): a process
  *   finding another layout refuses to start rather than misread the data.
  *
@@ -75,7 +86,10 @@ export interface RedisStoreOptions {
 
 /** A Redis store plus handles tests and operators use. */
 export interface RedisStore extends Store {
-  /** Every outbox entry, by due time (tests and operator tooling). */
+  /**
+   * Every outbox entry still queued (pending or dead), by due time (tests and operator
+   * tooling); delivered and skipped ones are in their owner's document (listOutboxForOwner).
+   */
   listAllOutbox(): Promise<OutboxEntry[]>;
   /** Replays index work a crashed writer left (`all`: also markers still young). */
   repair(options?: { all?: boolean }): Promise<void>;

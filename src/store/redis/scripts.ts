@@ -9,7 +9,7 @@
  * works on field names. Values arrive already encoded (ids, times as epoch ms) from the
  * store, so the scripts compare them as they are.
  */
-import { DOC_KINDS, FIELD_ORDER } from "./codec.js";
+import { DOC_KINDS, DOC_TIMES, FIELD_ORDER } from "./codec.js";
 import { luaScript } from "./commands.js";
 
 const PRELUDE = `
@@ -18,39 +18,156 @@ local function isnull(v) return v == nil or v == cjson.null end
 local function tm(v) return tonumber(v) or v end
 local F = cjson.decode([==[${JSON.stringify(FIELD_ORDER)}]==])
 local DOC = cjson.decode([==[${JSON.stringify(DOC_KINDS)}]==])
-local function named(kind, t)
+local TIMES = {}
+for kind, list in pairs(cjson.decode([==[${JSON.stringify(DOC_TIMES)}]==])) do
+  TIMES[kind] = {}
+  for _, f in ipairs(list) do TIMES[kind][f] = true end
+end
+-- Document lists (codec.ts unpackRecords): {} repeats the field of the record before; true
+-- repeats every field from there on; an id '^' + 14 shares its first 8 digits with the id
+-- of the record before it in the document; owner_id 1 is the document's owner; an instant is
+-- stored as milliseconds after the profile's creation (ca); an outbox entry's insurer_id 1 is
+-- its subject's. Queue rows are stored plain (no before, no ref, no document).
+local function plainRef(v)
+  if type(v) ~= 'string' or #v ~= 22 then return false end
+  local c = string.sub(v, 1, 1)
+  return c ~= '!' and c ~= '~' and c ~= '^'
+end
+-- In a document, a timezone, phone hash, jurisdiction or language equal to the profile's is
+-- stored as 1, and a
+-- reference to another record of the document as its position (an outbox entry's subject:
+-- an opt-out's, or minus a window's).
+local PROFILE_REF = { timezone = 'tz', phone_hash = 'ph', jurisdiction = 'j', language = 'l' }
+local REFS = { w = { receipt_id = 'r', consent_id = 'c' }, r = { consent_id = 'c' }, x = { subject_id = 'x' } }
+local function resolve(d, kind, f, v)
+  local target = REFS[kind] and REFS[kind][f]
+  if not target or type(v) ~= 'number' then return v end
+  local row
+  if target == 'x' then
+    if v > 0 then row = d.p[v] else row = d.w[-v] end
+  else row = d[target][v] end
+  if row then return row.id end
+  return nil
+end
+local function position(d, kind, f, v)
+  local target = REFS[kind] and REFS[kind][f]
+  if not target then return v end
+  local lists = { { target, 1 } }
+  if target == 'x' then lists = { { 'p', 1 }, { 'w', -1 } } end
+  for _, l in ipairs(lists) do
+    for i, row in ipairs(d[l[1]]) do if row.id == v then return i * l[2] end end
+  end
+  return v
+end
+local function subjectOf(d, id)
+  for _, l in ipairs({ 'p', 'w' }) do
+    for _, row in ipairs(d[l]) do if row.id == id then return row end end
+  end
+  return nil
+end
+local function since(d) return tonumber(d.o.ca) or 0 end
+-- the profile's update time, kept like record instants (codec.ts decodeProfile)
+local function touch(d, at)
+  if type(at) == 'number' then d.o.ua = at - since(d) else d.o.ua = at end
+end
+local function named(kind, t, before, ref, d, prevId)
   local r = {}
-  for i, f in ipairs(F[kind]) do if not isnull(t[i]) then r[f] = t[i] end end
+  local fields = F[kind]
+  for i, f in ipairs(fields) do
+    local v = t[i]
+    if v == true then
+      for j = i, #fields do
+        if before and not isnull(before[fields[j]]) then r[fields[j]] = before[fields[j]] end
+      end
+      break
+    end
+    if type(v) == 'table' then
+      if before then v = before[f] else v = nil end
+    elseif f == 'owner_id' and v == 1 and ref then v = ref
+    elseif d and v == 1 and PROFILE_REF[f] then v = d.o[PROFILE_REF[f]]
+    elseif d and type(v) == 'number' and TIMES[kind] and TIMES[kind][f] then v = v + since(d)
+    elseif d and type(v) == 'number' then v = resolve(d, kind, f, v)
+    elseif f == 'id' and prevId and type(v) == 'string' and string.sub(v, 1, 1) == '^' then
+      v = string.sub(prevId, 1, 8) .. string.sub(v, 2)
+    end
+    if not isnull(v) then r[f] = v end
+  end
+  if d and kind == 'x' and r.insurer_id == 1 then
+    local subject = subjectOf(d, r.subject_id)
+    r.insurer_id = subject and subject.insurer_id
+  end
   return r
 end
-local function tuple(kind, r)
+local function same(a, b)
+  if isnull(a) then return isnull(b) end
+  return a == b
+end
+local function tuple(kind, r, before, ref, d, prevId)
   local t, n = {}, 0
-  for i, f in ipairs(F[kind]) do
-    if isnull(r[f]) then t[i] = cjson.null else t[i] = r[f]; n = i end
+  local fields = F[kind]
+  local rest = #fields + 1
+  if before then
+    while rest > 1 and same(r[fields[rest - 1]], before[fields[rest - 1]]) do rest = rest - 1 end
+    local worth = 0
+    for j = rest, #fields do if not isnull(r[fields[j]]) then worth = worth + 1 end end
+    if worth < 2 then rest = #fields + 1 end
   end
-  for i = n + 1, #F[kind] do t[i] = nil end
+  for i = 1, rest - 1 do
+    local f = fields[i]
+    local v = r[f]
+    if isnull(v) then t[i] = cjson.null
+    else
+      if before and before[f] == v and string.len(tostring(v)) > 2 then t[i] = {}
+      elseif f == 'owner_id' and ref and v == ref then t[i] = 1
+      elseif d and PROFILE_REF[f] and v == d.o[PROFILE_REF[f]] then t[i] = 1
+      elseif d and type(v) == 'string' and REFS[kind] and REFS[kind][f] then t[i] = position(d, kind, f, v)
+      elseif d and type(v) == 'number' and TIMES[kind] and TIMES[kind][f] then t[i] = v - since(d)
+      elseif d and kind == 'x' and f == 'insurer_id' and not isnull(r.subject_id)
+        and (subjectOf(d, r.subject_id) or {}).insurer_id == v then t[i] = 1
+      elseif f == 'id' and prevId and plainRef(v) and plainRef(prevId)
+        and string.sub(v, 1, 8) == string.sub(prevId, 1, 8) then t[i] = '^' .. string.sub(v, 9)
+      else t[i] = v end
+      n = i
+    end
+  end
+  if rest <= #fields then
+    t[rest] = true
+    return t
+  end
+  for i = n + 1, #fields do t[i] = nil end
   return t
 end
+local function refOf(key) return string.match(key, '{o:([^}]*)}') end
 local function load(key)
   local s = redis.call('GET', key)
   if not s then return nil end
   local raw = cjson.decode(s)
+  local ref = refOf(key)
   local d = { o = raw.o }
+  local prevId
   for _, kind in ipairs(DOC) do
     local list = {}
-    if type(raw[kind]) == 'table' then
-      for _, t in ipairs(raw[kind]) do list[#list + 1] = named(kind, t) end
-    end
     d[kind] = list
+    if type(raw[kind]) == 'table' then
+      for _, t in ipairs(raw[kind]) do
+        list[#list + 1] = named(kind, t, list[#list], ref, d, prevId)
+        prevId = list[#list].id
+      end
+    end
   end
   return d
 end
 local function save(key, d)
   local out = { o = d.o }
+  local ref = refOf(key)
+  local prevId
   for _, kind in ipairs(DOC) do
     if #d[kind] > 0 then
       local list = {}
-      for i, r in ipairs(d[kind]) do list[i] = tuple(kind, r) end
+      for i, r in ipairs(d[kind]) do
+        list[i] = tuple(kind, r, d[kind][i - 1], ref, d, prevId)
+        prevId = r.id
+      end
       out[kind] = list
     end
   end
@@ -133,12 +250,8 @@ end
 for _, e in ipairs(P.outbox) do table.insert(d.x, { id = e.id, insurer_id = e.insurer_id }) end
 for _, n in ipairs(P.notices) do table.insert(d.n, n) end
 if not isnull(P.renewed) then d.o.re = P.renewed.v end
-d.o.cur = nil
-for _, c in ipairs(d.c) do
-  if isnull(c.superseded_at) and not isnull(c.preferences) then d.o.cur = 1 end
-end
 d.o.v = d.o.v + 1
-d.o.ua = P.now
+touch(d, P.now)
 save(O, d)
 if ARGV[2] ~= '[]' then redis.call('HSET', Q, P.opId, ARGV[2]) end
 return 'OK'
@@ -155,14 +268,17 @@ if not d then fail('OW_NOTFOUND unknown owner') end
 for field, value in pairs(P.set) do d.o[field] = value end
 for _, field in ipairs(P.del) do d.o[field] = nil end
 d.o.v = d.o.v + 1
-d.o.ua = P.now
+touch(d, P.now)
 save(KEYS[1], d)
 if ARGV[2] ~= '[]' then redis.call('HSET', KEYS[2], P.opId, ARGV[2]) end
 return cjson.encode(d.o)
 `,
 );
 
-/** KEYS: owner document, pending ops. ARGV: {at, opId, owner} JSON, ops JSON. Returns all pending ops JSON. */
+/**
+ * KEYS: owner document, pending ops. ARGV: {at, opId, owner, hashes} JSON (hashes: receipt ref →
+ * payload hash, for the receipts whose JWS goes), ops JSON. Returns all pending ops JSON.
+ */
 export const ERASE_OWNER = script(
   "erase-owner",
   `
@@ -171,9 +287,16 @@ local P = cjson.decode(ARGV[1])
 local d = load(O)
 if not d then fail('OW_NOTFOUND unknown owner') end
 local oid = P.owner
+-- A receipt keeps its payload hash, which its JWS stood for (codec.ts): the store computed them.
+for _, r in ipairs(d.r) do
+  if r.owner_id == oid and isnull(r.payload_hash) then
+    if isnull(P.hashes[r.id]) then fail('OW_CONFLICT owner changed concurrently; plan again') end
+    r.payload_hash = P.hashes[r.id]
+  end
+end
 for _, field in ipairs({ 'g', 'ch', 'pe', 'ph', 'co', 'ne', 've', 'cur' }) do d.o[field] = nil end
-d.o.pv = '0'
-d.o.ua = P.at
+d.o.pv = 0
+touch(d, P.at)
 if isnull(d.o.de) then d.o.de = P.at end
 d.o.v = d.o.v + 1
 local function each(list, fn) for _, r in ipairs(list) do if r.owner_id == oid then fn(r) end end end
@@ -272,22 +395,153 @@ return { windows, optOuts }
 `,
 );
 
-const CLAIMABLE = `
-local function claimable(r, now)
-  return r.state == 'pending' and (isnull(r.lease_until) or r.lease_until <= now)
+/**
+ * Chunked sorted sets. A large lexicographic set (an insurer's feed, a shard of a work list)
+ * is a directory (the base key, members `<low member>\t<n>`) of chunks (`<base>:<n>`, each at
+ * most CHUNK members), so every chunk stays a compact listpack (Redis keeps a sorted set one
+ * only up to 128 members); `<base>:n` numbers the chunks. A chunk holds the members from its
+ * low up to the next chunk's low. All keys share the base's hash tag: one slot per set.
+ */
+const CHUNKS = `
+local CHUNK = 120
+local function chunkKey(base, n) return base .. ':' .. n end
+local function chunkNo(e) return string.match(e, '\\t(%d+)$') end
+local function chunkLow(e) return string.match(e, '^(.*)\\t%d+$') end
+-- byte order, as Redis compares members (Lua's < follows the server's locale)
+local function less(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+-- the directory entry of the chunk for member m, and whether m lies below every chunk
+local function entryFor(base, m)
+  local e = redis.call('ZREVRANGEBYLEX', base, '[' .. m .. '\\t\\255', '-', 'LIMIT', 0, 1)[1]
+  if e then return e, false end
+  return redis.call('ZRANGEBYLEX', base, '-', '+', 'LIMIT', 0, 1)[1], true
+end
+local function chunkAdd(base, m)
+  local e, below = entryFor(base, m)
+  local n
+  if not e then
+    n = redis.call('INCR', base .. ':n')
+    redis.call('ZADD', base, 0, m .. '\\t' .. n)
+  else
+    n = chunkNo(e)
+    if below then
+      redis.call('ZREM', base, e)
+      redis.call('ZADD', base, 0, m .. '\\t' .. n)
+    end
+  end
+  local key = chunkKey(base, n)
+  local added = redis.call('ZADD', key, 0, m)
+  if added == 1 and redis.call('ZCARD', key) > CHUNK then
+    local upper = redis.call('ZRANGE', key, CHUNK / 2, -1)
+    local n2 = redis.call('INCR', base .. ':n')
+    local args = {}
+    for _, u in ipairs(upper) do args[#args + 1] = 0; args[#args + 1] = u end
+    redis.call('ZADD', chunkKey(base, n2), unpack(args))
+    redis.call('ZREM', key, unpack(upper))
+    redis.call('ZADD', base, 0, upper[1] .. '\\t' .. n2)
+  end
+  return added
+end
+local function chunkDel(base, m)
+  local e, below = entryFor(base, m)
+  if not e or below then return 0 end
+  local key = chunkKey(base, chunkNo(e))
+  local removed = redis.call('ZREM', key, m)
+  if removed == 1 and redis.call('EXISTS', key) == 0 then redis.call('ZREM', base, e) end
+  return removed
+end
+-- like ZRANGEBYLEX base min max LIMIT 0 limit, across the chunks
+local function chunkRange(base, min, max, limit)
+  local out = {}
+  local e
+  if min == '-' then e = redis.call('ZRANGEBYLEX', base, '-', '+', 'LIMIT', 0, 1)[1]
+  else e = entryFor(base, string.sub(min, 2)) end
+  local bound = string.sub(max, 2)
+  while e and #out < limit do
+    local got = redis.call('ZRANGEBYLEX', chunkKey(base, chunkNo(e)), min, max, 'LIMIT', 0, limit - #out)
+    for _, m in ipairs(got) do out[#out + 1] = m end
+    if #out >= limit then break end
+    e = redis.call('ZRANGEBYLEX', base, '(' .. e, '+', 'LIMIT', 0, 1)[1]
+    if e and max ~= '+' then
+      local low = chunkLow(e)
+      if less(bound, low) or (string.sub(max, 1, 1) == '(' and low == bound) then break end
+    end
+  end
+  return out
 end
 `;
 
-/** KEYS: entries, due, dead, counters. ARGV: named row JSON (with id), score, finished score. */
+/**
+ * An insurer's claimable entries are a chunked set of `<due score as 8 sortable digits>
+ * <entry ref>`, the score being the lease end while leased, else max(dueAt, nextAttemptAt),
+ * in epoch ms (codec.ts sortableMs). An entry's fields give its score, so its member can be
+ * found again; where they do not (times kept as text), the entry keeps it in \`_s\`. A
+ * pending entry has no \`state\` (codec.ts).
+ */
+const CLAIMABLE = `${CHUNKS}
+local function pending(r) return isnull(r.state) or r.state == 'pending' end
+local function claimable(r, now)
+  return pending(r) and (isnull(r.lease_until) or r.lease_until <= now)
+end
+local DIGITS = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'
+local function sortable(ms)
+  local out = {}
+  ms = math.floor(ms)
+  for i = 8, 1, -1 do
+    local d = ms % 64
+    out[i] = string.sub(DIGITS, d + 1, d + 1)
+    ms = (ms - d) / 64
+  end
+  return table.concat(out)
+end
+local function derived(r)
+  if not isnull(r.lease_until) then return tonumber(r.lease_until) end
+  local due, nxt = tonumber(r.due_at), tonumber(r.next_attempt_at)
+  if due and nxt and nxt > due then return nxt end
+  return due
+end
+local function scoreOf(r)
+  if not isnull(r._s) then return r._s end
+  return derived(r)
+end
+-- a pending entry leaves the claimable set (before its fields change) ...
+local function dueRemove(key, r)
+  local score = scoreOf(r)
+  if score then chunkDel(key, sortable(score) .. ' ' .. r.id) end
+  r._s = nil
+end
+-- ... and joins it again (after they changed)
+local function dueAdd(key, r, score)
+  if derived(r) ~= score then r._s = score else r._s = nil end
+  chunkAdd(key, sortable(score) .. ' ' .. r.id)
+end
+`;
+
+/**
+ * KEYS: entries, due, dead, counters, finished marks. ARGV: named row JSON (with id), score,
+ * finished score. Inserts only an entry that is neither queued nor just finished (a replayed
+ * insert must not bring a delivered entry back).
+ */
 export const QUEUE_INSERT = script(
   "queue-insert",
-  `
+  `${CLAIMABLE}
 local row = cjson.decode(ARGV[1])
 if redis.call('HEXISTS', KEYS[1], row.id) == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[5], row.id) == 1 then return 0 end
 row._qseq = redis.call('HINCRBY', KEYS[4], 'seq', 1)
+if pending(row) then
+  local score = tonumber(ARGV[2])
+  if not score then fail('OW_INVALID outbox entry ' .. row.id .. ' has no due time') end
+  dueAdd(KEYS[2], row, score)
+end
 qput(KEYS[1], row)
-if row.state == 'pending' then
-  redis.call('ZADD', KEYS[2], ARGV[2], row.id)
+if pending(row) then
   redis.call('HINCRBY', KEYS[4], 'pending', 1)
   if row.attempts > 0 then redis.call('HINCRBY', KEYS[4], 'retrying', 1) end
 elseif row.state == 'dead' then
@@ -316,10 +570,10 @@ export const QUEUE_PEEK = script(
   "queue-peek",
   `${CLAIMABLE}
 local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit * 2 + 10)
+local members = chunkRange(KEYS[2], '-', '[' .. sortable(now) .. ' \\255', limit * 2 + 10)
 local out = {}
-for _, id in ipairs(ids) do
-  local row = qget(KEYS[1], id)
+for _, member in ipairs(members) do
+  local row = qget(KEYS[1], string.sub(member, 10))
   if row and claimable(row, now) then
     table.insert(out, cjson.encode(row))
     if #out >= limit then break end
@@ -341,12 +595,13 @@ local now, untilMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = {}
 for i = 4, #ARGV do
   local row = qget(KEYS[1], ARGV[i])
-  local score = redis.call('ZSCORE', KEYS[2], ARGV[i])
-  if row and score and tonumber(score) <= now and claimable(row, now) then
+  local score = row and scoreOf(row)
+  if row and score and score <= now and claimable(row, now) then
+    dueRemove(KEYS[2], row)
     row.lease_until = untilMs
     row.lease_worker = ARGV[3]
+    dueAdd(KEYS[2], row, untilMs)
     qput(KEYS[1], row)
-    redis.call('ZADD', KEYS[2], untilMs, row.id)
     table.insert(out, cjson.encode(row))
   end
 end
@@ -355,51 +610,79 @@ return out
 );
 
 /**
- * KEYS: entries, due, dead, counters, pending window marks. ARGV: id, worker, result JSON
- * {state, at, iso, next?, nextMs?, error?, finishedMs}. Returns nil if the lease was lost,
- * else {1, window mark JSON or ''}. A finished entry keeps what /status shows; only a dead one
- * keeps its finishing time (dead entries are listed newest first).
+ * KEYS: entries, due, dead, counters, finished marks. ARGV: id, worker, result JSON {state,
+ * at, next?, nextMs?, error?, finishedMs}. Returns nil if the lease was lost, else {1, mark}.
+ * A retried entry stays; a dead one stays too, listed by its finishing time. A delivered or
+ * skipped one leaves the queue: the mark (the finished row, JSON, also kept in the marks hash
+ * until its owner's document has it) is what the store copies into the owner's document.
  */
 export const QUEUE_COMPLETE = script(
   "queue-complete",
-  `
+  `${CLAIMABLE}
 local row = qget(KEYS[1], ARGV[1])
-if not row or row.state ~= 'pending' or row.lease_worker ~= ARGV[2] then return false end
+if not row or not pending(row) or row.lease_worker ~= ARGV[2] then return false end
 local R = cjson.decode(ARGV[3])
 local wasRetrying = row.attempts > 0
 local mark = ''
+dueRemove(KEYS[2], row)
 local function finished()
-  redis.call('ZREM', KEYS[2], row.id)
   redis.call('HINCRBY', KEYS[4], 'pending', -1)
   if wasRetrying then redis.call('HINCRBY', KEYS[4], 'retrying', -1) end
 end
-if R.state == 'delivered' then
-  row.state = 'delivered'; row.attempts = row.attempts + 1; row.delivered_at = R.at
-  finished()
-  if row.type == 'window.opened' then
-    mark = cjson.encode({ row.subject_id, R.iso })
-    redis.call('HSET', KEYS[5], row.id, mark)
-  end
-elseif R.state == 'retry' then
+row.lease_until = nil
+row.lease_worker = nil
+if R.state == 'retry' then
   row.attempts = row.attempts + 1; row.next_attempt_at = R.next; row.last_error = R.error
   local score = tonumber(R.nextMs)
   local due = tonumber(row.due_at)
   if due and due > score then score = due end
-  redis.call('ZADD', KEYS[2], score, row.id)
+  dueAdd(KEYS[2], row, score)
   if not wasRetrying then redis.call('HINCRBY', KEYS[4], 'retrying', 1) end
+  qput(KEYS[1], row)
 elseif R.state == 'dead' then
   row.state = 'dead'; row.attempts = row.attempts + 1; row.last_error = R.error; row.finished_at = R.at
   finished()
   redis.call('ZADD', KEYS[3], R.finishedMs, row.id)
   redis.call('HINCRBY', KEYS[4], 'dead', 1)
+  qput(KEYS[1], row)
 else
-  row.state = 'skipped'; row.last_error = R.error
+  if R.state == 'delivered' then
+    row.state = 'delivered'; row.attempts = row.attempts + 1; row.delivered_at = R.at
+  else
+    row.state = 'skipped'; row.last_error = R.error
+  end
   finished()
+  redis.call('HDEL', KEYS[1], row.id)
+  mark = cjson.encode(row)
+  redis.call('HSET', KEYS[5], row.id, mark)
 end
-row.lease_until = nil
-row.lease_worker = nil
-qput(KEYS[1], row)
 return { 1, mark }
+`,
+);
+
+/**
+ * KEYS: owner document. ARGV: the finished entry's x row JSON (named, encoded), window ref
+ * (or ''), delivered-at. Fills the owner's reference to the entry with the finished entry
+ * (once), and a delivered window.opened sets its window's deliveredAt (once). 1 if the owner
+ * has the entry.
+ */
+export const MARK_DONE = script(
+  "mark-done",
+  `
+local d = load(KEYS[1])
+if not d then return 0 end
+local x = cjson.decode(ARGV[1])
+local ref = find(d.x, x.id)
+if not ref then return 0 end
+if isnull(ref.state) then
+  for i, r in ipairs(d.x) do if r.id == x.id then d.x[i] = x end end
+  if ARGV[2] ~= '' then
+    local w = find(d.w, ARGV[2])
+    if w and isnull(w.delivered_at) then w.delivered_at = tm(ARGV[3]) end
+  end
+  save(KEYS[1], d)
+end
+return 1
 `,
 );
 
@@ -498,5 +781,33 @@ export const INSURER_REMOVE = script(
 if redis.call('EXISTS', KEYS[1]) == 0 then fail('OW_NOTFOUND no insurer') end
 redis.call('HSETNX', KEYS[1], 'removed_at', ARGV[1])
 return 'OK'
+`,
+);
+
+/** KEYS: a chunked set's base. ARGV: members. Adds them; returns how many were new. */
+export const CHUNKED_ADD = luaScript(
+  "chunked-add",
+  `${CHUNKS}
+local n = 0
+for i = 1, #ARGV do n = n + chunkAdd(KEYS[1], ARGV[i]) end
+return n
+`,
+);
+
+/** KEYS: a chunked set's base. ARGV: members. Removes them; returns how many there were. */
+export const CHUNKED_DEL = luaScript(
+  "chunked-del",
+  `${CHUNKS}
+local n = 0
+for i = 1, #ARGV do n = n + chunkDel(KEYS[1], ARGV[i]) end
+return n
+`,
+);
+
+/** KEYS: a chunked set's base. ARGV: min, max (ZRANGEBYLEX syntax), limit. The members, in order. */
+export const CHUNKED_RANGE = luaScript(
+  "chunked-range",
+  `${CHUNKS}
+return chunkRange(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 `,
 );
