@@ -23,12 +23,12 @@
  * - Logs carry ids, types, status codes and error codes — never a body or a phone number.
  */
 import { performance } from "node:perf_hooks";
-import { Agent, request } from "undici";
+import { Agent } from "undici";
 import type { Insurer, OutboxEntry, OutboxType } from "../domain/model.js";
 import type { Logger } from "../logger.js";
 import type { DeliveryOutcome } from "../metrics.js";
 import type { DeliveryResult, Store } from "../store/store.js";
-import { createPayloadBuilder } from "./payload.js";
+import { createPayloadBuilder, type OptOutsRead } from "./payload.js";
 import { nextAttemptAt } from "./retry-schedule.js";
 import { createWebhookSigner } from "./webhook-signer.js";
 import { checkWebhookUrl, guardedLookup, type UrlCheck } from "./webhook-url.js";
@@ -88,6 +88,8 @@ export interface Dispatcher {
 
 interface Target {
   insurer: Insurer | undefined;
+  /** The webhook URL split once for undici: origin, and path with query. */
+  endpoint?: { origin: string; path: string };
   secret: string | undefined;
   urlCheck: UrlCheck;
   /** A sandbox insurer's built-in loopback receiver: allowed whatever ALLOW_PRIVATE_WEBHOOKS says. */
@@ -108,6 +110,13 @@ function isSandboxLoopback(insurer: Insurer, url: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A claimed entry waiting for its turn, with what its send needs loaded alongside. */
+interface Job {
+  entry: OutboxEntry;
+  target: Promise<Target>;
+  optOuts: Promise<OptOutsRead | undefined>;
 }
 
 type Outcome = "delivered" | "retried" | "dead" | "skipped" | "released" | "lost";
@@ -165,7 +174,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-  const buildPayload = createPayloadBuilder({ store, now: clock, optOutLink: deps.optOutLink });
+  const payloads = createPayloadBuilder({ store, now: clock, optOutLink: deps.optOutLink });
   const sign = createWebhookSigner();
   const urlChecks = new Map<string, { at: number; check: Promise<UrlCheck> }>();
 
@@ -255,14 +264,20 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       store.getInsurerSecrets(insurerId),
       sandboxLoopback ? Promise.resolve<UrlCheck>({ ok: true }) : checkUrl(insurer.webhookUrl),
     ]);
-    return { insurer, secret: secrets?.webhookSecret, urlCheck, sandboxLoopback };
+    return {
+      insurer,
+      endpoint: endpointOf(insurer.webhookUrl),
+      secret: secrets?.webhookSecret,
+      urlCheck,
+      sandboxLoopback,
+    };
   }
 
   async function post(
-    url: string,
+    endpoint: { origin: string; path: string },
     headers: Record<string, string>,
     payload: string,
-    via: Agent = agent,
+    via: Agent,
   ): Promise<Attempt> {
     const controller = new AbortController();
     let timedOut = false;
@@ -271,11 +286,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       controller.abort();
     }, timeoutMs);
     try {
-      const res = await request(url, {
+      const res = await via.request({
+        origin: endpoint.origin,
+        path: endpoint.path,
         method: "POST",
         headers,
         body: payload,
-        dispatcher: via,
         signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -297,7 +313,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   function run(): Promise<RunStats> {
     const stats: RunStats = { delivered: 0, retried: 0, dead: 0, skipped: 0 };
     /** Claimed, not yet started, by insurer (insertion order gives a rough round-robin). */
-    const queues = new Map<string, { entry: OutboxEntry; target: Promise<Target> }[]>();
+    const queues = new Map<string, Job[]>();
     /** Start times of the requests in flight, by insurer. */
     const active = new Map<string, Set<number>>();
     const gone = new Set<string>();
@@ -320,14 +336,15 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         while (queue.length > 0 && inFlight < concurrency && activeCount(insurerId) < perInsurer) {
           const job = queue.shift()!;
           queued--;
-          launch(insurerId, job.entry, job.target);
+          launch(insurerId, job);
         }
         if (queue.length === 0) queues.delete(insurerId);
         if (inFlight >= concurrency) return;
       }
     }
 
-    function launch(insurerId: string, entry: OutboxEntry, target: Promise<Target>): void {
+    function launch(insurerId: string, job: Job): void {
+      const { entry } = job;
       const started = performance.now();
       let starts = active.get(insurerId);
       if (!starts) {
@@ -351,7 +368,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         pump();
         notify();
       };
-      deliver(entry, target, free)
+      deliver(job, free)
         .catch((err) => {
           logger.error(
             { entryId: entry.id, insurerId, type: entry.type, err: describeError(err) },
@@ -370,13 +387,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         });
     }
 
-    async function deliver(entry: OutboxEntry, targetP: Promise<Target>, free: () => void): Promise<Outcome> {
+    async function deliver({ entry, target: targetP, optOuts }: Job, free: () => void): Promise<Outcome> {
       const complete = (e: OutboxEntry, result: DeliveryResult) => completeEntry(e, result, free);
       const fail = (e: OutboxEntry, error: string, retryAfter?: string | string[]) =>
         failEntry(e, error, free, retryAfter);
       const leaseLeft = Date.parse(entry.leaseUntil!) - clock().getTime();
       if (!(leaseLeft >= timeoutMs + LEASE_MARGIN_MS)) return "released";
-      const { insurer, secret, urlCheck, sandboxLoopback } = await targetP;
+      const target = await targetP;
+      const { insurer, secret, urlCheck, sandboxLoopback } = target;
       const at = () => clock().toISOString();
       if (insurer === undefined)
         return complete(entry, { state: "skipped", at: at(), reason: "unknown insurer" });
@@ -393,10 +411,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           reason: "webhook disabled after 410 Gone (pull feed only)",
         });
       }
-      const built = await buildPayload(entry);
+      const built = await payloads.build(entry, await optOuts);
       if (built.kind === "skip") return complete(entry, { state: "skipped", at: at(), reason: built.reason });
       if (!urlCheck.ok) return fail(entry, `webhook URL refused: ${urlCheck.reason}`);
       if (secret === undefined) return fail(entry, "no webhook secret on file");
+      if (target.endpoint === undefined) return fail(entry, "webhook URL refused: not a URL");
 
       const headers = {
         ...sign(secret, entry.webhookId, wallClock(), built.payload),
@@ -404,7 +423,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         "user-agent": "onewindow-webhooks/1",
       };
       const attempt = await post(
-        insurer.webhookUrl,
+        target.endpoint,
         headers,
         built.payload,
         sandboxLoopback ? loopbackAgent : agent,
@@ -517,6 +536,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     /** Queues a claimed batch; returns how many were accepted (the rest are left to lapse). */
     function enqueue(batch: OutboxEntry[], claimedAt: Date): number {
       const targets = new Map<string, Promise<Target>>();
+      // One read for the batch's opt-outs; a failed read falls back to one read per entry.
+      const optOuts = payloads.readOptOuts(batch).catch(() => undefined);
       // A store that does not echo the lease: it runs leaseMs from the claim.
       const fallbackLease = new Date(claimedAt.getTime() + leaseMs).toISOString();
       let accepted = 0;
@@ -537,7 +558,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           target.catch(() => undefined);
           targets.set(entry.insurerId, target);
         }
-        queue.push({ entry: entry.leaseUntil ? entry : { ...entry, leaseUntil: fallbackLease }, target });
+        queue.push({
+          entry: entry.leaseUntil ? entry : { ...entry, leaseUntil: fallbackLease },
+          target,
+          optOuts,
+        });
         queued++;
         accepted++;
       }
@@ -645,6 +670,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (loopbackAgent !== agent) await loopbackAgent.close();
     },
   };
+}
+
+/** A URL as undici's origin and path (with the query); `undefined` when it does not parse. */
+function endpointOf(url: string): { origin: string; path: string } | undefined {
+  try {
+    const { origin, pathname, search } = new URL(url);
+    return { origin, path: `${pathname}${search}` };
+  } catch {
+    return undefined;
+  }
 }
 
 /** An error as a short code and message, without request bodies (undici never puts them there). */

@@ -27,7 +27,7 @@ import {
 
 type ChangesetPart = Pick<
   Store,
-  "applyChangeset" | "getOwnerState" | "findWindowByStopToken" | "getReceipt" | "getOptOut"
+  "applyChangeset" | "getOwnerState" | "findWindowByStopToken" | "getReceipt" | "getOptOut" | "getOptOuts"
 >;
 
 /** Changeset and owner-state operations of the SQLite store; `commitPending` runs on close. */
@@ -226,6 +226,7 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
   const byStopToken = prepared(db, "SELECT * FROM windows WHERE stop_token = ?");
   const receiptById = prepared(db, "SELECT * FROM receipts WHERE id = ?");
   const optOutById = prepared(db, "SELECT * FROM opt_outs WHERE id = ?");
+  const optOutsByIds = prepared(db, "SELECT * FROM opt_outs WHERE id IN (SELECT value FROM json_each(?))");
 
   return {
     applyChangeset: groupCommit,
@@ -245,6 +246,15 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
     async getOptOut(id) {
       const row = optOutById.get(id) as OptOutRow | undefined;
       return row ? optOutFromRow(row) : undefined;
+    },
+    async getOptOuts(ids) {
+      if (ids.length === 0) return [];
+      const byId = new Map<string, OptOutRow>();
+      for (const row of optOutsByIds.all(JSON.stringify(ids)) as OptOutRow[]) byId.set(row.id, row);
+      return ids.map((id) => {
+        const row = byId.get(id);
+        return row ? optOutFromRow(row) : undefined;
+      });
     },
   };
 }

@@ -132,10 +132,52 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
     return true;
   });
 
-  const completeMany = db.transaction(
-    (items: readonly { id: string; worker: string; result: DeliveryResult }[]): boolean[] =>
-      items.map(({ id, worker, result }) => complete(id, worker, result)),
+  // The common ending, a batch of deliveries by one worker, is one statement for the batch.
+  const deliverMany = prepared(
+    db,
+    `UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = d.at, finished_at = d.at,
+       lease_until = NULL, lease_worker = NULL
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS at FROM json_each(@items)) AS d
+     WHERE outbox.id = d.id AND outbox.lease_worker = @worker AND outbox.state = 'pending'
+     RETURNING outbox.id, outbox.type, outbox.subject_id, outbox.delivered_at`,
   );
+
+  type Item = { id: string; worker: string; result: DeliveryResult };
+  const completeMany = db.transaction((items: readonly Item[]): boolean[] => {
+    const ok: boolean[] = new Array(items.length).fill(false);
+    // Deliveries grouped by worker; an id twice in one call takes the one-by-one path from its
+    // second time on, after the group, so it sees what the first did.
+    const groups = new Map<string, Map<string, number>>();
+    const seen = new Set<string>();
+    const single: number[] = [];
+    for (const [i, { id, worker, result }] of items.entries()) {
+      if (result.state === "delivered" && !seen.has(id)) {
+        let group = groups.get(worker);
+        if (!group) {
+          group = new Map();
+          groups.set(worker, group);
+        }
+        group.set(id, i);
+      } else single.push(i);
+      seen.add(id);
+    }
+    for (const [worker, group] of groups) {
+      const pairs = [...group.values()].map((i) => [items[i]!.id, items[i]!.result.at]);
+      const ended = deliverMany.all({ items: JSON.stringify(pairs), worker }) as Pick<
+        OutboxRow,
+        "id" | "type" | "subject_id" | "delivered_at"
+      >[];
+      for (const row of ended) {
+        ok[group.get(row.id)!] = true;
+        if (row.type === "window.opened") markWindowDelivered.run(row.delivered_at, row.subject_id);
+      }
+    }
+    for (const i of single) {
+      const { id, worker, result } = items[i]!;
+      ok[i] = complete(id, worker, result);
+    }
+    return ok;
+  });
 
   const forOwner = prepared(db, "SELECT * FROM outbox WHERE owner_id = ? ORDER BY created_at, seq");
   const stats = prepared(
