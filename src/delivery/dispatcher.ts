@@ -155,6 +155,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     wallClock = () => new Date(),
   } = deps;
   const allowPrivate = deps.allowPrivateWebhooks;
+  // Per-attempt debug lines cost an object each: built only when they would be written.
+  const debug = (logger as Partial<Pick<Logger, "isLevelEnabled">>).isLevelEnabled?.("debug") ?? true;
   const slowMs = Math.min(1000, Math.max(50, timeoutMs / 2));
   const queueCapPerInsurer = perInsurer * 2;
 
@@ -230,6 +232,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** Wakes everything waiting for a change (a send ended, stop was asked). */
   const notify = () => {
+    if (waiters.size === 0) return;
     for (const w of [...waiters]) w();
   };
   /** Resolves on the next change or after `ms`. */
@@ -343,79 +346,88 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       }
     }
 
+    /** A request's place in the pool, given back once by {@link free}. */
+    interface Slot {
+      insurerId: string;
+      starts: Set<number>;
+      key: number;
+      freed: boolean;
+    }
+
+    /** Gives the slot back (once): the request is over, only the bookkeeping is left. */
+    function free(slot: Slot): void {
+      if (slot.freed) return;
+      slot.freed = true;
+      inFlight--;
+      slot.starts.delete(slot.key);
+      if (slot.starts.size === 0) active.delete(slot.insurerId);
+      pump();
+      notify();
+    }
+
     function launch(insurerId: string, job: Job): void {
-      const { entry } = job;
-      const started = performance.now();
       let starts = active.get(insurerId);
       if (!starts) {
         starts = new Set();
         active.set(insurerId, starts);
       }
       // Two entries can start in the same millisecond: nudge so the set keeps both.
-      let key = started;
+      let key = performance.now();
       while (starts.has(key)) key += 1e-6;
       starts.add(key);
       inFlight++;
       jobs++;
-      let freed = false;
-      /** Gives the slot back (once): the request is over, only the bookkeeping is left. */
-      const free = () => {
-        if (freed) return;
-        freed = true;
-        inFlight--;
-        starts.delete(key);
-        if (starts.size === 0) active.delete(insurerId);
-        pump();
-        notify();
-      };
-      deliver(job, free)
-        .catch((err) => {
-          logger.error(
-            { entryId: entry.id, insurerId, type: entry.type, err: describeError(err) },
-            "delivery failed unexpectedly; the entry is retried when its lease lapses",
-          );
-          return "released" as const;
-        })
-        .then((outcome) => {
-          if (outcome === "released") released++;
-          else if (outcome !== "lost") stats[outcome]++;
-        })
-        .finally(() => {
-          jobs--;
-          if (freed) notify();
-          else free();
-        });
+      void settle(job, { insurerId, starts, key, freed: false });
     }
 
-    async function deliver({ entry, target: targetP, optOuts }: Job, free: () => void): Promise<Outcome> {
-      const complete = (e: OutboxEntry, result: DeliveryResult) => completeEntry(e, result, free);
-      const fail = (e: OutboxEntry, error: string, retryAfter?: string | string[]) =>
-        failEntry(e, error, free, retryAfter);
+    /** Delivers one job and counts how it ended; never rejects. */
+    async function settle(job: Job, slot: Slot): Promise<void> {
+      let outcome: Outcome;
+      try {
+        outcome = await deliver(job, slot);
+      } catch (err) {
+        const { entry } = job;
+        logger.error(
+          { entryId: entry.id, insurerId: slot.insurerId, type: entry.type, err: describeError(err) },
+          "delivery failed unexpectedly; the entry is retried when its lease lapses",
+        );
+        outcome = "released";
+      }
+      if (outcome === "released") released++;
+      else if (outcome !== "lost") stats[outcome]++;
+      jobs--;
+      if (slot.freed) notify();
+      else free(slot);
+    }
+
+    async function deliver({ entry, target: targetP, optOuts }: Job, slot: Slot): Promise<Outcome> {
+      const complete = (result: DeliveryResult) => completeEntry(entry, result, slot);
+      const fail = (error: string, retryAfter?: string | string[]) =>
+        failEntry(entry, error, slot, retryAfter);
       const leaseLeft = Date.parse(entry.leaseUntil!) - clock().getTime();
       if (!(leaseLeft >= timeoutMs + LEASE_MARGIN_MS)) return "released";
       const target = await targetP;
       const { insurer, secret, urlCheck, sandboxLoopback } = target;
       const at = () => clock().toISOString();
-      if (insurer === undefined)
-        return complete(entry, { state: "skipped", at: at(), reason: "unknown insurer" });
+      if (insurer === undefined) return complete({ state: "skipped", at: at(), reason: "unknown insurer" });
       if (insurer.removedAt !== undefined) {
-        return complete(entry, { state: "skipped", at: at(), reason: "insurer removed" });
+        return complete({ state: "skipped", at: at(), reason: "insurer removed" });
       }
       if (insurer.webhookUrl === undefined) {
-        return complete(entry, { state: "skipped", at: at(), reason: "no webhook URL (pull feed only)" });
+        return complete({ state: "skipped", at: at(), reason: "no webhook URL (pull feed only)" });
       }
       if (insurer.webhookDisabledAt !== undefined || gone.has(insurer.id)) {
-        return complete(entry, {
+        return complete({
           state: "skipped",
           at: at(),
           reason: "webhook disabled after 410 Gone (pull feed only)",
         });
       }
       const built = await payloads.build(entry, await optOuts);
-      if (built.kind === "skip") return complete(entry, { state: "skipped", at: at(), reason: built.reason });
-      if (!urlCheck.ok) return fail(entry, `webhook URL refused: ${urlCheck.reason}`);
-      if (secret === undefined) return fail(entry, "no webhook secret on file");
-      if (target.endpoint === undefined) return fail(entry, "webhook URL refused: not a URL");
+      if (built.kind === "skip") return complete({ state: "skipped", at: at(), reason: built.reason });
+      if (!urlCheck.ok) return fail(`webhook URL refused: ${urlCheck.reason}`);
+      if (secret === undefined) return fail("no webhook secret on file");
+      if (target.endpoint === undefined) return fail("webhook URL refused: not a URL");
 
       const headers = {
         ...sign(secret, entry.webhookId, wallClock(), built.payload),
@@ -428,24 +440,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         built.payload,
         sandboxLoopback ? loopbackAgent : agent,
       );
-      const base = { entryId: entry.id, webhookId: entry.webhookId, insurerId: insurer.id, type: entry.type };
       if ("error" in attempt) {
-        logger.debug({ ...base, error: attempt.error }, "webhook attempt failed");
-        return fail(entry, attempt.error);
+        if (debug) logger.debug({ ...logFields(entry), error: attempt.error }, "webhook attempt failed");
+        return fail(attempt.error);
       }
-      logger.debug({ ...base, status: attempt.status }, "webhook attempt answered");
+      if (debug) logger.debug({ ...logFields(entry), status: attempt.status }, "webhook attempt answered");
       if (attempt.status >= 200 && attempt.status < 300) {
-        return complete(entry, { state: "delivered", at: at() });
+        return complete({ state: "delivered", at: at() });
       }
       if (attempt.status === 410) {
         await disable(insurer);
-        return complete(entry, {
+        return complete({
           state: "skipped",
           at: at(),
           reason: "endpoint answered 410 Gone; webhook disabled (pull feed only)",
         });
       }
-      return fail(entry, `HTTP ${attempt.status}`, attempt.retryAfter);
+      return fail(`HTTP ${attempt.status}`, attempt.retryAfter);
     }
 
     async function disable(insurer: Insurer): Promise<void> {
@@ -471,7 +482,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async function failEntry(
       entry: OutboxEntry,
       error: string,
-      free: () => void,
+      slot: Slot,
       retryAfter?: string | string[],
     ): Promise<Outcome> {
       const attempts = entry.attempts + 1;
@@ -483,7 +494,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         const outcome = await completeEntry(
           entry,
           { state: "dead", at: now.toISOString(), error: deadError },
-          free,
+          slot,
         );
         if (outcome === "dead") {
           logger.warn(
@@ -507,17 +518,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return completeEntry(
         entry,
         { state: "retry", at: now.toISOString(), nextAttemptAt: next.toISOString(), error: message },
-        free,
+        slot,
       );
     }
 
-    async function completeEntry(
-      entry: OutboxEntry,
-      result: DeliveryResult,
-      free: () => void,
-    ): Promise<Outcome> {
+    async function completeEntry(entry: OutboxEntry, result: DeliveryResult, slot: Slot): Promise<Outcome> {
       const written = completeBuffered(entry.id, result);
-      free();
+      free(slot);
       // Nothing else is being sent, so nothing would join the batch: write it now.
       if (inFlight === 0) flush();
       const ok = await written;
@@ -583,13 +590,32 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return busy < Math.max(1, concurrency / 2);
     }
 
-    async function waitFor(predicate: () => boolean, maxMs = Number.POSITIVE_INFINITY): Promise<void> {
+    /**
+     * Resolves once `predicate` holds (checked at every change, and every few ms for the
+     * conditions that depend on time alone, like an insurer turning slow) or `maxMs` passed.
+     */
+    function waitFor(predicate: () => boolean, maxMs = Number.POSITIVE_INFINITY): Promise<void> {
+      if (predicate()) return Promise.resolve();
       const until = performance.now() + maxMs;
-      while (!predicate()) {
-        const left = until - performance.now();
-        if (left <= 0) return;
-        await changeOr(Math.max(10, Math.min(slowMs / 2, IDLE_POLL_MS, left)));
-      }
+      return new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const check = () => {
+          if (!predicate() && performance.now() < until) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const tick = () => {
+          check();
+          if (waiters.has(check)) arm();
+        };
+        const arm = () => {
+          const left = until - performance.now();
+          timer = setTimeout(tick, Math.max(10, Math.min(slowMs / 2, IDLE_POLL_MS, left)));
+        };
+        waiters.add(check);
+        arm();
+      });
     }
 
     return (async () => {
@@ -670,6 +696,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (loopbackAgent !== agent) await loopbackAgent.close();
     },
   };
+}
+
+/** What a log line says about an entry: ids and type, never a body. */
+function logFields(entry: OutboxEntry) {
+  return { entryId: entry.id, webhookId: entry.webhookId, insurerId: entry.insurerId, type: entry.type };
 }
 
 /** A URL as undici's origin and path (with the query); `undefined` when it does not parse. */
