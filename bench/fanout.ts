@@ -6,14 +6,15 @@
  * in the same run (undici, 64 in flight). The issue aims for owners/s >= raw POST/s / 20 / 2.
  *
  *   npx tsx bench/fanout.ts [--owners 500] [--insurers 20] [--agree-concurrency 4]
- *                           [--interval 100] [--raw-seconds 5] [--store sqlite|redis|upstash]
+ *                           [--interval 1000] [--raw-seconds 5] [--store sqlite|redis|upstash]
  *                           [--in-process] [--profile] [--keep]
  *
  * The service is the real one: createServices on a fresh SQLite file (or, with `--store`, a
  * fresh prefix on Redis db 12 or the loopback Upstash REST fake; see support/stores.ts; the
  * keys are deleted afterwards), services.owners.agree, and the dispatcher thread that
- * `onewindow serve` starts (delivery/dispatcher-thread.ts; `--interval` is its
- * DISPATCH_INTERVAL_MS; `--in-process` runs the same dispatcher on the main thread instead, as
+ * `onewindow serve` starts (delivery/dispatcher-thread.ts), woken by each commit that queues
+ * notices as serve wakes it (`--interval` is its DISPATCH_INTERVAL_MS, the look when nothing
+ * woke it; `--in-process` runs the same dispatcher on the main thread instead, as
  * `onewindow dispatch` does). The receivers run in a child process and answer 204 without
  * verifying, so the figures are ours, not the receiver's; RSS and CPU are this process's (both
  * threads).
@@ -42,7 +43,7 @@ const opts = parseArgs({
   owners: 500,
   insurers: 20,
   agreeConcurrency: 4,
-  interval: 100,
+  interval: 1000,
   rawSeconds: 5,
   inflight: 64,
   store: "sqlite",
@@ -124,7 +125,7 @@ async function main() {
     `setup: ${opts.insurers} insurers (webhooks on ${opts.insurers} loopback ports, child process answering 204), ${fmt(opts.owners)} owners; each agree = 1 window.opened + ${opts.insurers - 1} optout.filed → ${fmt(expected)} notices`,
   );
   log(
-    `dispatcher: ${opts.inProcess ? "on the main thread" : "on its own thread, as serve runs it"}, defaults (64 in flight, 20 per insurer, batches of 200), every ${opts.interval} ms; agrees: ${opts.agreeConcurrency} concurrent`,
+    `dispatcher: ${opts.inProcess ? "on the main thread" : "on its own thread, as serve runs it"}, defaults (64 in flight, 20 per insurer, batches of 200), woken by each commit (else every ${opts.interval} ms); agrees: ${opts.agreeConcurrency} concurrent`,
   );
 
   const optOutLink = telegramStopLink("onewindow_bench_bot");
@@ -141,6 +142,8 @@ async function main() {
     });
     await thread.ready;
   }
+  const woken = thread ?? inProcess;
+  services.outboxWritten.subscribe(() => woken?.wake());
   const rssBase = process.memoryUsage().rss;
   let peakRss = rssBase;
   const sampler = setInterval(() => {

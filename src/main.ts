@@ -91,9 +91,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     optOutLinkPrefix,
     intervalMs: config.dispatchIntervalMs,
   });
+  // Notices queued in this process go out at once, not at the next interval.
+  const unsubscribe = services.outboxWritten.subscribe(() => dispatcher.wake());
   try {
     await dispatcher.ready;
   } catch (err) {
+    unsubscribe();
     // Nothing would deliver: do not keep serving as if all were well.
     sandbox?.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -80,6 +80,11 @@ export interface Dispatcher {
   /** Runs `runOnce` every `intervalMs` (after each run ends) until {@link Dispatcher.stop}. */
   start(intervalMs: number): void;
   /**
+   * New work was queued: look now rather than at the next interval (a run under way claims
+   * again at once instead of waiting for its sends; an idle loop starts a run).
+   */
+  wake(): void;
+  /**
    * Stops claiming, waits for in-flight sends to finish (each ends within `timeoutMs`); entries
    * claimed but not yet sent are left for their leases to lapse. Closes the HTTP agent.
    */
@@ -182,6 +187,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   let stopping = false;
   let closed = false;
+  /** wake() was called since the last claim. */
+  let woken = false;
 
   type Completion = {
     id: string;
@@ -624,6 +631,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         while (!stopping && claims < maxClaimsPerRun) {
           await waitFor(() => stopping || readyToClaim());
           if (stopping) break;
+          woken = false;
           const claimedAt = clock();
           const batch = await store.claimDue({
             now: claimedAt.toISOString(),
@@ -637,7 +645,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             if (jobs === 0 && queued === 0) break;
             // Nothing due but sends still out: look again once they end, or shortly if they are
             // slow (new work must not wait for a hanging insurer).
-            await waitFor(() => stopping || (jobs === 0 && queued === 0), IDLE_POLL_MS);
+            await waitFor(() => stopping || woken || (jobs === 0 && queued === 0), IDLE_POLL_MS);
             continue;
           }
           const accepted = enqueue(batch, claimedAt);
@@ -653,7 +661,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         }
       }
       const total = stats.delivered + stats.retried + stats.dead + stats.skipped;
-      if (total > 0 || released > 0) logger.info({ ...stats, released }, "dispatch run finished");
+      // Debug, not info: with wake-ups a run follows every agreement.
+      if (total > 0 || released > 0) logger.debug({ ...stats, released }, "dispatch run finished");
       return stats;
     })();
   }
@@ -680,9 +689,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             logger.error({ err: describeError(err) }, "dispatch run failed; trying again");
           }
           if (stopping) break;
-          await changeOr(intervalMs);
+          if (!woken) await changeOr(intervalMs);
         }
       })();
+    },
+    wake() {
+      woken = true;
+      notify();
     },
     async stop() {
       if (closed) return;
