@@ -12,7 +12,8 @@
  * The service is the real one: createServices on a fresh SQLite file (or, with `--store`, a
  * fresh prefix on Redis db 12 or the loopback Upstash REST fake; see support/stores.ts; the
  * keys are deleted afterwards), services.owners.agree, and the dispatcher thread that
- * `onewindow serve` starts (delivery/dispatcher-thread.ts), woken by each commit that queues
+ * `onewindow serve` starts (delivery/dispatcher-thread.ts) with its WAL checkpointer thread
+ * (store/sqlite/checkpointer.ts), woken by each commit that queues
  * notices as serve wakes it (`--interval` is its DISPATCH_INTERVAL_MS, the look when nothing
  * woke it; `--in-process` runs the same dispatcher on the main thread instead, as
  * `onewindow dispatch` does). The receivers run in a child process and answer 204 without
@@ -33,6 +34,7 @@ import type { Preferences } from "../src/domain/preferences.js";
 import { createLogger } from "../src/logger.js";
 import { createServices } from "../src/services/create-services.js";
 import { stopLinkPrefix, telegramStopLink } from "../src/services/insurer-views.js";
+import { startCheckpointer } from "../src/store/sqlite/checkpointer.js";
 import { forkHelper } from "./support/child.js";
 import { fmt, machineLine, mib, parseArgs } from "./support/machine.js";
 import { seedVerifiedOwner } from "./support/owners.js";
@@ -142,6 +144,12 @@ async function main() {
     });
     await thread.ready;
   }
+  // As serve does on SQLite: WAL checkpoints on their own thread.
+  const checkpointer =
+    config.store.kind === "sqlite"
+      ? startCheckpointer(config.store.file, { logger: services.logger })
+      : undefined;
+  await checkpointer?.ready;
   const woken = thread ?? inProcess;
   services.outboxWritten.subscribe(() => woken?.wake());
   const rssBase = process.memoryUsage().rss;
@@ -180,6 +188,7 @@ async function main() {
   const profile = stopProfile ? await stopProfile() : undefined;
   await inProcess?.stop();
   await thread?.stop();
+  await checkpointer?.stop();
   const seconds = (t1 - t0) / 1000;
   const outbox = await services.store.outboxStats();
   receiver.send({ type: "stats" });
