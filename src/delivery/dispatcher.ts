@@ -302,9 +302,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         method: "POST",
         headers,
         body: payload,
+        // The agents carry the headers and body timeouts; the signal bounds the whole request.
         signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
       });
       const retryAfter = res.headers["retry-after"];
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
