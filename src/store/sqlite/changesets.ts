@@ -205,12 +205,11 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
     const ownerRow = prepared(db, "SELECT * FROM owners WHERE id = ?").get(ownerId) as OwnerRow | undefined;
     if (!ownerRow) throw new Error(`unknown owner ${ownerId}`);
     // Insertion order is creation order: rowids only grow, as nothing here is ever deleted.
-    const consentRow = db
-      .prepare(
-        `SELECT * FROM consents WHERE owner_id = ? AND superseded_at IS NULL AND preferences IS NOT NULL
-         ORDER BY rowid DESC LIMIT 1`,
-      )
-      .get(ownerId) as ConsentRow | undefined;
+    const consentRow = prepared(
+      db,
+      `SELECT * FROM consents WHERE owner_id = ? AND superseded_at IS NULL AND preferences IS NOT NULL
+       ORDER BY rowid DESC LIMIT 1`,
+    ).get(ownerId) as ConsentRow | undefined;
     const all = <T>(table: string) =>
       prepared(db, `SELECT * FROM ${table} WHERE owner_id = ? ORDER BY rowid`).all(ownerId) as T[];
     const consent = consentRow ? consentFromRow(consentRow) : undefined;
