@@ -121,7 +121,10 @@ function isSandboxLoopback(insurer: Insurer, url: string): boolean {
 interface Job {
   entry: OutboxEntry;
   target: Promise<Target>;
+  /** The batch's opt-outs, read when it was claimed... */
   optOuts: Promise<OptOutsRead | undefined>;
+  /** ...at this performance.now(): a job that waited longer than READ_FRESH_MS reads its own. */
+  claimedAt: number;
 }
 
 type Outcome = "delivered" | "retried" | "dead" | "skipped" | "released" | "lost";
@@ -130,6 +133,12 @@ type Outcome = "delivered" | "retried" | "dead" | "skipped" | "released" | "lost
 type Attempt = { status: number; retryAfter?: string | string[] } | { error: string };
 
 const LEASE_MARGIN_MS = 1000;
+/**
+ * How long a batch read of opt-outs stands in for a read at send time. Jobs normally start
+ * within milliseconds; one queued behind a slow insurer reads again, so an opt-out withdrawn
+ * meanwhile is skipped rather than announced and then withdrawn.
+ */
+const READ_FRESH_MS = 1000;
 /** Completions wait at most this long to be written together... */
 const FLUSH_MS = 20;
 /** ...or until this many are waiting. */
@@ -406,7 +415,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       else free(slot);
     }
 
-    async function deliver({ entry, target: targetP, optOuts }: Job, slot: Slot): Promise<Outcome> {
+    async function deliver(
+      { entry, target: targetP, optOuts, claimedAt }: Job,
+      slot: Slot,
+    ): Promise<Outcome> {
       const complete = (result: DeliveryResult) => completeEntry(entry, result, slot);
       const fail = (error: string, retryAfter?: string | string[]) =>
         failEntry(entry, error, slot, retryAfter);
@@ -429,7 +441,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           reason: "webhook disabled after 410 Gone (pull feed only)",
         });
       }
-      const built = await payloads.build(entry, await optOuts);
+      const fresh = performance.now() - claimedAt < READ_FRESH_MS;
+      const built = await payloads.build(entry, fresh ? await optOuts : undefined);
       if (built.kind === "skip") return complete({ state: "skipped", at: at(), reason: built.reason });
       if (!urlCheck.ok) return fail(`webhook URL refused: ${urlCheck.reason}`);
       if (secret === undefined) return fail("no webhook secret on file");
@@ -551,6 +564,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const targets = new Map<string, Promise<Target>>();
       // One read for the batch's opt-outs; a failed read falls back to one read per entry.
       const optOuts = payloads.readOptOuts(batch).catch(() => undefined);
+      const readAt = performance.now();
       // A store that does not echo the lease: it runs leaseMs from the claim.
       const fallbackLease = new Date(claimedAt.getTime() + leaseMs).toISOString();
       let accepted = 0;
@@ -575,6 +589,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           entry: entry.leaseUntil ? entry : { ...entry, leaseUntil: fallbackLease },
           target,
           optOuts,
+          claimedAt: readAt,
         });
         queued++;
         accepted++;
