@@ -6,14 +6,16 @@
  * in the same run (undici, 64 in flight). The issue aims for owners/s >= raw POST/s / 20 / 2.
  *
  *   npx tsx bench/fanout.ts [--owners 500] [--insurers 20] [--agree-concurrency 4]
- *                           [--interval 100] [--raw-seconds 5] [--store sqlite|redis|upstash]
+ *                           [--interval 1000] [--raw-seconds 5] [--store sqlite|redis|upstash]
  *                           [--in-process] [--profile] [--keep]
  *
  * The service is the real one: createServices on a fresh SQLite file (or, with `--store`, a
  * fresh prefix on Redis db 12 or the loopback Upstash REST fake; see support/stores.ts; the
  * keys are deleted afterwards), services.owners.agree, and the dispatcher thread that
- * `onewindow serve` starts (delivery/dispatcher-thread.ts; `--interval` is its
- * DISPATCH_INTERVAL_MS; `--in-process` runs the same dispatcher on the main thread instead, as
+ * `onewindow serve` starts (delivery/dispatcher-thread.ts) with its WAL checkpointer thread
+ * (store/sqlite/checkpointer.ts), woken by each commit that queues
+ * notices as serve wakes it (`--interval` is its DISPATCH_INTERVAL_MS, the look when nothing
+ * woke it; `--in-process` runs the same dispatcher on the main thread instead, as
  * `onewindow dispatch` does). The receivers run in a child process and answer 204 without
  * verifying, so the figures are ours, not the receiver's; RSS and CPU are this process's (both
  * threads).
@@ -32,6 +34,7 @@ import type { Preferences } from "../src/domain/preferences.js";
 import { createLogger } from "../src/logger.js";
 import { createServices } from "../src/services/create-services.js";
 import { stopLinkPrefix, telegramStopLink } from "../src/services/insurer-views.js";
+import { startCheckpointer } from "../src/store/sqlite/checkpointer.js";
 import { forkHelper } from "./support/child.js";
 import { fmt, machineLine, mib, parseArgs } from "./support/machine.js";
 import { seedVerifiedOwner } from "./support/owners.js";
@@ -42,7 +45,7 @@ const opts = parseArgs({
   owners: 500,
   insurers: 20,
   agreeConcurrency: 4,
-  interval: 100,
+  interval: 1000,
   rawSeconds: 5,
   inflight: 64,
   store: "sqlite",
@@ -124,7 +127,7 @@ async function main() {
     `setup: ${opts.insurers} insurers (webhooks on ${opts.insurers} loopback ports, child process answering 204), ${fmt(opts.owners)} owners; each agree = 1 window.opened + ${opts.insurers - 1} optout.filed → ${fmt(expected)} notices`,
   );
   log(
-    `dispatcher: ${opts.inProcess ? "on the main thread" : "on its own thread, as serve runs it"}, defaults (64 in flight, 20 per insurer, batches of 200), every ${opts.interval} ms; agrees: ${opts.agreeConcurrency} concurrent`,
+    `dispatcher: ${opts.inProcess ? "on the main thread" : "on its own thread, as serve runs it"}, defaults (64 in flight, 20 per insurer, batches of 200), woken by each commit (else every ${opts.interval} ms); agrees: ${opts.agreeConcurrency} concurrent`,
   );
 
   const optOutLink = telegramStopLink("onewindow_bench_bot");
@@ -141,6 +144,14 @@ async function main() {
     });
     await thread.ready;
   }
+  // As serve does on SQLite: WAL checkpoints on their own thread.
+  const checkpointer =
+    config.store.kind === "sqlite"
+      ? startCheckpointer(config.store.file, { logger: services.logger })
+      : undefined;
+  await checkpointer?.ready;
+  const woken = thread ?? inProcess;
+  services.outboxWritten.subscribe(() => woken?.wake());
   const rssBase = process.memoryUsage().rss;
   let peakRss = rssBase;
   const sampler = setInterval(() => {
@@ -177,6 +188,7 @@ async function main() {
   const profile = stopProfile ? await stopProfile() : undefined;
   await inProcess?.stop();
   await thread?.stop();
+  await checkpointer?.stop();
   const seconds = (t1 - t0) / 1000;
   const outbox = await services.store.outboxStats();
   receiver.send({ type: "stats" });

@@ -16,6 +16,7 @@ import { createSandbox } from "./sandbox/create-sandbox.js";
 import { createServices } from "./services/create-services.js";
 import { sandboxStopLinkPrefix, stopLinkPrefix } from "./services/insurer-views.js";
 import { createOwnerNotifier } from "./services/owner-notifier.js";
+import { startCheckpointer } from "./store/sqlite/checkpointer.js";
 
 export interface RunningService {
   /** The bound HTTP address (port 0 picks a free one). */
@@ -84,6 +85,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const url = `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
   if (sandbox) optOutLinkPrefix = sandboxStopLinkPrefix(url);
 
+  // SQLite: WAL checkpoints on a thread of their own, not inside an agreement's commit.
+  const checkpointer =
+    config.store.kind === "sqlite" ? startCheckpointer(config.store.file, { logger }) : undefined;
   const dispatcher = startDispatcherThread({
     config,
     logger,
@@ -91,12 +95,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     optOutLinkPrefix,
     intervalMs: config.dispatchIntervalMs,
   });
+  // Notices queued in this process go out at once, not at the next interval.
+  const unsubscribe = services.outboxWritten.subscribe(() => dispatcher.wake());
   try {
     await dispatcher.ready;
   } catch (err) {
+    unsubscribe();
     // Nothing would deliver: do not keep serving as if all were well.
     sandbox?.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await checkpointer?.stop();
     await services.close();
     throw err;
   }
@@ -155,6 +163,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       sandbox?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispatcher.stop();
+      await checkpointer?.stop();
       await services.close();
     },
   };

@@ -1,16 +1,17 @@
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 
 /**
  * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Ids made close
  * in time sort close together, so index inserts append to the B-tree's right edge instead of
  * landing on random pages (random v4 ids made every "I agree" touch ~40 scattered pages).
  * Not a secret: tokens and codes keep using plain randomness.
+ *
+ * The random part is a v4 UUID's (`randomUUID` draws from a cached block of CSPRNG output):
+ * its variant bits are already RFC 9562's, so only the time and the version digit change. An
+ * agreement makes ~60 ids; a `randomBytes(16)` call each was a tenth of its time.
  */
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const time = now.toString(16).padStart(12, "0");
+  // randomUUID(): xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx; from index 15 on: "xxx-yxxx-xxxxxxxxxxxx".
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${randomUUID().slice(15)}`;
 }

@@ -51,6 +51,7 @@ const dispatcher = createProcessDispatcher({
 });
 
 port.on("message", (msg: { type: string }) => {
+  if (msg.type === "wake") dispatcher.wake();
   if (msg.type !== "stop") return;
   void (async () => {
     await dispatcher.stop();

@@ -41,6 +41,8 @@ export type DispatcherThreadMessage =
 export interface DispatcherThread {
   /** Resolves once the thread has opened the store and started its loop. */
   ready: Promise<void>;
+  /** Notices were queued: the thread looks now instead of at its next interval. */
+  wake(): void;
   /** Stops claiming, lets sends in flight finish (each within its 10 s timeout), closes the thread. */
   stop(): Promise<void>;
 }
@@ -74,6 +76,8 @@ export function startDispatcherThread(options: DispatcherThreadOptions): Dispatc
   // A start-up failure is reported through `ready`; keep it from being unhandled meanwhile.
   ready.catch(() => undefined);
   let stopped: (() => void) | undefined;
+  /** A wake-up is on its way for this turn of the event loop: many commits, one message. */
+  let wakePosted = false;
 
   const spawn = () => {
     restartTimer = undefined;
@@ -112,6 +116,14 @@ export function startDispatcherThread(options: DispatcherThreadOptions): Dispatc
 
   return {
     ready,
+    wake() {
+      if (wakePosted || stopping || !alive) return;
+      wakePosted = true;
+      setImmediate(() => {
+        wakePosted = false;
+        if (alive && !stopping) worker.postMessage({ type: "wake" });
+      });
+    },
     async stop() {
       if (stopping) return;
       stopping = true;

@@ -23,12 +23,12 @@
  * - Logs carry ids, types, status codes and error codes — never a body or a phone number.
  */
 import { performance } from "node:perf_hooks";
-import { Agent, request } from "undici";
+import { Agent } from "undici";
 import type { Insurer, OutboxEntry, OutboxType } from "../domain/model.js";
 import type { Logger } from "../logger.js";
 import type { DeliveryOutcome } from "../metrics.js";
 import type { DeliveryResult, Store } from "../store/store.js";
-import { createPayloadBuilder } from "./payload.js";
+import { createPayloadBuilder, type OptOutsRead } from "./payload.js";
 import { nextAttemptAt } from "./retry-schedule.js";
 import { createWebhookSigner } from "./webhook-signer.js";
 import { checkWebhookUrl, guardedLookup, type UrlCheck } from "./webhook-url.js";
@@ -80,6 +80,11 @@ export interface Dispatcher {
   /** Runs `runOnce` every `intervalMs` (after each run ends) until {@link Dispatcher.stop}. */
   start(intervalMs: number): void;
   /**
+   * New work was queued: look now rather than at the next interval (a run under way claims
+   * again at once instead of waiting for its sends; an idle loop starts a run).
+   */
+  wake(): void;
+  /**
    * Stops claiming, waits for in-flight sends to finish (each ends within `timeoutMs`); entries
    * claimed but not yet sent are left for their leases to lapse. Closes the HTTP agent.
    */
@@ -88,6 +93,8 @@ export interface Dispatcher {
 
 interface Target {
   insurer: Insurer | undefined;
+  /** The webhook URL split once for undici: origin, and path with query. */
+  endpoint?: { origin: string; path: string };
   secret: string | undefined;
   urlCheck: UrlCheck;
   /** A sandbox insurer's built-in loopback receiver: allowed whatever ALLOW_PRIVATE_WEBHOOKS says. */
@@ -110,12 +117,28 @@ function isSandboxLoopback(insurer: Insurer, url: string): boolean {
   }
 }
 
+/** A claimed entry waiting for its turn, with what its send needs loaded alongside. */
+interface Job {
+  entry: OutboxEntry;
+  target: Promise<Target>;
+  /** The batch's opt-outs, read when it was claimed... */
+  optOuts: Promise<OptOutsRead | undefined>;
+  /** ...at this performance.now(): a job that waited longer than READ_FRESH_MS reads its own. */
+  claimedAt: number;
+}
+
 type Outcome = "delivered" | "retried" | "dead" | "skipped" | "released" | "lost";
 
 /** A read of a response, or of why there was none; no body is kept. */
 type Attempt = { status: number; retryAfter?: string | string[] } | { error: string };
 
 const LEASE_MARGIN_MS = 1000;
+/**
+ * How long a batch read of opt-outs stands in for a read at send time. Jobs normally start
+ * within milliseconds; one queued behind a slow insurer reads again, so an opt-out withdrawn
+ * meanwhile is skipped rather than announced and then withdrawn.
+ */
+const READ_FRESH_MS = 1000;
 /** Completions wait at most this long to be written together... */
 const FLUSH_MS = 20;
 /** ...or until this many are waiting. */
@@ -146,6 +169,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     wallClock = () => new Date(),
   } = deps;
   const allowPrivate = deps.allowPrivateWebhooks;
+  // Per-attempt debug lines cost an object each: built only when they would be written.
+  const debug = (logger as Partial<Pick<Logger, "isLevelEnabled">>).isLevelEnabled?.("debug") ?? true;
   const slowMs = Math.min(1000, Math.max(50, timeoutMs / 2));
   const queueCapPerInsurer = perInsurer * 2;
 
@@ -165,12 +190,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-  const buildPayload = createPayloadBuilder({ store, now: clock, optOutLink: deps.optOutLink });
+  const payloads = createPayloadBuilder({ store, now: clock, optOutLink: deps.optOutLink });
   const sign = createWebhookSigner();
   const urlChecks = new Map<string, { at: number; check: Promise<UrlCheck> }>();
 
   let stopping = false;
   let closed = false;
+  /** wake() was called since the last claim. */
+  let woken = false;
 
   type Completion = {
     id: string;
@@ -221,6 +248,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** Wakes everything waiting for a change (a send ended, stop was asked). */
   const notify = () => {
+    if (waiters.size === 0) return;
     for (const w of [...waiters]) w();
   };
   /** Resolves on the next change or after `ms`. */
@@ -255,14 +283,20 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       store.getInsurerSecrets(insurerId),
       sandboxLoopback ? Promise.resolve<UrlCheck>({ ok: true }) : checkUrl(insurer.webhookUrl),
     ]);
-    return { insurer, secret: secrets?.webhookSecret, urlCheck, sandboxLoopback };
+    return {
+      insurer,
+      endpoint: endpointOf(insurer.webhookUrl),
+      secret: secrets?.webhookSecret,
+      urlCheck,
+      sandboxLoopback,
+    };
   }
 
   async function post(
-    url: string,
+    endpoint: { origin: string; path: string },
     headers: Record<string, string>,
     payload: string,
-    via: Agent = agent,
+    via: Agent,
   ): Promise<Attempt> {
     const controller = new AbortController();
     let timedOut = false;
@@ -271,14 +305,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       controller.abort();
     }, timeoutMs);
     try {
-      const res = await request(url, {
+      const res = await via.request({
+        origin: endpoint.origin,
+        path: endpoint.path,
         method: "POST",
         headers,
         body: payload,
-        dispatcher: via,
+        // The agents carry the headers and body timeouts; the signal bounds the whole request.
         signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
       });
       const retryAfter = res.headers["retry-after"];
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
@@ -297,7 +331,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   function run(): Promise<RunStats> {
     const stats: RunStats = { delivered: 0, retried: 0, dead: 0, skipped: 0 };
     /** Claimed, not yet started, by insurer (insertion order gives a rough round-robin). */
-    const queues = new Map<string, { entry: OutboxEntry; target: Promise<Target> }[]>();
+    const queues = new Map<string, Job[]>();
     /** Start times of the requests in flight, by insurer. */
     const active = new Map<string, Set<number>>();
     const gone = new Set<string>();
@@ -320,83 +354,99 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         while (queue.length > 0 && inFlight < concurrency && activeCount(insurerId) < perInsurer) {
           const job = queue.shift()!;
           queued--;
-          launch(insurerId, job.entry, job.target);
+          launch(insurerId, job);
         }
         if (queue.length === 0) queues.delete(insurerId);
         if (inFlight >= concurrency) return;
       }
     }
 
-    function launch(insurerId: string, entry: OutboxEntry, target: Promise<Target>): void {
-      const started = performance.now();
+    /** A request's place in the pool, given back once by {@link free}. */
+    interface Slot {
+      insurerId: string;
+      starts: Set<number>;
+      key: number;
+      freed: boolean;
+    }
+
+    /** Gives the slot back (once): the request is over, only the bookkeeping is left. */
+    function free(slot: Slot): void {
+      if (slot.freed) return;
+      slot.freed = true;
+      inFlight--;
+      slot.starts.delete(slot.key);
+      if (slot.starts.size === 0) active.delete(slot.insurerId);
+      pump();
+      notify();
+    }
+
+    function launch(insurerId: string, job: Job): void {
       let starts = active.get(insurerId);
       if (!starts) {
         starts = new Set();
         active.set(insurerId, starts);
       }
       // Two entries can start in the same millisecond: nudge so the set keeps both.
-      let key = started;
+      let key = performance.now();
       while (starts.has(key)) key += 1e-6;
       starts.add(key);
       inFlight++;
       jobs++;
-      let freed = false;
-      /** Gives the slot back (once): the request is over, only the bookkeeping is left. */
-      const free = () => {
-        if (freed) return;
-        freed = true;
-        inFlight--;
-        starts.delete(key);
-        if (starts.size === 0) active.delete(insurerId);
-        pump();
-        notify();
-      };
-      deliver(entry, target, free)
-        .catch((err) => {
-          logger.error(
-            { entryId: entry.id, insurerId, type: entry.type, err: describeError(err) },
-            "delivery failed unexpectedly; the entry is retried when its lease lapses",
-          );
-          return "released" as const;
-        })
-        .then((outcome) => {
-          if (outcome === "released") released++;
-          else if (outcome !== "lost") stats[outcome]++;
-        })
-        .finally(() => {
-          jobs--;
-          if (freed) notify();
-          else free();
-        });
+      void settle(job, { insurerId, starts, key, freed: false });
     }
 
-    async function deliver(entry: OutboxEntry, targetP: Promise<Target>, free: () => void): Promise<Outcome> {
-      const complete = (e: OutboxEntry, result: DeliveryResult) => completeEntry(e, result, free);
-      const fail = (e: OutboxEntry, error: string, retryAfter?: string | string[]) =>
-        failEntry(e, error, free, retryAfter);
+    /** Delivers one job and counts how it ended; never rejects. */
+    async function settle(job: Job, slot: Slot): Promise<void> {
+      let outcome: Outcome;
+      try {
+        outcome = await deliver(job, slot);
+      } catch (err) {
+        const { entry } = job;
+        logger.error(
+          { entryId: entry.id, insurerId: slot.insurerId, type: entry.type, err: describeError(err) },
+          "delivery failed unexpectedly; the entry is retried when its lease lapses",
+        );
+        outcome = "released";
+      }
+      if (outcome === "released") released++;
+      else if (outcome !== "lost") stats[outcome]++;
+      jobs--;
+      if (slot.freed) notify();
+      else free(slot);
+    }
+
+    async function deliver(
+      { entry, target: targetP, optOuts, claimedAt }: Job,
+      slot: Slot,
+    ): Promise<Outcome> {
+      const complete = (result: DeliveryResult) => completeEntry(entry, result, slot);
+      const fail = (error: string, retryAfter?: string | string[]) =>
+        failEntry(entry, error, slot, retryAfter);
       const leaseLeft = Date.parse(entry.leaseUntil!) - clock().getTime();
       if (!(leaseLeft >= timeoutMs + LEASE_MARGIN_MS)) return "released";
-      const { insurer, secret, urlCheck, sandboxLoopback } = await targetP;
+      const target = await targetP;
+      const { insurer, secret, urlCheck, sandboxLoopback } = target;
       const at = () => clock().toISOString();
-      if (insurer === undefined)
-        return complete(entry, { state: "skipped", at: at(), reason: "unknown insurer" });
+      if (insurer === undefined) return complete({ state: "skipped", at: at(), reason: "unknown insurer" });
       if (insurer.removedAt !== undefined) {
-        return complete(entry, { state: "skipped", at: at(), reason: "insurer removed" });
+        return complete({ state: "skipped", at: at(), reason: "insurer removed" });
       }
       if (insurer.webhookUrl === undefined) {
-        return complete(entry, { state: "skipped", at: at(), reason: "no webhook URL (pull feed only)" });
+        return complete({ state: "skipped", at: at(), reason: "no webhook URL (pull feed only)" });
       }
       if (insurer.webhookDisabledAt !== undefined || gone.has(insurer.id)) {
-        return complete(entry, {
+        return complete({
           state: "skipped",
           at: at(),
           reason: "webhook disabled after 410 Gone (pull feed only)",
         });
       }
-      const built = await buildPayload(entry);
-      if (built.kind === "skip") return complete(entry, { state: "skipped", at: at(), reason: built.reason });
-      if (!urlCheck.ok) return fail(entry, `webhook URL refused: ${urlCheck.reason}`);
-      if (secret === undefined) return fail(entry, "no webhook secret on file");
+      const fresh = performance.now() - claimedAt < READ_FRESH_MS;
+      const built = await payloads.build(entry, fresh ? await optOuts : undefined);
+      if (built.kind === "skip") return complete({ state: "skipped", at: at(), reason: built.reason });
+      if (!urlCheck.ok) return fail(`webhook URL refused: ${urlCheck.reason}`);
+      if (secret === undefined) return fail("no webhook secret on file");
+      if (target.endpoint === undefined) return fail("webhook URL refused: not a URL");
 
       const headers = {
         ...sign(secret, entry.webhookId, wallClock(), built.payload),
@@ -404,29 +454,28 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         "user-agent": "onewindow-webhooks/1",
       };
       const attempt = await post(
-        insurer.webhookUrl,
+        target.endpoint,
         headers,
         built.payload,
         sandboxLoopback ? loopbackAgent : agent,
       );
-      const base = { entryId: entry.id, webhookId: entry.webhookId, insurerId: insurer.id, type: entry.type };
       if ("error" in attempt) {
-        logger.debug({ ...base, error: attempt.error }, "webhook attempt failed");
-        return fail(entry, attempt.error);
+        if (debug) logger.debug({ ...logFields(entry), error: attempt.error }, "webhook attempt failed");
+        return fail(attempt.error);
       }
-      logger.debug({ ...base, status: attempt.status }, "webhook attempt answered");
+      if (debug) logger.debug({ ...logFields(entry), status: attempt.status }, "webhook attempt answered");
       if (attempt.status >= 200 && attempt.status < 300) {
-        return complete(entry, { state: "delivered", at: at() });
+        return complete({ state: "delivered", at: at() });
       }
       if (attempt.status === 410) {
         await disable(insurer);
-        return complete(entry, {
+        return complete({
           state: "skipped",
           at: at(),
           reason: "endpoint answered 410 Gone; webhook disabled (pull feed only)",
         });
       }
-      return fail(entry, `HTTP ${attempt.status}`, attempt.retryAfter);
+      return fail(`HTTP ${attempt.status}`, attempt.retryAfter);
     }
 
     async function disable(insurer: Insurer): Promise<void> {
@@ -452,7 +501,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     async function failEntry(
       entry: OutboxEntry,
       error: string,
-      free: () => void,
+      slot: Slot,
       retryAfter?: string | string[],
     ): Promise<Outcome> {
       const attempts = entry.attempts + 1;
@@ -464,7 +513,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         const outcome = await completeEntry(
           entry,
           { state: "dead", at: now.toISOString(), error: deadError },
-          free,
+          slot,
         );
         if (outcome === "dead") {
           logger.warn(
@@ -488,17 +537,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return completeEntry(
         entry,
         { state: "retry", at: now.toISOString(), nextAttemptAt: next.toISOString(), error: message },
-        free,
+        slot,
       );
     }
 
-    async function completeEntry(
-      entry: OutboxEntry,
-      result: DeliveryResult,
-      free: () => void,
-    ): Promise<Outcome> {
+    async function completeEntry(entry: OutboxEntry, result: DeliveryResult, slot: Slot): Promise<Outcome> {
       const written = completeBuffered(entry.id, result);
-      free();
+      free(slot);
       // Nothing else is being sent, so nothing would join the batch: write it now.
       if (inFlight === 0) flush();
       const ok = await written;
@@ -517,6 +562,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     /** Queues a claimed batch; returns how many were accepted (the rest are left to lapse). */
     function enqueue(batch: OutboxEntry[], claimedAt: Date): number {
       const targets = new Map<string, Promise<Target>>();
+      // One read for the batch's opt-outs; a failed read falls back to one read per entry.
+      const optOuts = payloads.readOptOuts(batch).catch(() => undefined);
+      const readAt = performance.now();
       // A store that does not echo the lease: it runs leaseMs from the claim.
       const fallbackLease = new Date(claimedAt.getTime() + leaseMs).toISOString();
       let accepted = 0;
@@ -537,7 +585,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           target.catch(() => undefined);
           targets.set(entry.insurerId, target);
         }
-        queue.push({ entry: entry.leaseUntil ? entry : { ...entry, leaseUntil: fallbackLease }, target });
+        queue.push({
+          entry: entry.leaseUntil ? entry : { ...entry, leaseUntil: fallbackLease },
+          target,
+          optOuts,
+          claimedAt: readAt,
+        });
         queued++;
         accepted++;
       }
@@ -558,13 +611,32 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return busy < Math.max(1, concurrency / 2);
     }
 
-    async function waitFor(predicate: () => boolean, maxMs = Number.POSITIVE_INFINITY): Promise<void> {
+    /**
+     * Resolves once `predicate` holds (checked at every change, and every few ms for the
+     * conditions that depend on time alone, like an insurer turning slow) or `maxMs` passed.
+     */
+    function waitFor(predicate: () => boolean, maxMs = Number.POSITIVE_INFINITY): Promise<void> {
+      if (predicate()) return Promise.resolve();
       const until = performance.now() + maxMs;
-      while (!predicate()) {
-        const left = until - performance.now();
-        if (left <= 0) return;
-        await changeOr(Math.max(10, Math.min(slowMs / 2, IDLE_POLL_MS, left)));
-      }
+      return new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const check = () => {
+          if (!predicate() && performance.now() < until) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const tick = () => {
+          check();
+          if (waiters.has(check)) arm();
+        };
+        const arm = () => {
+          const left = until - performance.now();
+          timer = setTimeout(tick, Math.max(10, Math.min(slowMs / 2, IDLE_POLL_MS, left)));
+        };
+        waiters.add(check);
+        arm();
+      });
     }
 
     return (async () => {
@@ -573,6 +645,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         while (!stopping && claims < maxClaimsPerRun) {
           await waitFor(() => stopping || readyToClaim());
           if (stopping) break;
+          woken = false;
           const claimedAt = clock();
           const batch = await store.claimDue({
             now: claimedAt.toISOString(),
@@ -586,7 +659,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             if (jobs === 0 && queued === 0) break;
             // Nothing due but sends still out: look again once they end, or shortly if they are
             // slow (new work must not wait for a hanging insurer).
-            await waitFor(() => stopping || (jobs === 0 && queued === 0), IDLE_POLL_MS);
+            await waitFor(() => stopping || woken || (jobs === 0 && queued === 0), IDLE_POLL_MS);
             continue;
           }
           const accepted = enqueue(batch, claimedAt);
@@ -602,7 +675,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         }
       }
       const total = stats.delivered + stats.retried + stats.dead + stats.skipped;
-      if (total > 0 || released > 0) logger.info({ ...stats, released }, "dispatch run finished");
+      // Debug, not info: with wake-ups a run follows every agreement.
+      if (total > 0 || released > 0) logger.debug({ ...stats, released }, "dispatch run finished");
       return stats;
     })();
   }
@@ -629,9 +703,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             logger.error({ err: describeError(err) }, "dispatch run failed; trying again");
           }
           if (stopping) break;
-          await changeOr(intervalMs);
+          if (!woken) await changeOr(intervalMs);
         }
       })();
+    },
+    wake() {
+      woken = true;
+      notify();
     },
     async stop() {
       if (closed) return;
@@ -645,6 +723,21 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (loopbackAgent !== agent) await loopbackAgent.close();
     },
   };
+}
+
+/** What a log line says about an entry: ids and type, never a body. */
+function logFields(entry: OutboxEntry) {
+  return { entryId: entry.id, webhookId: entry.webhookId, insurerId: entry.insurerId, type: entry.type };
+}
+
+/** A URL as undici's origin and path (with the query); `undefined` when it does not parse. */
+function endpointOf(url: string): { origin: string; path: string } | undefined {
+  try {
+    const { origin, pathname, search } = new URL(url);
+    return { origin, path: `${pathname}${search}` };
+  } catch {
+    return undefined;
+  }
 }
 
 /** An error as a short code and message, without request bodies (undici never puts them there). */

@@ -20,12 +20,15 @@ import type { Store } from "../store/store.js";
 import { serializeBody, type WebhookBody } from "./webhook-signer.js";
 
 export interface PayloadDeps {
-  store: Pick<Store, "getWindow" | "getOptOut" | "getOwner" | "getReceipt">;
+  store: Pick<Store, "getWindow" | "getOptOut" | "getOptOuts" | "getOwner" | "getReceipt">;
   /** The dispatcher's clock: "closed" is judged at this instant. */
   now: () => Date;
   /** The one-tap stop link for a window's token (e.g. telegramStopLink(botUsername)). */
   optOutLink: (token: string) => string;
 }
+
+/** Opt-outs read ahead for a batch of entries, by id (`undefined`: there is none). */
+export type OptOutsRead = ReadonlyMap<string, OptOut | undefined>;
 
 export type PayloadResult =
   | { kind: "send"; body: WebhookBody; payload: string }
@@ -49,8 +52,10 @@ export function createPayloadBuilder(deps: PayloadDeps) {
     return window;
   }
 
-  async function optOutFor(entry: OutboxEntry): Promise<OptOut | PayloadResult> {
-    const optOut = await store.getOptOut(entry.subjectId);
+  async function optOutFor(entry: OutboxEntry, read?: OptOutsRead): Promise<OptOut | PayloadResult> {
+    const optOut = read?.has(entry.subjectId)
+      ? read.get(entry.subjectId)
+      : await store.getOptOut(entry.subjectId);
     if (optOut === undefined) return skip(`opt-out ${entry.subjectId} not found`);
     if (optOut.insurerId !== entry.insurerId) return skip("opt-out belongs to another insurer");
     return optOut;
@@ -58,7 +63,21 @@ export function createPayloadBuilder(deps: PayloadDeps) {
 
   const isResult = (x: object): x is PayloadResult => "kind" in x;
 
-  return async function build(entry: OutboxEntry): Promise<PayloadResult> {
+  /**
+   * Reads the opt-outs a batch of entries is about in one store call, for {@link build}: a
+   * claimed batch is mostly `optout.filed`, and one read per entry would cost more than the send.
+   */
+  async function readOptOuts(entries: readonly OutboxEntry[]): Promise<OptOutsRead> {
+    const ids = [...new Set(entries.filter((e) => e.type.startsWith("optout.")).map((e) => e.subjectId))];
+    const read = new Map<string, OptOut | undefined>();
+    if (ids.length === 0) return read;
+    const optOuts = await store.getOptOuts(ids);
+    for (const [i, id] of ids.entries()) read.set(id, optOuts[i]);
+    return read;
+  }
+
+  /** The body for `entry`; opt-outs come from `read` when it has them (see readOptOuts). */
+  async function build(entry: OutboxEntry, read?: OptOutsRead): Promise<PayloadResult> {
     switch (entry.type) {
       case "window.opened": {
         const window = await windowFor(entry);
@@ -93,14 +112,14 @@ export function createPayloadBuilder(deps: PayloadDeps) {
         return send(entry, entry.createdAt, windowRevokedView(window));
       }
       case "optout.filed": {
-        const optOut = await optOutFor(entry);
+        const optOut = await optOutFor(entry, read);
         if (isResult(optOut)) return optOut;
         if (optOut.withdrawnAt !== undefined) return skip("opt-out withdrawn before delivery");
         const { acknowledgedAt: _ack, withdrawnAt: _w, ...asFiled } = optOut;
         return send(entry, entry.createdAt, optOutView(asFiled));
       }
       case "optout.withdrawn": {
-        const optOut = await optOutFor(entry);
+        const optOut = await optOutFor(entry, read);
         if (isResult(optOut)) return optOut;
         if (optOut.withdrawnAt === undefined) return skip("opt-out not withdrawn");
         return send(entry, entry.createdAt, optOutWithdrawnView(optOut));
@@ -110,7 +129,9 @@ export function createPayloadBuilder(deps: PayloadDeps) {
         return skip(`unknown notice type ${String(unknown)}`);
       }
     }
-  };
+  }
+
+  return { build, readOptOuts };
 }
 
 export type PayloadBuilder = ReturnType<typeof createPayloadBuilder>;

@@ -9,6 +9,7 @@ import { type Keys, loadKeys } from "../crypto/keys.js";
 import { createMatchKeys } from "../crypto/match-key.js";
 import { createReceiptSigner, type ReceiptSigner } from "../crypto/receipts.js";
 import { openStore } from "../store/open-store.js";
+import { type OutboxSignal, withOutboxSignal } from "../store/outbox-signal.js";
 import type { Store } from "../store/store.js";
 import { createInsurerService, type InsurerService } from "./insurer-service.js";
 import { createOwnerService, type OwnerService } from "./owner-service.js";
@@ -19,6 +20,8 @@ export interface Services {
   clock: () => Date;
   keys: Keys;
   store: Store;
+  /** After each commit that queued notices (serve wakes its dispatcher with it). */
+  outboxWritten: OutboxSignal;
   signer: ReceiptSigner;
   owners: OwnerService;
   insurers: InsurerService;
@@ -37,13 +40,14 @@ export async function createServices(
 ): Promise<Services> {
   const keys = await loadKeys({ keysDir: config.keysDir, ...config.keys });
   const cipher = createFieldCipher(keys.dataKey);
-  const store = await openStore(config.store, cipher, clock);
+  const opened = await openStore(config.store, cipher, clock);
   try {
-    await checkFingerprints(store, keys);
+    await checkFingerprints(opened, keys);
   } catch (err) {
-    await store.close();
+    await opened.close();
     throw err;
   }
+  const { store, outboxWritten } = withOutboxSignal(opened);
   const signer = createReceiptSigner(keys, { previousPublicJwks: await retiredKeys(store, keys) });
   const matchKey = createMatchKeys(keys.dataKey);
   const owners = createOwnerService({ store, signer, matchKey, clock });
@@ -53,6 +57,7 @@ export async function createServices(
     clock,
     keys,
     store,
+    outboxWritten,
     signer,
     owners,
     insurers: createInsurerService({

@@ -133,6 +133,11 @@ export interface Store {
   /** One opt-out by id, also after /delete (then without `ownerId`). */
   getOptOut(id: string): Promise<OptOut | undefined>;
   /**
+   * {@link Store.getOptOut} for many ids in one read (the dispatcher builds a claimed batch's
+   * bodies with it): one answer per id, in order, `undefined` where there is none.
+   */
+  getOptOuts(ids: readonly string[]): Promise<(OptOut | undefined)[]>;
+  /**
    * Erases personal data (/delete, DESIGN §9): phone, name, vehicle, consents' preferences,
    * windows' owner link, receipts down to {id, payloadHash, revokedAt}, the chat session.
    * Opt-outs keep only the keyed hash and match key until `until`. The owner's notices (sent

@@ -85,6 +85,25 @@ describe("dispatcher thread", () => {
     expect(stats.pending).toBe(0);
   }, 30_000);
 
+  it("is woken by commits that queue notices, instead of waiting for its interval", async () => {
+    const { config, services, receivers, agree } = await setUp();
+    const thread = startDispatcherThread({
+      config,
+      logger: services.logger,
+      optOutLinkPrefix: stopLinkPrefix(undefined),
+      // Its first look finds nothing; the next would be a minute later.
+      intervalMs: 60_000,
+    });
+    cleanups.push(() => thread.stop());
+    services.outboxWritten.subscribe(() => thread.wake());
+    await thread.ready;
+    await new Promise((r) => setTimeout(r, 200));
+    await agree(3, "gamma");
+    const all = () => [...receivers.values()].flatMap((r) => r.accepted());
+    await vi.waitFor(() => expect(all()).toHaveLength(3), { timeout: 10_000, interval: 50 });
+    expect(all().every((r) => r.signatureValid)).toBe(true);
+  }, 30_000);
+
   it("stops promptly when idle, and a second stop is harmless", async () => {
     const { config, services } = await setUp();
     const thread = startDispatcherThread({

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_ATTEMPTS } from "../../src/delivery/retry-schedule.js";
 import type { Insurer, OutboxEntry } from "../../src/domain/model.js";
 import { createMetrics } from "../../src/metrics.js";
@@ -382,6 +382,25 @@ describe("dispatcher", () => {
     expect(reqs).toHaveLength(120);
     expect(new Set(reqs.map((r) => r.headers["webhook-id"])).size).toBe(120);
     expect(reqs.every((r) => r.signatureValid)).toBe(true);
+    expect(await h.services.store.outboxStats()).toEqual({ pending: 0, retrying: 0, dead: 0 });
+  });
+
+  it("sends newly queued notices when woken, long before its next interval", async () => {
+    const harness = await createHarness({ insurers: ["alpha", "bravo"] });
+    h = harness;
+    const d = h.dispatcher();
+    h.services.outboxWritten.subscribe(() => d.wake());
+    // Idle: the first run finds nothing; the next look would be a minute away.
+    d.start(60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    const ownerId = await h.newOwner(7101);
+    await h.agree(ownerId, ["alpha"]);
+    await vi.waitFor(() => expect(allRequests(harness)).toHaveLength(2), { timeout: 5_000, interval: 20 });
+    // Woken in the middle of a run's wait, too: a second owner's notices follow at once.
+    const second = await h.newOwner(7102, "+8613800138001");
+    await h.agree(second, ["bravo"]);
+    await vi.waitFor(() => expect(allRequests(harness)).toHaveLength(4), { timeout: 5_000, interval: 20 });
+    await d.stop();
     expect(await h.services.store.outboxStats()).toEqual({ pending: 0, retrying: 0, dead: 0 });
   });
 

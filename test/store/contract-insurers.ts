@@ -599,6 +599,22 @@ export function describeInsurerContract(current: () => Store): void {
       expect(ids(await store().claimDue(claimOf("w3", retryAt)))).toEqual([retried.id]);
     });
 
+    it("keeps each delivery's own time when a batch completes together", async () => {
+      const entries = [anOutboxEntry("a"), anOutboxEntry("b"), anOutboxEntry("a")];
+      const owner = await queue(entries);
+      expect(await store().claimDue(claimOf("w"))).toHaveLength(3);
+      const times = ["2026-07-10T00:00:02.000Z", "2026-07-10T00:00:03.000Z", "2026-07-10T00:00:01.000Z"];
+      const results = await store().completeDeliveries(
+        entries.map((e, i) => ({ id: e.id, worker: "w", result: { state: "delivered", at: times[i]! } })),
+      );
+      expect(results).toEqual([true, true, true]);
+      const listed = new Map((await store().listOutboxForOwner(owner.id)).map((e) => [e.id, e]));
+      for (const [i, e] of entries.entries()) {
+        expect(listed.get(e.id)).toMatchObject({ state: "delivered", attempts: 1, deliveredAt: times[i] });
+      }
+      expect(await store().outboxStats()).toEqual({ pending: 0, retrying: 0, dead: 0 });
+    });
+
     it("lists dead entries newest first", async () => {
       const entries = [anOutboxEntry("a"), anOutboxEntry("b"), anOutboxEntry("c")];
       await queue(entries);

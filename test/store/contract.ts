@@ -242,6 +242,22 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.findWindowByStopToken("unknown")).toBeUndefined();
       });
 
+      it("reads many opt-outs at once, in the order asked, across owners", async () => {
+        await addInsurers("a", "b", "c");
+        const first = await ownerWithPhone(1001);
+        const second = await ownerWithPhone(1002);
+        const one = consentPlan(first, ["a"], ["b", "c"]);
+        const two = consentPlan(second, [], ["a", "b"]);
+        await store.applyChangeset(one.changeset);
+        await store.applyChangeset(two.changeset);
+        const [p1, p2] = one.optOuts;
+        const [q1, q2] = two.optOuts;
+        expect(
+          await store.getOptOuts([q2!.id, "00000000-0000-7000-8000-000000000000", p1!.id, q1!.id, p2!.id]),
+        ).toEqual([q2, undefined, p1, q1, p2]);
+        expect(await store.getOptOuts([])).toEqual([]);
+      });
+
       it("throws for the state of an unknown owner", async () => {
         await expect(store.getOwnerState("nope")).rejects.toThrow();
       });

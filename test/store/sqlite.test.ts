@@ -331,6 +331,35 @@ describe("sqlite store", () => {
     await h.cleanup();
   });
 
+  it("upgrades a file whose outbox has a claim in progress: it is claimed again only after its lease", async () => {
+    const h = harness();
+    await h.store.close();
+    rmSync(path.dirname(h.file), { recursive: true, force: true });
+    mkdirSync(path.dirname(h.file), { recursive: true });
+    const old = new Database(h.file);
+    for (const sql of migrations.slice(0, 7)) old.exec(sql);
+    old.pragma("user_version = 7");
+    const insert = old.prepare(
+      `INSERT INTO outbox (id, insurer_id, type, subject_id, webhook_id, due_at, created_at, attempts, state,
+         next_attempt_at, lease_until, lease_worker)
+       VALUES (@id, 'a', 'optout.filed', @id, 'msg_' || @id, '2026-06-01T08:00:00.000Z', '2026-06-01T08:00:00.000Z',
+         0, 'pending', '2026-06-01T08:00:00.000Z', @lease, @worker)`,
+    );
+    insert.run({ id: "leased", lease: "2026-06-02T00:05:00.000Z", worker: "crashed" });
+    insert.run({ id: "free", lease: null, worker: null });
+    old.close();
+
+    const store = await h.reopen?.();
+    const claim = (now: string) =>
+      store?.claimDue({ now, limit: 10, perInsurer: 10, leaseMs: 600_000, worker: "w" });
+    expect((await claim("2026-06-02T00:00:00.000Z"))?.map((e) => e.id)).toEqual(["free"]);
+    // Both are held now: nothing is due until a lease ends; the crashed one's (00:05) first.
+    expect(await claim("2026-06-02T00:04:59.000Z")).toEqual([]);
+    expect((await claim("2026-06-02T00:05:00.000Z"))?.map((e) => e.id)).toEqual(["leased"]);
+    expect((await claim("2026-06-02T00:10:00.000Z"))?.map((e) => e.id)).toEqual(["free"]);
+    await h.cleanup();
+  });
+
   it("reopens a closed file with everything and the schema up to date, in WAL mode", async () => {
     const h = harness();
     await h.store.addInsurer(anInsurer("a"), secretsFor("a"));

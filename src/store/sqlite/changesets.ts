@@ -27,7 +27,7 @@ import {
 
 type ChangesetPart = Pick<
   Store,
-  "applyChangeset" | "getOwnerState" | "findWindowByStopToken" | "getReceipt" | "getOptOut"
+  "applyChangeset" | "getOwnerState" | "findWindowByStopToken" | "getReceipt" | "getOptOut" | "getOptOuts"
 >;
 
 /** Changeset and owner-state operations of the SQLite store; `commitPending` runs on close. */
@@ -205,12 +205,11 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
     const ownerRow = prepared(db, "SELECT * FROM owners WHERE id = ?").get(ownerId) as OwnerRow | undefined;
     if (!ownerRow) throw new Error(`unknown owner ${ownerId}`);
     // Insertion order is creation order: rowids only grow, as nothing here is ever deleted.
-    const consentRow = db
-      .prepare(
-        `SELECT * FROM consents WHERE owner_id = ? AND superseded_at IS NULL AND preferences IS NOT NULL
-         ORDER BY rowid DESC LIMIT 1`,
-      )
-      .get(ownerId) as ConsentRow | undefined;
+    const consentRow = prepared(
+      db,
+      `SELECT * FROM consents WHERE owner_id = ? AND superseded_at IS NULL AND preferences IS NOT NULL
+       ORDER BY rowid DESC LIMIT 1`,
+    ).get(ownerId) as ConsentRow | undefined;
     const all = <T>(table: string) =>
       prepared(db, `SELECT * FROM ${table} WHERE owner_id = ? ORDER BY rowid`).all(ownerId) as T[];
     const consent = consentRow ? consentFromRow(consentRow) : undefined;
@@ -226,6 +225,7 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
   const byStopToken = prepared(db, "SELECT * FROM windows WHERE stop_token = ?");
   const receiptById = prepared(db, "SELECT * FROM receipts WHERE id = ?");
   const optOutById = prepared(db, "SELECT * FROM opt_outs WHERE id = ?");
+  const optOutsByIds = prepared(db, "SELECT * FROM opt_outs WHERE id IN (SELECT value FROM json_each(?))");
 
   return {
     applyChangeset: groupCommit,
@@ -245,6 +245,15 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
     async getOptOut(id) {
       const row = optOutById.get(id) as OptOutRow | undefined;
       return row ? optOutFromRow(row) : undefined;
+    },
+    async getOptOuts(ids) {
+      if (ids.length === 0) return [];
+      const byId = new Map<string, OptOutRow>();
+      for (const row of optOutsByIds.all(JSON.stringify(ids)) as OptOutRow[]) byId.set(row.id, row);
+      return ids.map((id) => {
+        const row = byId.get(id);
+        return row ? optOutFromRow(row) : undefined;
+      });
     },
   };
 }

@@ -28,6 +28,10 @@ export function openDatabase(file: string): Db {
     // pages are read ~35 % faster (bench/scrub.ts). Address space only; the OS pages it in.
     db.pragma("mmap_size = 1073741824");
     migrate(db);
+    // Savepoint and statement journals in memory, not temp files: each changeset of a group
+    // commit runs in a savepoint, and its journal wrote ~370 KiB of temp file per agreement
+    // (bench/fanout.ts). Set after the migrations, whose index builds may sort a lot.
+    db.pragma("temp_store = MEMORY");
   } catch (error) {
     db.close();
     throw error;

@@ -23,11 +23,18 @@ type OutboxPart = Pick<
 
 type ClaimQuery = Parameters<Store["claimDue"]>[0];
 
+/** An entry's row with `ready_at`: when it may next be claimed (see migration 8). */
+function queueRow(entry: OutboxEntry): OutboxRow & { ready_at: string } {
+  const row = outboxToRow(entry);
+  const lease = row.lease_until;
+  return { ...row, ready_at: lease !== null && lease > row.next_attempt_at ? lease : row.next_attempt_at };
+}
+
 /** Inserts entries; call inside the caller's transaction. */
 export function insertOutbox(db: Db, entries: readonly OutboxEntry[]): void {
   if (entries.length === 0) return;
-  const insert = prepared(db, insertSql("outbox", outboxToRow(entries[0]!)));
-  for (const entry of entries) insert.run(outboxToRow(entry));
+  const insert = prepared(db, insertSql("outbox", queueRow(entries[0]!)));
+  for (const entry of entries) insert.run(queueRow(entry));
 }
 
 /** All entries, optionally of one state, by due time then insertion order. */
@@ -39,7 +46,9 @@ export function listOutbox(db: Db, state?: OutboxEntry["state"]): OutboxEntry[] 
   return (rows as OutboxRow[]).map(outboxFromRow);
 }
 
-type Candidate = OutboxRow & { seq: number };
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+type Candidate = OutboxRow & { seq: number; ready_at: string };
 
 /** Dispatcher operations of the SQLite store. */
 export function createOutboxPart({ db }: SqliteContext): OutboxPart {
@@ -55,18 +64,19 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
      )
      SELECT id FROM ins WHERE id IS NOT NULL`,
   ).pluck();
-  // Leased rows of the insurer are walked past; there are at most a few batches of them.
+  // A leased row's ready_at is its lease's end, so the range scan never meets rows other claims
+  // hold; the lease test stays as a guard.
   const dueOfInsurer = prepared(
     db,
     `SELECT * FROM outbox
-     WHERE state = 'pending' AND insurer_id = @insurer AND next_attempt_at <= @now AND due_at <= @now
+     WHERE state = 'pending' AND insurer_id = @insurer AND ready_at <= @now AND due_at <= @now
        AND (lease_until IS NULL OR lease_until <= @now)
-     ORDER BY next_attempt_at, seq LIMIT @per`,
+     ORDER BY ready_at, next_attempt_at, seq LIMIT @per`,
   );
   // One statement leases the whole batch (seqs as a JSON array), not one UPDATE per entry.
   const lease = prepared(
     db,
-    `UPDATE outbox SET lease_until = @until, lease_worker = @worker
+    `UPDATE outbox SET lease_until = @until, lease_worker = @worker, ready_at = @until
      WHERE seq IN (SELECT value FROM json_each(@seqs))`,
   );
 
@@ -79,8 +89,11 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
         ...(dueOfInsurer.all({ insurer, now: query.now, per: query.perInsurer }) as Candidate[]),
       );
     }
-    candidates.sort((a, b) =>
-      a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.seq - b.seq,
+    candidates.sort(
+      (a, b) =>
+        compareText(a.ready_at, b.ready_at) ||
+        compareText(a.next_attempt_at, b.next_attempt_at) ||
+        a.seq - b.seq,
     );
     const chosen = candidates.slice(0, query.limit);
     if (chosen.length === 0) return [];
@@ -100,7 +113,7 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
     );
   const endings = {
     delivered: ending("state = 'delivered', attempts = attempts + 1, delivered_at = @at, finished_at = @at"),
-    retry: ending("attempts = attempts + 1, next_attempt_at = @next, last_error = @error"),
+    retry: ending("attempts = attempts + 1, next_attempt_at = @next, ready_at = @next, last_error = @error"),
     dead: ending("state = 'dead', attempts = attempts + 1, last_error = @error, finished_at = @at"),
     skipped: ending("state = 'skipped', last_error = @error, finished_at = @at"),
   };
@@ -132,10 +145,52 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
     return true;
   });
 
-  const completeMany = db.transaction(
-    (items: readonly { id: string; worker: string; result: DeliveryResult }[]): boolean[] =>
-      items.map(({ id, worker, result }) => complete(id, worker, result)),
+  // The common ending, a batch of deliveries by one worker, is one statement for the batch.
+  const deliverMany = prepared(
+    db,
+    `UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = d.at, finished_at = d.at,
+       lease_until = NULL, lease_worker = NULL
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS at FROM json_each(@items)) AS d
+     WHERE outbox.id = d.id AND outbox.lease_worker = @worker AND outbox.state = 'pending'
+     RETURNING outbox.id, outbox.type, outbox.subject_id, outbox.delivered_at`,
   );
+
+  type Item = { id: string; worker: string; result: DeliveryResult };
+  const completeMany = db.transaction((items: readonly Item[]): boolean[] => {
+    const ok: boolean[] = new Array(items.length).fill(false);
+    // Deliveries grouped by worker; an id twice in one call takes the one-by-one path from its
+    // second time on, after the group, so it sees what the first did.
+    const groups = new Map<string, Map<string, number>>();
+    const seen = new Set<string>();
+    const single: number[] = [];
+    for (const [i, { id, worker, result }] of items.entries()) {
+      if (result.state === "delivered" && !seen.has(id)) {
+        let group = groups.get(worker);
+        if (!group) {
+          group = new Map();
+          groups.set(worker, group);
+        }
+        group.set(id, i);
+      } else single.push(i);
+      seen.add(id);
+    }
+    for (const [worker, group] of groups) {
+      const pairs = [...group.values()].map((i) => [items[i]!.id, items[i]!.result.at]);
+      const ended = deliverMany.all({ items: JSON.stringify(pairs), worker }) as Pick<
+        OutboxRow,
+        "id" | "type" | "subject_id" | "delivered_at"
+      >[];
+      for (const row of ended) {
+        ok[group.get(row.id)!] = true;
+        if (row.type === "window.opened") markWindowDelivered.run(row.delivered_at, row.subject_id);
+      }
+    }
+    for (const i of single) {
+      const { id, worker, result } = items[i]!;
+      ok[i] = complete(id, worker, result);
+    }
+    return ok;
+  });
 
   const forOwner = prepared(db, "SELECT * FROM outbox WHERE owner_id = ? ORDER BY created_at, seq");
   const stats = prepared(
