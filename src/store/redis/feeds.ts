@@ -34,6 +34,7 @@ type FeedPart = Pick<
   | "listWindowsForInsurer"
   | "acknowledgeWindow"
   | "listOptOutsForInsurer"
+  | "getOptOuts"
   | "acknowledgeOptOut"
   | "getAttemptByIdempotencyKey"
   | "listAttempts"
@@ -222,6 +223,11 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
   const hitKey = (hit: ScrubHit) => keys.hits(hit.ownerId ?? `-${spread(hit.id, SHARDS)}`);
 
   return {
+    async getOptOuts(ids) {
+      // Two round trips for the batch (id index, then the records), not two per id.
+      const rows = await recordsAt<OptOutRow>("p", ids.map(encodeId));
+      return rows.map((row) => (row ? optOutFromRow(row) : undefined));
+    },
     async listWindowsForInsurer(insurerId, { now, status, after, limit }): Promise<ContactWindow[]> {
       if (limit <= 0) return [];
       const min = after ? `(${sortableMs(after.at)} ${encodeId(after.id)} ${HIGH}` : "-";

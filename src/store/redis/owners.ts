@@ -66,7 +66,6 @@ type OwnerPart = Pick<
   | "findWindowByStopToken"
   | "getReceipt"
   | "getOptOut"
-  | "getOptOuts"
   | "getWindow"
   | "eraseOwner"
   | "listOwnerIdsWithConsent"
@@ -409,11 +408,6 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     async getOptOut(id) {
       const row = await recordById<OptOutRow>(ctx, "p", id);
       return row ? optOutFromRow(row) : undefined;
-    },
-    async getOptOuts(ids) {
-      // Each id is its own slot look-up (the ids of a batch belong to many owners).
-      const rows = await Promise.all(ids.map((id) => recordById<OptOutRow>(ctx, "p", id)));
-      return rows.map((row) => (row ? optOutFromRow(row) : undefined));
     },
     async getWindow(id) {
       const row = await recordById<WindowRow>(ctx, "w", id);
