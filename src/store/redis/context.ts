@@ -219,7 +219,12 @@ export function createContext(
     for (const tag of tags) {
       const pending = unwrap<string[]>(await redis.call("HGETALL", pendingKey(tag))) ?? [];
       for (let i = 0; i + 1 < pending.length; i += 2) {
-        await applyOps(parseOps(pending[i + 1]));
+        // Its writer may have applied and removed it since the read above (a start-up repair
+        // also sees live writers' ops): replaying it then could queue again an entry that was
+        // delivered and has left its queue since. Read it again right before replaying.
+        const still = unwrap<string | null>(await redis.call("HGET", pendingKey(tag), pending[i] as string));
+        if (still === null || still === undefined) continue;
+        await applyOps(parseOps(still));
         await redis.call("HDEL", pendingKey(tag), pending[i] as string);
       }
     }

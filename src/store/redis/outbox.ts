@@ -224,16 +224,28 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         );
       });
       const waiting = open.some((r) => !found.has(String(r.id))) ? await pendingEntries(owner) : new Map();
+      // An entry can finish between the document read and the queue read: it has then left its
+      // queue and its mark, and only a fresh read of the document has it.
+      const lost = open.some((r) => !found.has(String(r.id)) && !waiting.has(String(r.id)));
+      const finishedRow = (r: Record<string, unknown>) => ({
+        ...decodeRow<QueueRow>("x", r),
+        owner_id: ownerId,
+        lease_until: null,
+        lease_worker: null,
+      });
+      const finished = new Map(
+        (lost ? ((await readDoc(ctx, owner))?.records.x ?? []) : [])
+          .filter((r) => r.state !== undefined)
+          .map((r) => [String(r.id), r] as const),
+      );
       return refs
         .flatMap((r) => {
           const insurerId = String(r.insurer_id);
-          if (r.state !== undefined) {
-            return [
-              { ...decodeRow<QueueRow>("x", r), owner_id: ownerId, lease_until: null, lease_worker: null },
-            ];
-          }
+          if (r.state !== undefined) return [finishedRow(r)];
           const named = found.get(String(r.id)) ?? waiting.get(String(r.id));
-          return named ? [queueRow(insurerId, { ...named, id: r.id })] : [];
+          if (named) return [queueRow(insurerId, { ...named, id: r.id })];
+          const done = finished.get(String(r.id));
+          return done ? [finishedRow(done)] : [];
         })
         .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
         .map(outboxFromRow);
