@@ -124,7 +124,7 @@ interface Job {
   /** The batch's opt-outs, read when it was claimed... */
   optOuts: Promise<OptOutsRead | undefined>;
   /** ...at this performance.now(): a job that waited longer than READ_FRESH_MS reads its own. */
-  claimedAt: number;
+  readAt: number;
 }
 
 type Outcome = "delivered" | "retried" | "dead" | "skipped" | "released" | "lost";
@@ -415,10 +415,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       else free(slot);
     }
 
-    async function deliver(
-      { entry, target: targetP, optOuts, claimedAt }: Job,
-      slot: Slot,
-    ): Promise<Outcome> {
+    async function deliver({ entry, target: targetP, optOuts, readAt }: Job, slot: Slot): Promise<Outcome> {
       const complete = (result: DeliveryResult) => completeEntry(entry, result, slot);
       const fail = (error: string, retryAfter?: string | string[]) =>
         failEntry(entry, error, slot, retryAfter);
@@ -441,7 +438,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           reason: "webhook disabled after 410 Gone (pull feed only)",
         });
       }
-      const fresh = performance.now() - claimedAt < READ_FRESH_MS;
+      const fresh = performance.now() - readAt < READ_FRESH_MS;
       const built = await payloads.build(entry, fresh ? await optOuts : undefined);
       if (built.kind === "skip") return complete({ state: "skipped", at: at(), reason: built.reason });
       if (!urlCheck.ok) return fail(`webhook URL refused: ${urlCheck.reason}`);
@@ -589,7 +586,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           entry: entry.leaseUntil ? entry : { ...entry, leaseUntil: fallbackLease },
           target,
           optOuts,
-          claimedAt: readAt,
+          readAt,
         });
         queued++;
         accepted++;
