@@ -100,13 +100,15 @@ function outboxEntry(
   subjectId: string,
   dueAt: string,
 ) {
+  const id = ctx.newId();
   const entry: OutboxEntry = {
-    id: ctx.newId(),
+    id,
     insurerId,
     ownerId,
     type,
     subjectId,
-    webhookId: `msg_${ctx.newId()}`,
+    // Unique per entry and the same on every retry (Standard Webhooks): the entry's own id.
+    webhookId: `msg_${id}`,
     dueAt,
     createdAt: ctx.now.toISOString(),
     attempts: 0,

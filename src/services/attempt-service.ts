@@ -7,7 +7,7 @@
  */
 
 import { randomBytes, randomInt } from "node:crypto";
-import { uuidv7 } from "../crypto/uuid-v7.js";
+import { uuidv7Group } from "../crypto/uuid-v7.js";
 import { type AttemptConflict, checkAttempt } from "../domain/attempts.js";
 import { type AttemptRecord, type ContactWindow, emptyChangeset } from "../domain/model.js";
 import { type PlanContext, planStop } from "../domain/plans.js";
@@ -54,7 +54,8 @@ export function visibleTo(window: ContactWindow | undefined, insurerId: string, 
 
 export function createAttemptService(deps: AttemptServiceDeps) {
   const { store, clock } = deps;
-  const newId = deps.newId ?? (() => uuidv7());
+  /** One id source per recorded attempt: its attempt, opt-out and notices are one changeset. */
+  const idsForOneAttempt = () => deps.newId ?? uuidv7Group();
 
   async function replay(
     insurerId: string,
@@ -74,6 +75,7 @@ export function createAttemptService(deps: AttemptServiceDeps) {
      */
     async record(insurerId: string, windowId: string, req: AttemptRequest): Promise<AttemptAnswer> {
       for (let i = 0; ; i++) {
+        const newId = idsForOneAttempt();
         const now = clock();
         const window = await store.getWindow(windowId);
         if (!visibleTo(window, insurerId, now)) return { kind: "not_found" };

@@ -7,7 +7,7 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { ReceiptSigner } from "../crypto/receipts.js";
 import { payloadHash } from "../crypto/receipts.js";
-import { uuidv7 } from "../crypto/uuid-v7.js";
+import { uuidv7Group } from "../crypto/uuid-v7.js";
 import { CONSENT_TEXT_VERSION, dataCategoriesFor, renderConsentText } from "../domain/consent-text.js";
 import type { Changeset, Insurer, Language, Owner, OwnerState } from "../domain/model.js";
 import {
@@ -32,7 +32,8 @@ export interface OwnerServiceDeps {
 
 /** Random ids and codes; tests may pass deterministic ones. */
 export const defaultRandom = {
-  newId: () => uuidv7(),
+  /** The id source of one plan: its ids share their time and random prefix (uuid-v7.ts). */
+  newIds: (): (() => string) => uuidv7Group(),
   newToken: () => randomBytes(16).toString("base64url"),
   newCode: () => String(randomInt(0, 1_000_000)).padStart(6, "0"),
 };
@@ -58,7 +59,9 @@ export function createOwnerService(deps: OwnerServiceDeps, random = defaultRando
         // After /delete only the stored opt-outs' keys remain; a new opt-out needs the phone.
         throw new Error("owner has no phone number on file");
       },
-      ...random,
+      newId: random.newIds(),
+      newToken: random.newToken,
+      newCode: random.newCode,
     };
   }
 

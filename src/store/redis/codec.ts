@@ -12,7 +12,7 @@ import { deflateRawSync, inflateRawSync } from "node:zlib";
  * Bumped whenever a stored encoding changes (field lists, codecs, the dictionary below): a
  * process that finds another layout in the store refuses to start (redis-store.ts).
  */
-export const LAYOUT_VERSION = "3";
+export const LAYOUT_VERSION = "4";
 
 /** Marks a value kept verbatim because no exact short form exists. */
 const RAW = "!";
@@ -78,32 +78,49 @@ export function decodeId(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Marks an id stored relative to its record's own id. */
+/** Marks an id stored relative to another: `^` + its digits after the ones they share. */
 const REL = "^";
-/** Leading digits two UUIDv7s made in the same millisecond share (48 bits of time). */
-const REL_SHARED = 8;
 const isPlainRef = (ref: string) => ref.length === 22 && !ref.startsWith(RAW) && !ref.startsWith(MSG);
+/** How many leading characters two encoded ids share. */
+function sharedDigits(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && a[n] === b[n]) n++;
+  return n;
+}
+/**
+ * An encoded id relative to another (`base`): `^` + the digits after their shared prefix, when
+ * they share at least two. Ids made in one millisecond share 8 digits, ids of one changeset
+ * 11 (crypto/uuid-v7.ts uuidv7Group), so `^` + 11 stands for a sibling's id. The length says
+ * how many digits come from `base`: {@link fromRelative}.
+ */
+export function toRelative(ref: string, base: string): string | undefined {
+  if (!isPlainRef(ref) || !isPlainRef(base)) return undefined;
+  const n = sharedDigits(ref, base);
+  return n > 1 ? REL + ref.slice(n) : undefined;
+}
+
+export function fromRelative(text: string, base: string): string {
+  return base.slice(0, 23 - text.length) + text.slice(1);
+}
 
 /**
- * An id (or `msg_<uuid>`) stored relative to `base`, its record's own id: ids a plan makes in
- * one millisecond share their first 8 digits, so only the other 14 are kept (`^` + 14, or
- * `~^` + 14). Anything else is encoded as {@link encodeId} does.
+ * An id (or `msg_<uuid>`) stored relative to `base`, its record's own id ({@link toRelative};
+ * `~^…` for a `msg_` id). Anything else is encoded as {@link encodeId} does.
  */
 export function encodeRelId(id: string, base: string): string {
   const ref = encodeId(id);
-  const own = encodeId(base);
   const msg = ref.startsWith(MSG);
-  const tail = msg ? ref.slice(1) : ref;
-  if (isPlainRef(tail) && isPlainRef(own) && tail.slice(0, REL_SHARED) === own.slice(0, REL_SHARED)) {
-    const short = `${msg ? MSG : ""}${REL}${tail.slice(REL_SHARED)}`;
-    if (decodeRelId(short, base) === id) return short;
+  const short = toRelative(msg ? ref.slice(1) : ref, encodeId(base));
+  if (short !== undefined) {
+    const text = `${msg ? MSG : ""}${short}`;
+    if (decodeRelId(text, base) === id) return text;
   }
   return ref;
 }
 
 export function decodeRelId(text: string, base: string): string {
   if (text.startsWith(MSG) && text[1] === REL) return `msg_${decodeRelId(text.slice(1), base)}`;
-  if (text.startsWith(REL)) return decodeId(encodeId(base).slice(0, REL_SHARED) + text.slice(1));
+  if (text.startsWith(REL)) return decodeId(fromRelative(text, encodeId(base)));
   return decodeId(text);
 }
 
@@ -556,11 +573,11 @@ export const RECORDS = {
   x: {
     id: "id",
     insurer_id: "plain",
+    subject_id: "id",
     state: "state",
     attempts: "plain",
     delivered_at: "time",
     type: "type",
-    subject_id: "id",
     webhook_id: "rel",
     due_at: "time",
     created_at: "time",
@@ -615,6 +632,12 @@ export const FIELD_ORDER = Object.fromEntries(
 
 type Row = Record<string, unknown>;
 
+/**
+ * The webhook id an outbox entry gets unless it has another (domain/plans.ts): `msg_` and its
+ * own id, which the entry's id then stands for.
+ */
+const webhookIdOf = (own: string | undefined) => (own === undefined ? undefined : `msg_${own}`);
+
 /** A row's own id (decoded), which `rel` and `jws` fields are stored relative to. */
 const ownIdOf = (row: Row): string | undefined => (typeof row.id === "string" ? row.id : undefined);
 
@@ -636,6 +659,7 @@ export function encodeRow(kind: RecordKind, row: object): Record<string, Scalar>
       if (value === r.due_at) continue;
     }
     if (kind === "q" && field === "state" && value === "pending") continue;
+    if (field === "webhook_id" && (kind === "q" || kind === "x") && value === webhookIdOf(own)) continue;
     out[field] = typeof value === "string" ? CODECS[name].encode(value, own) : (value as number);
   }
   return out;
@@ -658,6 +682,9 @@ export function decodeRow<T>(kind: RecordKind, named: Record<string, unknown>): 
   if ((kind === "q" || kind === "x") && out.created_at === null) out.created_at = out.due_at;
   if ((kind === "q" || kind === "x") && out.next_attempt_at === null) out.next_attempt_at = out.due_at;
   if (kind === "q" && out.state === null) out.state = "pending";
+  if ((kind === "q" || kind === "x") && out.webhook_id === null && out.type !== null) {
+    out.webhook_id = webhookIdOf(own) ?? null;
+  }
   return out as T;
 }
 
@@ -674,10 +701,10 @@ export function namedOf(kind: RecordKind, tuple: unknown): Record<string, unknow
 /**
  * In an owner document's record lists, a value equal to the same field of the record before it
  * is stored as `{}` (ditto), `true` stands for "every field from here on as in the record
- * before", an id sharing its first 8 digits (its millisecond) with the id before is stored as
- * `^` + its other 14, and `owner_id` equal to the document's owner as `1`. The scripts
- * (scripts.ts PRELUDE) read and write the same; a ditto is only written for a value longer
- * than itself.
+ * before", an id sharing two or more leading digits with the id before is stored as `^` + its
+ * other digits ({@link toRelative}: `^` + 11 for a record of the same changeset), and
+ * `owner_id` equal to the document's owner as `1`. The scripts (scripts.ts PRELUDE) read and
+ * write the same; a ditto is only written for a value longer than itself.
  */
 const OWN_OWNER = 1;
 /** A timezone, phone hash, jurisdiction or language equal to the profile's is stored as 1. */
@@ -737,8 +764,6 @@ function positionOf(doc: DocContext, kind: RecordKind, field: string, id: unknow
   return id;
 }
 const dittoWorth = (value: unknown) => String(value).length > 2;
-const plainRef = (value: unknown): value is string =>
-  typeof value === "string" && value.length === 22 && !"!~^".includes(value[0] as string);
 
 /** A document's stored list of one kind as named encoded rows (`ownerRef`: the document's owner). */
 export function unpackRecords(
@@ -766,8 +791,8 @@ export function unpackRecords(
       else if (value === 1 && PROFILE_REF[field]) value = doc.o[PROFILE_REF[field] as string];
       else if (typeof value === "number" && isTime(kind, field)) value = value + since(doc);
       else if (typeof value === "number") value = resolveRef(doc, kind, field, value);
-      else if (field === "id" && doc.prevId && typeof value === "string" && value.startsWith("^")) {
-        value = doc.prevId.slice(0, 8) + value.slice(1);
+      else if (field === "id" && doc.prevId && typeof value === "string" && value.startsWith(REL)) {
+        value = fromRelative(value, doc.prevId);
       }
       if (value !== null && value !== undefined) out[field] = value;
     }
@@ -811,8 +836,8 @@ export function packRecords(
       if (typeof value === "number" && isTime(kind, field)) return value - since(doc);
       if (kind === "x" && field === "insurer_id" && subjectOf(doc, row.subject_id)?.insurer_id === value)
         return 1;
-      if (field === "id" && plainRef(value) && plainRef(prevId) && value.slice(0, 8) === prevId.slice(0, 8)) {
-        return `^${value.slice(8)}`;
+      if (field === "id" && typeof value === "string" && prevId !== undefined) {
+        return toRelative(value, prevId) ?? value;
       }
       return value;
     });

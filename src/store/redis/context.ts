@@ -163,7 +163,14 @@ export function createContext(
     }
     // The id index first: feed members name no owner, readers find it there. Queue inserts
     // last: an entry is claimable only once everything it refers to is findable.
-    await run(ops.filter((op) => op[0] === "ix").flatMap(callsFor));
+    // The records of one changeset share their id-index entry (keys.ts idField): add it once.
+    const entries = new Set<string>();
+    const indexOps = ops.filter((op) => {
+      if (op[0] !== "ix") return false;
+      const entry = `${idField(op[1])} ${op[2]}`;
+      return !entries.has(entry) && entries.add(entry) !== undefined;
+    });
+    await run(indexOps.flatMap(callsFor));
     await run(ops.filter((op) => op[0] !== "qins" && op[0] !== "ix").flatMap(callsFor));
     await run(ops.filter((op) => op[0] === "qins").flatMap(callsFor));
   };

@@ -24,8 +24,8 @@ for kind, list in pairs(cjson.decode([==[${JSON.stringify(DOC_TIMES)}]==])) do
   for _, f in ipairs(list) do TIMES[kind][f] = true end
 end
 -- Document lists (codec.ts unpackRecords): {} repeats the field of the record before; true
--- repeats every field from there on; an id '^' + 14 shares its first 8 digits with the id
--- of the record before it in the document; owner_id 1 is the document's owner; an instant is
+-- repeats every field from there on; an id '^' + k shares its first 22 - k digits with the
+-- id of the record before it in the document; owner_id 1 is the document's owner; an instant is
 -- stored as milliseconds after the profile's creation (ca); an outbox entry's insurer_id 1 is
 -- its subject's. Queue rows are stored plain (no before, no ref, no document).
 local function plainRef(v)
@@ -88,7 +88,7 @@ local function named(kind, t, before, ref, d, prevId)
     elseif d and type(v) == 'number' and TIMES[kind] and TIMES[kind][f] then v = v + since(d)
     elseif d and type(v) == 'number' then v = resolve(d, kind, f, v)
     elseif f == 'id' and prevId and type(v) == 'string' and string.sub(v, 1, 1) == '^' then
-      v = string.sub(prevId, 1, 8) .. string.sub(v, 2)
+      v = string.sub(prevId, 1, 23 - #v) .. string.sub(v, 2)
     end
     if not isnull(v) then r[f] = v end
   end
@@ -97,6 +97,12 @@ local function named(kind, t, before, ref, d, prevId)
     r.insurer_id = subject and subject.insurer_id
   end
   return r
+end
+-- how many leading characters two ids share
+local function shared(a, b)
+  local n = 0
+  while n < #a and string.byte(a, n + 1) == string.byte(b, n + 1) do n = n + 1 end
+  return n
 end
 local function same(a, b)
   if isnull(a) then return isnull(b) end
@@ -124,8 +130,8 @@ local function tuple(kind, r, before, ref, d, prevId)
       elseif d and type(v) == 'number' and TIMES[kind] and TIMES[kind][f] then t[i] = v - since(d)
       elseif d and kind == 'x' and f == 'insurer_id' and not isnull(r.subject_id)
         and (subjectOf(d, r.subject_id) or {}).insurer_id == v then t[i] = 1
-      elseif f == 'id' and prevId and plainRef(v) and plainRef(prevId)
-        and string.sub(v, 1, 8) == string.sub(prevId, 1, 8) then t[i] = '^' .. string.sub(v, 9)
+      elseif f == 'id' and prevId and plainRef(v) and plainRef(prevId) and shared(v, prevId) > 1 then
+        t[i] = '^' .. string.sub(v, shared(v, prevId) + 1)
       else t[i] = v end
       n = i
     end

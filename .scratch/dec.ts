@@ -1,0 +1,15 @@
+import { Redis } from "ioredis";
+import { parseDoc, decodeRow } from "/work/main/src/store/redis/codec.js";
+const r = new Redis("redis://127.0.0.1:6379/12");
+const [key] = (await r.scan("0","MATCH","owbench:*{o:*","COUNT",100))[1];
+const json = await r.get(key);
+const ref = key.match(/\{o:(.*)\}/)[1];
+const doc = parseDoc(json, ref)!;
+const rr = decodeRow<any>("r", doc.records.r[0]);
+const [h,p,s] = rr.jws.split(".");
+console.log(Buffer.from(h,"base64url").toString()); console.log(Buffer.from(p,"base64url").toString());
+const raw = JSON.parse(json); const enc = raw.r[0][5]; console.log("enc len", enc.length, "bytes", Buffer.from(enc.slice(1),"base64url").length);
+const b = Buffer.from(enc.slice(1),"base64url"); const sl = b.readUInt16BE(1+b[0]); console.log("sig", b[0], "skel", sl, "tokens", b.length-1-b[0]-2-sl);
+for (const k of Object.keys(raw)) console.log(k, JSON.stringify(raw[k]).length);
+console.log(decodeRow<any>("c", doc.records.c[0]));
+r.disconnect();
