@@ -241,7 +241,7 @@ describe("redis value encodings", () => {
     const { owner_id: __, ...ownBack } = own;
     expect(encodeRow("x", own).webhook_id).toBeUndefined();
     expect(decodeRow("x", encodeRow("x", own))).toEqual(ownBack);
-    const queued = { ...encodeRow("q", own), id: encodeId(own.id) };
+    const queued: Record<string, unknown> = { ...encodeRow("q", own), id: encodeId(own.id) };
     expect(queued.webhook_id).toBeUndefined();
     expect(decodeRow<Record<string, unknown>>("q", queued).webhook_id).toBe(own.webhook_id);
   });
