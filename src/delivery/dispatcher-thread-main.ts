@@ -2,6 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { createFieldCipher } from "../crypto/field-cipher.js";
 import { loadKeys } from "../crypto/keys.js";
+import { createMatchKeys } from "../crypto/match-key.js";
 import type { OutboxType } from "../domain/model.js";
 import { createLogger } from "../logger.js";
 import type { DeliveryOutcome } from "../metrics.js";
@@ -20,7 +21,12 @@ const logger = createLogger(config.logLevel).child({ thread: "dispatcher" });
 const clock = () => new Date();
 // The main thread has already created or checked the keys against the store's fingerprints.
 const keys = await loadKeys({ keysDir: config.keysDir, ...config.keys });
-const store = await openStore(config.store, createFieldCipher(keys.dataKey), clock);
+const store = await openStore(
+  config.store,
+  createFieldCipher(keys.dataKey),
+  clock,
+  createMatchKeys(keys.dataKey),
+);
 
 const counts = new Map<string, number>();
 const report = () => {

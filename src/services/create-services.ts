@@ -40,7 +40,8 @@ export async function createServices(
 ): Promise<Services> {
   const keys = await loadKeys({ keysDir: config.keysDir, ...config.keys });
   const cipher = createFieldCipher(keys.dataKey);
-  const opened = await openStore(config.store, cipher, clock);
+  const matchKey = createMatchKeys(keys.dataKey);
+  const opened = await openStore(config.store, cipher, clock, matchKey);
   try {
     await checkFingerprints(opened, keys);
   } catch (err) {
@@ -49,7 +50,6 @@ export async function createServices(
   }
   const { store, outboxWritten } = withOutboxSignal(opened);
   const signer = createReceiptSigner(keys, { previousPublicJwks: await retiredKeys(store, keys) });
-  const matchKey = createMatchKeys(keys.dataKey);
   const owners = createOwnerService({ store, signer, matchKey, clock });
   return {
     config,

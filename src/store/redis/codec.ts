@@ -578,11 +578,12 @@ export const RECORDS = {
     attempts: "plain",
     delivered_at: "time",
     type: "type",
-    webhook_id: "rel",
     due_at: "time",
     created_at: "time",
     last_error: "plain",
     next_attempt_at: "time",
+    /** last: absent when it is `msg_` + the entry's id (what the planner gives) */
+    webhook_id: "rel",
   },
   /**
    * a pending or dead outbox entry in its insurer's queue (the hash field is its id, the queue
@@ -797,6 +798,8 @@ export function unpackRecords(
       if (value !== null && value !== undefined) out[field] = value;
     }
     if (kind === "x" && out.insurer_id === 1) out.insurer_id = subjectOf(doc, out.subject_id)?.insurer_id;
+    // An opt-out without a match key has its owner's phone's (context.ts decode).
+    if (kind === "p" && out.match_key === undefined && doc.o.pe !== undefined) out._pe = doc.o.pe;
     before = out;
     doc.prevId = typeof out.id === "string" ? out.id : undefined;
     return out;

@@ -4,8 +4,17 @@
  */
 import { randomUUID } from "node:crypto";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
+import type { MatchKeys } from "../../crypto/match-key.js";
 import type { OutboxRow } from "../sqlite/rows.js";
-import { decodeId, decodeRow, encodeId, encodeRow, encodeTime } from "./codec.js";
+import {
+  decodeId,
+  decodeRow,
+  decodeToken,
+  encodeId,
+  encodeRow,
+  encodeTime,
+  type RecordKind,
+} from "./codec.js";
 import { type Arg, type LuaScript, type RedisCall, type RedisCommands, unwrap } from "./commands.js";
 import { idField, isListField, type Keys, phoneField, SHARDS } from "./keys.js";
 import {
@@ -43,6 +52,19 @@ export interface RedisContext {
   cipher: FieldCipher;
   /** Current instant, ISO 8601 UTC. */
   now: () => string;
+  /**
+   * Match keys, when the store may leave out the ones it can compute again: an opt-out's key
+   * derived from its owner's current phone (see {@link RedisContext.decode}).
+   */
+  matchKey: MatchKeys | undefined;
+  /**
+   * A named stored row as its row shape (codec.ts decodeRow), and an opt-out without a stored
+   * match key given the one of its owner's phone (`_pe`, the document's encrypted phone, which
+   * the scripts put beside such rows). The store leaves a key out only when it equals that
+   * one (owners.ts apply), and writes it back before the phone changes or goes (UPDATE_OWNER,
+   * ERASE_OWNER), so a row without a key always means "the current phone's".
+   */
+  decode<T>(kind: RecordKind, named: Record<string, unknown>): T;
   /**
    * Runs an aggregate script under a repair marker and applies the index ops it recorded.
    * `tag` is the aggregate's hash tag (`o:<id>` or `i:<id>`); `ops` extracts the recorded ops
@@ -98,6 +120,7 @@ export function createContext(
   keys: Keys,
   cipher: FieldCipher,
   now: () => string,
+  matchKey?: MatchKeys,
 ): RedisContext {
   const registered = new Set<string>();
   const faults = { crashAfterScript: false };
@@ -282,11 +305,25 @@ export function createContext(
     await redis.call("HDEL", keys.queue(insurerId, ":pm"), entryRef);
   };
 
+  const decode = <T>(kind: RecordKind, named: Record<string, unknown>): T => {
+    const row = decodeRow<T>(kind, named) as T & { match_key?: string | null; insurer_id?: string };
+    if (kind === "p" && row.match_key === null) {
+      const phone = typeof named._pe === "string" ? cipher.decrypt(decodeToken(named._pe)) : undefined;
+      if (!matchKey || phone === undefined || !row.insurer_id) {
+        throw new Error("an opt-out without a stored match key, and no phone to compute it from");
+      }
+      row.match_key = matchKey(row.insurer_id, phone);
+    }
+    return row;
+  };
+
   return {
     redis,
     keys,
     cipher,
     now,
+    matchKey,
+    decode,
     write,
     ownersOf,
     applyOps,

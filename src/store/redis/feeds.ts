@@ -90,7 +90,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
     probes.forEach((p, n) => {
       const json = unwrap<string | null>(replies[n]);
       if (json && out[p.i] === undefined) {
-        out[p.i] = decodeRow<T>(kind, JSON.parse(json) as Record<string, unknown>);
+        out[p.i] = ctx.decode<T>(kind, JSON.parse(json) as Record<string, unknown>);
       }
     });
     return out;
@@ -103,7 +103,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
     );
     return refs.map((r, i) => {
       const json = unwrap<string | null>(replies[i]);
-      return json ? decodeRow<T>(r.kind, JSON.parse(json) as Record<string, unknown>) : undefined;
+      return json ? ctx.decode<T>(r.kind, JSON.parse(json) as Record<string, unknown>) : undefined;
     });
   };
 
@@ -197,7 +197,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
         (reply) => (Array.isArray(reply) ? (reply[1] as string) : undefined),
         (reply) =>
           Array.isArray(reply)
-            ? decodeRow<T>(kind, JSON.parse(reply[0] as string) as Record<string, unknown>)
+            ? ctx.decode<T>(kind, JSON.parse(reply[0] as string) as Record<string, unknown>)
             : undefined,
       );
       if (row) return row;
@@ -313,7 +313,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
           found.set(phoneHash, record);
         }
         const rows = <T>(kind: "w" | "p", list: string[]) =>
-          list.map((json) => decodeRow<T>(kind, JSON.parse(json) as Record<string, unknown>));
+          list.map((json) => ctx.decode<T>(kind, JSON.parse(json) as Record<string, unknown>));
         for (const row of rows<WindowRow>("w", windows)) {
           record.windows.push(windowFromRow(row));
           record.ownerId ??= row.owner_id ?? undefined;

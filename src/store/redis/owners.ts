@@ -94,7 +94,7 @@ export async function recordById<T>(
   const [owners = []] = await ctx.ownersOf([`${kind}:${ref}`]);
   for (const ownerRef of owners) {
     const json = (await ctx.redis.eval(RECORD_AT, [ctx.keys.owner(ownerRef)], [kind, ref])) as string | null;
-    if (json) return decodeRow<T>(kind, JSON.parse(json) as Record<string, unknown>);
+    if (json) return ctx.decode<T>(kind, JSON.parse(json) as Record<string, unknown>);
   }
   return undefined;
 }
@@ -139,6 +139,38 @@ const targets = (list: readonly { id: string; at: string; reason?: string }[]) =
 export function createOwnerPart(ctx: RedisContext): OwnerPart {
   const { redis, keys, cipher, now } = ctx;
 
+  /**
+   * The phone of each owner state read lately, at its version: an opt-out planned from that
+   * state and applied at that version (the script checks it) has that phone's match key when
+   * it equals what {@link RedisContext.matchKey} computes, and is then stored without it.
+   * Bounded; a miss only stores the key.
+   */
+  const recentPhones = new Map<string, { version: number; phone: string }>();
+  const RECENT_PHONES = 1_000;
+  const remember = (owner: Owner) => {
+    if (!ctx.matchKey || owner.phone === undefined) return;
+    recentPhones.delete(owner.id);
+    recentPhones.set(owner.id, { version: owner.version, phone: owner.phone });
+    if (recentPhones.size > RECENT_PHONES) recentPhones.delete(recentPhones.keys().next().value as string);
+  };
+  const phoneAt = (ownerId: string, version: number) => {
+    const known = recentPhones.get(ownerId);
+    return known?.version === version ? known.phone : undefined;
+  };
+
+  /**
+   * Encoded match keys of the document's opt-outs that store none (they are its phone's), by
+   * opt-out ref: what UPDATE_OWNER and ERASE_OWNER write back before the phone goes.
+   */
+  const derivedMatchKeys = (doc: OwnerDoc): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const named of doc.records.p) {
+      if (named.match_key !== undefined && named.match_key !== null) continue;
+      out[String(named.id)] = encodeHex(ctx.decode<OptOutRow>("p", named).match_key);
+    }
+    return out;
+  };
+
   const read = async (id: string): Promise<Owner | undefined> => {
     const doc = await readDoc(ctx, encodeId(id));
     return doc ? ownerFromProfile(id, doc.o, cipher) : undefined;
@@ -148,15 +180,17 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     const doc = await readDoc(ctx, encodeId(ownerId));
     if (!doc) throw new Error(`unknown owner ${ownerId}`);
     const rows = <T>(kind: "c" | "r" | "w" | "p") =>
-      doc.records[kind].map((named) => decodeRow<T & { owner_id: string | null }>(kind, named));
+      doc.records[kind].map((named) => ctx.decode<T & { owner_id: string | null }>(kind, named));
     const mine = <T extends { owner_id: string | null }>(list: T[]) =>
       list.filter((r) => r.owner_id === ownerId);
     const current = mine(rows<ConsentRow>("c"))
       .filter((row) => row.superseded_at === null && row.preferences !== null)
       .pop();
     const consent = current ? consentFromRow(current) : undefined;
+    const owner = ownerFromProfile(ownerId, doc.o, cipher);
+    remember(owner);
     return {
-      owner: ownerFromProfile(ownerId, doc.o, cipher),
+      owner,
       ...(consent ? { consent } : {}),
       windows: mine(rows<WindowRow>("w")).map(windowFromRow),
       optOuts: mine(rows<OptOutRow>("p")).map(optOutFromRow),
@@ -184,6 +218,8 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
         }
       }
     }
+    // The phone the plan saw, when this process read it (the script checks the version).
+    const phone = cs.optOuts.length > 0 ? phoneAt(cs.ownerId, cs.expectedVersion) : undefined;
     const payload = {
       ownerId: cs.ownerId,
       owner,
@@ -198,7 +234,11 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       revokeWindows: targets(cs.revokeWindows),
       closeWindows: targets(cs.closeWindows),
       revokeReceipts: targets(cs.revokeReceipts),
-      optOuts: cs.optOuts.map((o) => encodeRow("p", optOutToRow({ ...o, ownerId: o.ownerId ?? cs.ownerId }))),
+      optOuts: cs.optOuts.map((o) => {
+        const row = encodeRow("p", optOutToRow({ ...o, ownerId: o.ownerId ?? cs.ownerId }));
+        if (phone !== undefined && o.matchKey === ctx.matchKey?.(o.insurerId, phone)) delete row.match_key;
+        return row;
+      }),
       withdraw: targets(cs.withdrawOptOuts),
       attempts: attempts.map((a) => encodeRow("a", attemptToRow(a))),
       outbox: cs.outbox.map((e) => ({ id: encodeId(e.id), insurer_id: e.insurerId })),
@@ -254,14 +294,24 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       field("vehicle_enc", patch.vehicle === null ? null : cipher.encrypt(patch.vehicle));
     }
     const opsJson = JSON.stringify(ops);
-    return ctx.write(
-      `o:${owner}`,
-      UPDATE_OWNER,
-      [keys.owner(owner), keys.owner(owner, ":q")],
-      (opId) => [JSON.stringify({ set, del, now: encodeTime(now()), opId }), opsJson],
-      () => opsJson,
-      (reply) => ownerFromProfile(id, JSON.parse(reply as string) as OwnerDoc["o"], cipher),
-    );
+    // A new or no phone: the opt-outs that store no match key (the old phone's) get theirs
+    // first. The script refuses (a conflict) when one appeared since the read: read again.
+    for (let attempt = 0; ; attempt++) {
+      const doc = patch.phone !== undefined ? await readDoc(ctx, owner) : undefined;
+      const matchKeys = doc ? derivedMatchKeys(doc) : {};
+      try {
+        return await ctx.write(
+          `o:${owner}`,
+          UPDATE_OWNER,
+          [keys.owner(owner), keys.owner(owner, ":q")],
+          (opId) => [JSON.stringify({ set, del, now: encodeTime(now()), opId, matchKeys }), opsJson],
+          () => opsJson,
+          (reply) => ownerFromProfile(id, JSON.parse(reply as string) as OwnerDoc["o"], cipher),
+        );
+      } catch (error) {
+        if (attempt >= 4 || !(translate(error) instanceof ConflictError)) throw error;
+      }
+    }
   };
 
   const erase = async (ownerId: string, at: string) => {
@@ -291,7 +341,10 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
           `o:${owner}`,
           ERASE_OWNER,
           [keys.owner(owner), keys.owner(owner, ":q")],
-          (opId) => [JSON.stringify({ at: encodeTime(at), opId, owner, hashes }), JSON.stringify(ops)],
+          (opId) => [
+            JSON.stringify({ at: encodeTime(at), opId, owner, hashes, matchKeys: derivedMatchKeys(doc) }),
+            JSON.stringify(ops),
+          ],
           (reply) => reply as string,
           () => undefined,
         );

@@ -63,6 +63,7 @@
  */
 import { ConfigError } from "../../config.js";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
+import type { MatchKeys } from "../../crypto/match-key.js";
 import type { OutboxEntry } from "../../domain/model.js";
 import type { Store } from "../store.js";
 import { LAYOUT_VERSION } from "./codec.js";
@@ -82,6 +83,12 @@ export interface RedisStoreOptions {
   prefix: string;
   /** Clock for the timestamps the store sets itself and for repair-marker ages. */
   now?: () => Date;
+  /**
+   * The service's match keys (crypto/match-key.ts). Given, the store leaves out of each
+   * owner's document the opt-out keys it can compute again from the owner's phone (about 45
+   * bytes each); without it every key is stored.
+   */
+  matchKey?: MatchKeys;
 }
 
 /** A Redis store plus handles tests and operators use. */
@@ -107,7 +114,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   const clock = options.now ?? (() => new Date());
   const { redis, cipher } = options;
   const keys = createKeys(options.prefix);
-  const ctx = createContext(redis, keys, cipher, () => clock().toISOString());
+  const ctx = createContext(redis, keys, cipher, () => clock().toISOString(), options.matchKey);
   await checkLayout(redis, keys.meta());
   await ctx.repair({ all: true });
   const sessionKey = (key: string) => keys.session(cipher.hash(key, SESSION_HASH));

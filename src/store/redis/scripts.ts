@@ -96,7 +96,20 @@ local function named(kind, t, before, ref, d, prevId)
     local subject = subjectOf(d, r.subject_id)
     r.insurer_id = subject and subject.insurer_id
   end
+  -- an opt-out without a match key has its owner's phone's (context.ts decode): readers get
+  -- the encrypted phone beside it (never stored: tuple() writes only the listed fields)
+  if d and kind == 'p' and isnull(r.match_key) and not isnull(d.o.pe) then r._pe = d.o.pe end
   return r
+end
+-- Before the phone changes or goes: the match keys of opt-outs that stored none (they were the
+-- old phone's), computed by the store; one missing means an opt-out came since its read.
+local function keepMatchKeys(d, keys)
+  for _, r in ipairs(d.p) do
+    if isnull(r.match_key) then
+      if type(keys) ~= 'table' or isnull(keys[r.id]) then fail('OW_CONFLICT owner changed concurrently; plan again') end
+      r.match_key = keys[r.id]
+    end
+  end
 end
 -- how many leading characters two ids share
 local function shared(a, b)
@@ -264,13 +277,20 @@ return 'OK'
 `,
 );
 
-/** KEYS: owner document, pending ops. ARGV: {set, del, now, opId} JSON, ops JSON. Returns the profile JSON. */
+/**
+ * KEYS: owner document, pending ops. ARGV: {set, del, now, opId, matchKeys} JSON (matchKeys:
+ * opt-out ref → match key, for the opt-outs storing none, when the phone changes), ops JSON.
+ * Returns the profile JSON.
+ */
 export const UPDATE_OWNER = script(
   "update-owner",
   `
 local P = cjson.decode(ARGV[1])
 local d = load(KEYS[1])
 if not d then fail('OW_NOTFOUND unknown owner') end
+local phoneChanges = P.set.pe ~= nil
+for _, field in ipairs(P.del) do if field == 'pe' then phoneChanges = true end end
+if phoneChanges and not isnull(d.o.pe) then keepMatchKeys(d, P.matchKeys) end
 for field, value in pairs(P.set) do d.o[field] = value end
 for _, field in ipairs(P.del) do d.o[field] = nil end
 d.o.v = d.o.v + 1
@@ -282,8 +302,9 @@ return cjson.encode(d.o)
 );
 
 /**
- * KEYS: owner document, pending ops. ARGV: {at, opId, owner, hashes} JSON (hashes: receipt ref →
- * payload hash, for the receipts whose JWS goes), ops JSON. Returns all pending ops JSON.
+ * KEYS: owner document, pending ops. ARGV: {at, opId, owner, hashes, matchKeys} JSON (hashes:
+ * receipt ref → payload hash, for the receipts whose JWS goes; matchKeys: opt-out ref → match
+ * key, for the opt-outs storing none), ops JSON. Returns all pending ops JSON.
  */
 export const ERASE_OWNER = script(
   "erase-owner",
@@ -300,6 +321,7 @@ for _, r in ipairs(d.r) do
     r.payload_hash = P.hashes[r.id]
   end
 end
+if not isnull(d.o.pe) then keepMatchKeys(d, P.matchKeys) end
 for _, field in ipairs({ 'g', 'ch', 'pe', 'ph', 'co', 'ne', 've', 'cur' }) do d.o[field] = nil end
 d.o.pv = 0
 touch(d, P.at)
