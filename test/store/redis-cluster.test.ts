@@ -6,11 +6,13 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFieldCipher } from "../../src/crypto/field-cipher.js";
+import { createMatchKeys } from "../../src/crypto/match-key.js";
 import { emptyChangeset } from "../../src/domain/model.js";
 import { createIoredisCommands } from "../../src/store/redis/ioredis-client.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/redis-store.js";
 import {
   deleteKeys,
+  dumpKeys,
   hasRedisServer,
   startCluster,
   type TestCluster,
@@ -18,6 +20,7 @@ import {
 } from "../support/redis.js";
 import { aNewOwner, anOutboxEntry } from "./builders.js";
 import { describeStoreContract } from "./contract.js";
+import { describeMatchKeyDerivation } from "./contract-match-keys.js";
 
 const available = hasRedisServer();
 const title = available
@@ -38,7 +41,29 @@ describe.skipIf(!available)(title, () => {
       redis: createIoredisCommands({ url: cluster.url }),
       cipher: createFieldCipher(key),
       prefix,
+      matchKey: createMatchKeys(key),
     });
+
+  describeMatchKeyDerivation("redis cluster", async () => {
+    const prefix = uniquePrefix("cluster-mk");
+    const key = randomBytes(32);
+    const opened: RedisStore[] = [];
+    const reopen = async () => {
+      const store = await open(prefix, key);
+      opened.push(store);
+      return store;
+    };
+    return {
+      store: await reopen(),
+      open: reopen,
+      matchKey: createMatchKeys(key),
+      dump: async () => (await dumpKeys(cluster.url, prefix)).map((b) => b.toString()),
+      cleanup: async () => {
+        for (const s of opened) await s.close();
+        await deleteKeys(cluster.url, prefix);
+      },
+    };
+  });
 
   describeStoreContract("redis cluster", async () => {
     const prefix = uniquePrefix("cluster");

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { createFieldCipher } from "../../src/crypto/field-cipher.js";
 import { createMatchKeys, type MatchKeys } from "../../src/crypto/match-key.js";
-import { emptyChangeset, type OptOut } from "../../src/domain/model.js";
+import { emptyChangeset } from "../../src/domain/model.js";
 import { createIoredisCommands } from "../../src/store/redis/ioredis-client.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/redis-store.js";
 import { deleteKeys, dumpKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
@@ -18,9 +18,9 @@ import {
   consentPlan,
   secretsFor,
   seedPersonalData,
-  T0,
 } from "./builders.js";
 import { describeStoreContract, type StoreHarness } from "./contract.js";
+import { describeMatchKeyDerivation } from "./contract-match-keys.js";
 
 const url = TEST_REDIS_URL ?? "";
 
@@ -221,114 +221,9 @@ describe.skipIf(!TEST_REDIS_URL)("redis store specifics", () => {
   });
 });
 
-describe.skipIf(!TEST_REDIS_URL)("redis store: match keys it can compute again", () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const cleanup of cleanups) await cleanup();
-  });
-  const PHONE_A = "+8613800000001";
-  const PHONE_B = "+8613900000002";
-
-  /** An owner with phone A, and a plan that opts it out of `others` with real match keys. */
-  const setUp = async () => {
+describe.skipIf(!TEST_REDIS_URL)("redis store (TEST_REDIS_URL)", () => {
+  describeMatchKeyDerivation("redis", async () => {
     const h = await harness();
-    cleanups.push(h.cleanup);
-    for (const id of ["a", "b", "c", "d"]) await h.store.addInsurer(anInsurer(id), secretsFor(id));
-    await h.store.ensureOwner(aNewOwner(501));
-    const created = await h.store.getOwnerByTelegramId(501);
-    await h.store.updateOwnerProfile(created?.id ?? "", { phone: PHONE_A, phoneVerified: true });
-    return h;
-  };
-  /** Plans from freshly read state, as the service does, with the keys of the state's phone. */
-  const optOutOf = async (
-    h: Awaited<ReturnType<typeof setUp>>,
-    insurers: string[],
-    foreign: string[] = [],
-  ) => {
-    const { owner } = await h.store.getOwnerState((await h.store.getOwnerByTelegramId(501))?.id ?? "");
-    const plan = consentPlan(owner, [], [...insurers, ...foreign]);
-    for (const o of plan.optOuts) {
-      // A key for another number (never planned so, but the store must not trust that).
-      o.matchKey = foreign.includes(o.insurerId)
-        ? h.matchKey(o.insurerId, "+8613700000000")
-        : h.matchKey(o.insurerId, owner.phone ?? "");
-    }
-    await h.store.applyChangeset(plan.changeset);
-    return { owner, plan };
-  };
-  const rawDocument = async (h: Awaited<ReturnType<typeof setUp>>) =>
-    (await dumpKeys(url, h.prefix)).map((b) => b.toString()).find((text) => text.includes('"p":')) ?? "";
-  const hexKey = (hex: string) => Buffer.from(hex, "hex").toString("base64url");
-
-  it("stores none of the keys the owner's phone gives, and every read gives them back", async () => {
-    const h = await setUp();
-    const { owner, plan } = await optOutOf(h, ["a", "b"], ["c"]);
-    const [a, b, c] = plan.optOuts as [OptOut, OptOut, OptOut];
-    const doc = await rawDocument(h);
-    expect(doc).not.toContain(hexKey(a.matchKey));
-    expect(doc).not.toContain(hexKey(b.matchKey));
-    // A key the phone does not give is kept as it is.
-    expect(doc).toContain(hexKey(c.matchKey));
-
-    const expected = Object.fromEntries(plan.optOuts.map((o) => [o.id, o.matchKey]));
-    const keysOf = (list: (OptOut | undefined)[]) =>
-      Object.fromEntries(list.map((o) => [o?.id, o?.matchKey]));
-    expect(keysOf((await h.store.getOwnerState(owner.id)).optOuts)).toEqual(expected);
-    expect(keysOf(await h.store.getOptOuts(plan.optOuts.map((o) => o.id)))).toEqual(expected);
-    expect((await h.store.getOptOut(a.id))?.matchKey).toBe(a.matchKey);
-    expect((await h.store.listOptOutsForInsurer("b", { limit: 10 }))[0]?.matchKey).toBe(b.matchKey);
-    expect((await h.store.acknowledgeOptOut("a", a.id, T0))?.matchKey).toBe(a.matchKey);
-    const found = await h.store.scrubLookup("b", [owner.phoneHash ?? ""]);
-    expect(found.get(owner.phoneHash ?? "")?.optOuts.map((o) => o.matchKey)).toEqual([b.matchKey]);
-    // Another process (no recently read state) reads them the same.
-    const other = await h.open();
-    expect(keysOf(await other.getOptOuts(plan.optOuts.map((o) => o.id)))).toEqual(expected);
-  });
-
-  it("keeps the old phone's keys when the phone changes, and every key when the owner is erased", async () => {
-    const h = await setUp();
-    const { owner, plan } = await optOutOf(h, ["a", "b"]);
-    await h.store.updateOwnerProfile(owner.id, { phone: PHONE_B, phoneVerified: true });
-    const [a, b] = plan.optOuts as [OptOut, OptOut];
-    // Written back: phone B would give others.
-    expect(await rawDocument(h)).toContain(hexKey(a.matchKey));
-    expect((await h.store.getOptOut(a.id))?.matchKey).toBe(h.matchKey("a", PHONE_A));
-    expect((await h.store.getOptOut(b.id))?.matchKey).toBe(h.matchKey("b", PHONE_A));
-
-    const later = await optOutOf(h, ["c"]);
-    const c = later.plan.optOuts[0] as OptOut;
-    expect(c.matchKey).toBe(h.matchKey("c", PHONE_B));
-    expect(await rawDocument(h)).not.toContain(hexKey(c.matchKey));
-
-    await h.store.eraseOwner(owner.id, "2026-06-02T00:00:00.000Z");
-    expect((await h.store.getOwner(owner.id))?.phone).toBeUndefined();
-    expect(await rawDocument(h)).toContain(hexKey(c.matchKey));
-    expect((await h.store.getOptOuts([a.id, b.id, c.id])).map((o) => o?.matchKey)).toEqual([
-      h.matchKey("a", PHONE_A),
-      h.matchKey("b", PHONE_A),
-      h.matchKey("c", PHONE_B),
-    ]);
-  });
-
-  it("never gives an opt-out another phone's key when phone changes race with opt-outs", async () => {
-    const h = await setUp();
-    const ownerId = (await h.store.getOwnerByTelegramId(501))?.id ?? "";
-    const phones = [PHONE_A, PHONE_B, "+8613600000003", "+8613500000004"];
-    const planned = new Map<string, string>();
-    for (let round = 0; round < 12; round++) {
-      const insurer = ["a", "b", "c", "d"][round % 4] as string;
-      const { owner } = await h.store.getOwnerState(ownerId);
-      const plan = consentPlan(owner, [], [insurer]);
-      for (const o of plan.optOuts) o.matchKey = h.matchKey(o.insurerId, owner.phone ?? "");
-      const [applied] = await Promise.allSettled([
-        h.store.applyChangeset(plan.changeset),
-        h.store.updateOwnerProfile(ownerId, { phone: phones[(round + 1) % 4] as string }),
-      ]);
-      if (applied.status === "fulfilled") for (const o of plan.optOuts) planned.set(o.id, o.matchKey);
-    }
-    expect(planned.size).toBeGreaterThan(0);
-    const read = await h.open();
-    const ids = [...planned.keys()];
-    expect((await read.getOptOuts(ids)).map((o) => o?.matchKey)).toEqual(ids.map((id) => planned.get(id)));
+    return { ...h, dump: async () => (await dumpKeys(url, h.prefix)).map((b) => b.toString()) };
   });
 });
