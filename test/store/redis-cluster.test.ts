@@ -44,8 +44,9 @@ describe.skipIf(!available)(title, () => {
       matchKey: createMatchKeys(key),
     });
 
-  describeMatchKeyDerivation("redis cluster", async () => {
-    const prefix = uniquePrefix("cluster-mk");
+  /** Stores on one fresh prefix and key, as processes of one deployment; cleanup deletes it. */
+  const deployment = (label: string) => {
+    const prefix = uniquePrefix(label);
     const key = randomBytes(32);
     const opened: RedisStore[] = [];
     const reopen = async () => {
@@ -53,37 +54,28 @@ describe.skipIf(!available)(title, () => {
       opened.push(store);
       return store;
     };
+    const cleanup = async () => {
+      for (const s of opened) await s.close();
+      await deleteKeys(cluster.url, prefix);
+    };
+    return { prefix, key, reopen, cleanup };
+  };
+
+  describeMatchKeyDerivation("redis cluster", async () => {
+    const { prefix, key, reopen, cleanup } = deployment("cluster-mk");
     return {
       store: await reopen(),
       open: reopen,
       matchKey: createMatchKeys(key),
       dump: async () => (await dumpKeys(cluster.url, prefix)).map((b) => b.toString()),
-      cleanup: async () => {
-        for (const s of opened) await s.close();
-        await deleteKeys(cluster.url, prefix);
-      },
+      cleanup,
     };
   });
 
   describeStoreContract("redis cluster", async () => {
-    const prefix = uniquePrefix("cluster");
-    const key = randomBytes(32);
-    const opened: RedisStore[] = [];
-    const reopen = async () => {
-      const store = await open(prefix, key);
-      opened.push(store);
-      return store;
-    };
+    const { reopen, cleanup } = deployment("cluster");
     const store = await reopen();
-    return {
-      store,
-      reopen,
-      outbox: () => store.listAllOutbox(),
-      cleanup: async () => {
-        for (const s of opened) await s.close();
-        await deleteKeys(cluster.url, prefix);
-      },
-    };
+    return { store, reopen, outbox: () => store.listAllOutbox(), cleanup };
   });
 
   it("spreads one deployment's keys over every master", async () => {
