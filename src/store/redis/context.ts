@@ -305,10 +305,16 @@ export function createContext(
     await redis.call("HDEL", keys.queue(insurerId, ":pm"), entryRef);
   };
 
+  // The last phone decrypted for decode: a batch of opt-outs is mostly one owner's.
+  let lastPhone: { token: string; phone: string } | undefined;
+  const phoneOf = (token: string) => {
+    if (lastPhone?.token !== token) lastPhone = { token, phone: cipher.decrypt(decodeToken(token)) };
+    return lastPhone.phone;
+  };
   const decode = <T>(kind: RecordKind, named: Record<string, unknown>): T => {
     const row = decodeRow<T>(kind, named) as T & { match_key?: string | null; insurer_id?: string };
     if (kind === "p" && row.match_key === null) {
-      const phone = typeof named._pe === "string" ? cipher.decrypt(decodeToken(named._pe)) : undefined;
+      const phone = typeof named._pe === "string" ? phoneOf(named._pe) : undefined;
       if (!matchKey || phone === undefined || !row.insurer_id) {
         throw new Error("an opt-out without a stored match key, and no phone to compute it from");
       }

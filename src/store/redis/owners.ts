@@ -135,6 +135,20 @@ function changesetOps(cs: Changeset): IndexOp[] {
 const targets = (list: readonly { id: string; at: string; reason?: string }[]) =>
   list.map((t) => ({ ...t, id: encodeId(t.id), at: encodeTime(t.at) }));
 
+/**
+ * Runs a read-then-write once more when its script refused a change that came in between (a
+ * conflict), up to five times in all.
+ */
+async function againOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n >= 5 || !(translate(error) instanceof ConflictError)) throw error;
+    }
+  }
+}
+
 /** Owner operations of the Redis store. */
 export function createOwnerPart(ctx: RedisContext): OwnerPart {
   const { redis, keys, cipher, now } = ctx;
@@ -296,28 +310,25 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     const opsJson = JSON.stringify(ops);
     // A new or no phone: the opt-outs that store no match key (the old phone's) get theirs
     // first. The script refuses (a conflict) when one appeared since the read: read again.
-    for (let attempt = 0; ; attempt++) {
+    return againOnConflict(async () => {
       const doc = patch.phone !== undefined ? await readDoc(ctx, owner) : undefined;
       const matchKeys = doc ? derivedMatchKeys(doc) : {};
-      try {
-        return await ctx.write(
-          `o:${owner}`,
-          UPDATE_OWNER,
-          [keys.owner(owner), keys.owner(owner, ":q")],
-          (opId) => [JSON.stringify({ set, del, now: encodeTime(now()), opId, matchKeys }), opsJson],
-          () => opsJson,
-          (reply) => ownerFromProfile(id, JSON.parse(reply as string) as OwnerDoc["o"], cipher),
-        );
-      } catch (error) {
-        if (attempt >= 4 || !(translate(error) instanceof ConflictError)) throw error;
-      }
-    }
+      return ctx.write(
+        `o:${owner}`,
+        UPDATE_OWNER,
+        [keys.owner(owner), keys.owner(owner, ":q")],
+        (opId) => [JSON.stringify({ set, del, now: encodeTime(now()), opId, matchKeys }), opsJson],
+        () => opsJson,
+        (reply) => ownerFromProfile(id, JSON.parse(reply as string) as OwnerDoc["o"], cipher),
+      );
+    });
   };
 
   const erase = async (ownerId: string, at: string) => {
     const owner = encodeId(ownerId);
-    // The script refuses (a conflict) when a receipt appeared since the read: read again.
-    for (let attempt = 0; ; attempt++) {
+    // The script refuses (a conflict) when a receipt or a key-less opt-out appeared since the
+    // read: read again.
+    await againOnConflict(async () => {
       const doc = await readDoc(ctx, owner);
       if (!doc) throw new Error(`unknown owner ${ownerId}`);
       const { telegramUserId, chatId } = ownerFromProfile(ownerId, doc.o, cipher);
@@ -336,23 +347,18 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
           hashes[String(named.id)] = encodeHex(row.payload_hash);
         }
       }
-      try {
-        await ctx.write(
-          `o:${owner}`,
-          ERASE_OWNER,
-          [keys.owner(owner), keys.owner(owner, ":q")],
-          (opId) => [
-            JSON.stringify({ at: encodeTime(at), opId, owner, hashes, matchKeys: derivedMatchKeys(doc) }),
-            JSON.stringify(ops),
-          ],
-          (reply) => reply as string,
-          () => undefined,
-        );
-        return;
-      } catch (error) {
-        if (attempt >= 4 || !(translate(error) instanceof ConflictError)) throw error;
-      }
-    }
+      await ctx.write(
+        `o:${owner}`,
+        ERASE_OWNER,
+        [keys.owner(owner), keys.owner(owner, ":q")],
+        (opId) => [
+          JSON.stringify({ at: encodeTime(at), opId, owner, hashes, matchKeys: derivedMatchKeys(doc) }),
+          JSON.stringify(ops),
+        ],
+        (reply) => reply as string,
+        () => undefined,
+      );
+    });
   };
 
   const ensure: Store["ensureOwner"] = async (input) => {
