@@ -343,9 +343,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     let released = 0;
 
     const activeCount = (insurerId: string) => active.get(insurerId)?.size ?? 0;
+    // A set iterates in insertion order and start keys only grow, so its first is the oldest.
     const isSlow = (insurerId: string, now: number) => {
-      for (const started of active.get(insurerId) ?? []) if (now - started >= slowMs) return true;
-      return false;
+      const oldest = active.get(insurerId)?.values().next().value;
+      return oldest !== undefined && now - oldest >= slowMs;
     };
 
     function pump(): void {

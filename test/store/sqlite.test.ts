@@ -206,6 +206,57 @@ describe("sqlite store", () => {
     await h.cleanup();
   });
 
+  it("waits for another connection's write lock without stalling the event loop, then writes everything", async () => {
+    const h = harness();
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    const owner = await h.store.ensureOwner(aNewOwner(33));
+    const [queued] = await queueOutbox(h.store, 1, 1, 34);
+    // Another process (here: another connection in this thread) takes the write lock.
+    const holder = new Database(h.file);
+    holder.prepare("BEGIN IMMEDIATE").run();
+    const started = Date.now();
+    const ended: string[] = [];
+    const track = <T>(name: string, p: Promise<T>) =>
+      p.then((value) => {
+        ended.push(name);
+        return value;
+      });
+    const writes = Promise.all([
+      track("changeset", h.store.applyChangeset(consentPlan(owner, ["a"], []).changeset)),
+      track(
+        "claim",
+        h.store.claimDue({
+          now: "2026-06-01T09:00:00.000Z",
+          limit: 10,
+          perInsurer: 10,
+          leaseMs: 60_000,
+          worker: "w",
+        }),
+      ),
+      track(
+        "quota",
+        h.store.takeQuotaRequest("k", Date.parse("2026-06-01T09:00:00.000Z"), { burst: 1, perSecond: 1 }),
+      ),
+    ]);
+    // A SQLite busy wait would block this thread until the lock is free — which it never would
+    // be, as the holder lives on this very thread: the writes would fail SQLITE_BUSY instead.
+    const ticks = await new Promise<number>((resolve) => {
+      let n = 0;
+      const tick = () => (++n === 20 ? resolve(n) : setTimeout(tick, 5));
+      tick();
+    });
+    expect(ticks).toBe(20);
+    expect(ended).toEqual([]);
+    holder.prepare("COMMIT").run();
+    holder.close();
+    const [, claimed, quota] = await writes;
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect((await h.store.getOwnerState(owner.id)).windows).toHaveLength(1);
+    expect(claimed.map((e) => e.id)).toEqual([queued!.id]);
+    expect(quota).toMatchObject({ ok: true });
+    await h.cleanup();
+  });
+
   it("lets exactly one of two processes win a race for the same owner", async () => {
     const h = harness();
     await h.store.addInsurer(anInsurer("a"), secretsFor("a"));

@@ -3,7 +3,7 @@
 import type { Changeset, ContactWindow, OwnerState } from "../../domain/model.js";
 import { ConflictError, DuplicateError, type Store } from "../store.js";
 import { isSqliteCode, type SqliteContext } from "./context.js";
-import { prepared } from "./db.js";
+import { pollingTooLong, prepared, tryWrite } from "./db.js";
 import { insertOwnerNotices } from "./notifications.js";
 import { insertOutbox } from "./outbox.js";
 import {
@@ -32,7 +32,7 @@ type ChangesetPart = Pick<
 
 /** Changeset and owner-state operations of the SQLite store; `commitPending` runs on close. */
 export function createChangesetPart({ db, cipher, now }: SqliteContext): ChangesetPart & {
-  commitPending(): void;
+  commitPending(block?: boolean): void;
 } {
   const ownerVersion = prepared(db, "SELECT version FROM owners WHERE id = ?").pluck();
   const bumpOwner = prepared(
@@ -168,7 +168,15 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
     }),
   );
   let pending: { cs: Changeset; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  const commitPending = () => {
+  /** When the waiting batch first found the write lock taken (another thread or process). */
+  let busySince: number | undefined;
+  /**
+   * Commits what is pending. While another connection holds the write lock, the batch stays
+   * pending (and keeps growing) and this tries again in a millisecond instead of sleeping in
+   * SQLite's busy handler, so the event loop goes on serving; after a while (db.ts
+   * POLL_FOR_MS), or when `block` (closing), it waits for the lock.
+   */
+  const commitPending = (block = false) => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
@@ -180,11 +188,25 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
     try {
       // IMMEDIATE takes the write lock before the version checks, so two processes cannot
       // both read the same version and both commit.
-      outcomes = applyAll.immediate(batch.map((p) => p.cs));
+      const changesets = batch.map((p) => p.cs);
+      if (block || (busySince !== undefined && pollingTooLong(busySince))) {
+        outcomes = applyAll.immediate(changesets);
+      } else {
+        const tried = tryWrite(db, applyAll, changesets);
+        if (tried.busy) {
+          busySince ??= Date.now();
+          pending = batch.concat(pending);
+          setTimeout(commitPending, 1);
+          return;
+        }
+        outcomes = tried.value;
+      }
     } catch (error) {
+      busySince = undefined;
       for (const p of batch) p.reject(error);
       return;
     }
+    busySince = undefined;
     batch.forEach((p, i) => {
       const error = outcomes[i];
       if (error === undefined) p.resolve();

@@ -5,7 +5,7 @@
 import type { ContactWindow, OptOut } from "../../domain/model.js";
 import type { PageAfter, Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
-import { prepared } from "./db.js";
+import { prepared, whenWritable } from "./db.js";
 import {
   type AttemptRow,
   attemptFromRow,
@@ -78,7 +78,7 @@ export function createFeedPart({ db }: SqliteContext): FeedPart {
       return rows.map(windowFromRow);
     },
     async acknowledgeWindow(insurerId, windowId, at) {
-      const row = ackWindow.immediate(insurerId, windowId, at);
+      const row = await whenWritable(db, ackWindow, insurerId, windowId, at);
       return row ? windowFromRow(row) : undefined;
     },
     async listOptOutsForInsurer(insurerId, { after, limit }): Promise<OptOut[]> {
@@ -90,7 +90,7 @@ export function createFeedPart({ db }: SqliteContext): FeedPart {
       return rows.map(optOutFromRow);
     },
     async acknowledgeOptOut(insurerId, optOutId, at) {
-      const row = ackOptOut.immediate(insurerId, optOutId, at);
+      const row = await whenWritable(db, ackOptOut, insurerId, optOutId, at);
       return row ? optOutFromRow(row) : undefined;
     },
     async getAttemptByIdempotencyKey(insurerId, idempotencyKey) {

@@ -2,7 +2,7 @@
 import type { Insurer, InsurerSecrets } from "../../domain/model.js";
 import { DuplicateError, type InsurerPatch, NotFoundError, type Store } from "../store.js";
 import { isSqliteCode, type SqliteContext } from "./context.js";
-import { prepared } from "./db.js";
+import { prepared, whenWritable } from "./db.js";
 import { type InsurerRow, insurerFromRow } from "./rows.js";
 
 type InsurerPart = Pick<
@@ -101,13 +101,13 @@ export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
       return { apiKeyHash: found.api_key_hash, webhookSecret: cipher.decrypt(found.webhook_secret_enc) };
     },
     async updateInsurer(id, patch) {
-      return insurerFromRow(update.immediate(id, patch));
+      return insurerFromRow(await whenWritable(db, update, id, patch));
     },
     async setInsurerApiKeyHash(id, apiKeyHash) {
-      setColumn.immediate(id, "api_key_hash", apiKeyHash);
+      await whenWritable(db, setColumn, id, "api_key_hash", apiKeyHash);
     },
     async setInsurerWebhookSecret(id, webhookSecret) {
-      setColumn.immediate(id, "webhook_secret_enc", cipher.encrypt(webhookSecret));
+      await whenWritable(db, setColumn, id, "webhook_secret_enc", cipher.encrypt(webhookSecret));
     },
     async removeInsurer(id, at) {
       const result = prepared(

@@ -6,7 +6,7 @@
 import type { OwnerNotice } from "../../domain/model.js";
 import type { AckNotice, Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
-import { type Db, prepared } from "./db.js";
+import { type Db, prepared, whenWritable } from "./db.js";
 import {
   insertSql,
   type OwnerNoticeRow,
@@ -95,7 +95,7 @@ export function createNotificationPart({ db }: SqliteContext): NotificationPart 
       }));
     },
     async markAckNoticesSent(notices, at) {
-      if (notices.length > 0) mark.immediate(notices, at);
+      if (notices.length > 0) await whenWritable(db, mark, notices, at);
     },
     async windowsAwaitingAckReminder(openedBefore, now, limit) {
       return (awaiting.all({ openedBefore, now, limit }) as WindowRow[]).map(windowFromRow);
@@ -107,7 +107,7 @@ export function createNotificationPart({ db }: SqliteContext): NotificationPart 
       return (pendingNotices.all(limit) as OwnerNoticeRow[]).map(ownerNoticeFromRow);
     },
     async markOwnerNoticesSent(ids, at) {
-      if (ids.length > 0) markNotices.immediate(ids, at);
+      if (ids.length > 0) await whenWritable(db, markNotices, ids, at);
     },
   };
 }

@@ -8,7 +8,7 @@ import type { OutboxEntry } from "../../domain/model.js";
 import type { DeliveryResult, Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
 import type { Db } from "./db.js";
-import { prepared } from "./db.js";
+import { prepared, whenWritable } from "./db.js";
 import { insertSql, type OutboxRow, outboxFromRow, outboxToRow } from "./rows.js";
 
 type OutboxPart = Pick<
@@ -206,15 +206,11 @@ export function createOutboxPart({ db }: SqliteContext): OutboxPart {
   );
 
   return {
-    async claimDue(query) {
-      return claim.immediate(query);
-    },
-    async completeDelivery(id, worker, result) {
-      return complete.immediate(id, worker, result);
-    },
+    claimDue: (query) => whenWritable(db, claim, query),
+    completeDelivery: (id, worker, result) => whenWritable(db, complete, id, worker, result),
     async completeDeliveries(items) {
       if (items.length === 0) return [];
-      return completeMany.immediate(items);
+      return whenWritable(db, completeMany, items);
     },
     async listOutboxForOwner(ownerId) {
       return (forOwner.all(ownerId) as OutboxRow[]).map(outboxFromRow);

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type { Owner } from "../../domain/model.js";
 import type { NewOwner, OwnerProfilePatch, Store } from "../store.js";
 import { SESSION_HASH, type SqliteContext } from "./context.js";
-import { prepared } from "./db.js";
+import { prepared, whenWritable } from "./db.js";
 import { type OwnerRow, ownerFromRow } from "./rows.js";
 
 type OwnerPart = Pick<
@@ -125,10 +125,10 @@ export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
       return row ? ownerFromRow(row, cipher) : undefined;
     },
     async updateOwnerProfile(id, patch) {
-      return update.immediate(id, patch);
+      return whenWritable(db, update, id, patch);
     },
     async eraseOwner(ownerId, at) {
-      erase.immediate(ownerId, at);
+      await whenWritable(db, erase, ownerId, at);
     },
     async listOwnerIdsWithConsent(after, limit) {
       return withConsent.all({ after: after ?? "", limit }) as string[];

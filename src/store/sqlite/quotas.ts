@@ -5,7 +5,7 @@
 import { type BucketState, type DailyState, takeDailyNumbers, takeRequestToken } from "../../domain/quota.js";
 import type { Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
-import { prepared } from "./db.js";
+import { prepared, whenWritable } from "./db.js";
 
 type QuotaPart = Pick<Store, "takeQuotaRequest" | "takeQuotaNumbers">;
 
@@ -51,10 +51,10 @@ export function createQuotaPart({ db }: SqliteContext): QuotaPart {
 
   return {
     async takeQuotaRequest(key, now, limits) {
-      return takeRequest.immediate(key, now, limits);
+      return whenWritable(db, takeRequest, key, now, limits);
     },
     async takeQuotaNumbers(key, now, n, dailyLimit) {
-      return takeNumbers.immediate(key, now, n, dailyLimit);
+      return whenWritable(db, takeNumbers, key, now, n, dailyLimit);
     },
   };
 }

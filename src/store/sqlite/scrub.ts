@@ -7,7 +7,7 @@ import type { ScrubHit } from "../../domain/model.js";
 import { finishScrubRecords } from "../scrub-records.js";
 import type { ScrubRecord, Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
-import { prepared } from "./db.js";
+import { prepared, whenWritable } from "./db.js";
 import {
   insertSql,
   type OptOutRow,
@@ -90,7 +90,7 @@ export function createScrubPart({ db }: SqliteContext): ScrubPart {
       return lookup.deferred(insurerId, phoneHashes);
     },
     async recordScrubHits(hits) {
-      if (hits.length > 0) insertHits.immediate(hits);
+      if (hits.length > 0) await whenWritable(db, insertHits, hits);
     },
     async listScrubHits(ownerId, since) {
       return (hitsOf.all(ownerId, since) as ScrubHitRow[]).map(scrubHitFromRow);

@@ -51,7 +51,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async close() {
       // Changesets already handed over are committed (their callers are waiting), not dropped.
-      commitPending();
+      commitPending(true);
       if (db.open) db.close();
     },
   };
