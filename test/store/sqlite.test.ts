@@ -206,7 +206,7 @@ describe("sqlite store", () => {
     await h.cleanup();
   });
 
-  it("waits for another connection's write lock without stalling the event loop, then writes everything", async () => {
+  it("waits for another connection's write lock without stalling the event loop, then writes everything in order", async () => {
     const h = harness();
     await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
     const owner = await h.store.ensureOwner(aNewOwner(33));
@@ -247,8 +247,13 @@ describe("sqlite store", () => {
     });
     expect(ticks).toBe(20);
     expect(ended).toEqual([]);
+    const renamedFirst = h.store.updateInsurer("a", { name: "asked first" });
     holder.prepare("COMMIT").run();
     holder.close();
+    // The lock is free now, yet a write asked for later must not overtake the one waiting.
+    const renamedSecond = h.store.updateInsurer("a", { name: "asked second" });
+    await Promise.all([renamedFirst, renamedSecond]);
+    expect((await h.store.getInsurer("a"))?.name).toBe("asked second");
     const [, claimed, quota] = await writes;
     expect(Date.now() - started).toBeLessThan(4000);
     expect((await h.store.getOwnerState(owner.id)).windows).toHaveLength(1);

@@ -96,6 +96,9 @@ export function tryWrite<A extends unknown[], R>(
   }
 }
 
+/** Per connection: the last write still waiting for the lock, so later ones queue behind it. */
+const waitingWrites = new WeakMap<Db, Promise<unknown>>();
+
 /**
  * Runs `txn` as an IMMEDIATE (write-locked) transaction without stalling the event loop while
  * another connection — the dispatcher thread, the checkpointer, another process — holds the
@@ -103,36 +106,50 @@ export function tryWrite<A extends unknown[], R>(
  * a thread asleep there answers no HTTP response and sends no webhook: the fan-out benchmark
  * found the dispatcher thread blocked there for 13 % of its time. So: {@link tryWrite}; when
  * the lock is taken, yield a millisecond and try again; after POLL_FOR_MS, wait inside SQLite
- * as before, so polling never starves a writer.
+ * as before, so polling never starves a writer. Writes through one connection still apply in
+ * the order they were asked for: while one waits, later ones wait behind it.
  */
 export function whenWritable<A extends unknown[], R>(
   db: Db,
   txn: { immediate(...args: A): R },
   ...args: A
 ): Promise<R> {
-  try {
-    const first = tryWrite(db, txn, ...args);
-    if (!first.busy) return Promise.resolve(first.value);
-  } catch (error) {
-    return Promise.reject(error);
+  const ahead = waitingWrites.get(db);
+  if (ahead === undefined) {
+    try {
+      const first = tryWrite(db, txn, ...args);
+      if (!first.busy) return Promise.resolve(first.value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
-  const pollUntil = Date.now() + POLL_FOR_MS;
-  return new Promise<R>((resolve, reject) => {
-    const retry = () => {
-      try {
-        if (Date.now() >= pollUntil) {
-          resolve(txn.immediate(...args));
-          return;
+  const poll = () =>
+    new Promise<R>((resolve, reject) => {
+      const pollUntil = Date.now() + POLL_FOR_MS;
+      const retry = () => {
+        try {
+          if (Date.now() >= pollUntil) {
+            resolve(txn.immediate(...args));
+            return;
+          }
+          const next = tryWrite(db, txn, ...args);
+          if (next.busy) setTimeout(retry, 1);
+          else resolve(next.value);
+        } catch (error) {
+          reject(error);
         }
-        const next = tryWrite(db, txn, ...args);
-        if (next.busy) setTimeout(retry, 1);
-        else resolve(next.value);
-      } catch (error) {
-        reject(error);
-      }
-    };
-    setTimeout(retry, 1);
+      };
+      // Queued behind another write: try at once (it has just taken and released the lock).
+      if (ahead === undefined) setTimeout(retry, 1);
+      else retry();
+    });
+  const written = ahead === undefined ? poll() : ahead.then(poll, poll);
+  const settled = written.catch(() => undefined);
+  waitingWrites.set(db, settled);
+  void settled.then(() => {
+    if (waitingWrites.get(db) === settled) waitingWrites.delete(db);
   });
+  return written;
 }
 
 /** Has the write lock been held by another connection for this long? Then block for it. */
