@@ -185,6 +185,28 @@ describe("sqlite store", () => {
     await h.cleanup();
   });
 
+  it("under concurrent load, gathers changesets handed over a moment apart into one commit", async () => {
+    const h = harness();
+    const other = await h.reopen?.();
+    if (!other) throw new Error("no reopen");
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    const owners = await Promise.all([41, 42, 43, 44, 45].map((id) => h.store.ensureOwner(aNewOwner(id))));
+    const apply = (i: number) => h.store.applyChangeset(consentPlan(owners[i]!, ["a"], []).changeset);
+    const windowsSeenByOther = async (i: number) => (await other.getOwnerState(owners[i]!.id)).windows.length;
+
+    // Three at once: the load that makes the next commit wait for company.
+    await Promise.all([apply(0), apply(1), apply(2)]);
+    const first = apply(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = apply(4);
+    await first;
+    // Committed together: when the first is durable, so is the second (another connection sees it).
+    expect(await windowsSeenByOther(4)).toBe(1);
+    await second;
+    expect(await windowsSeenByOther(3)).toBe(1);
+    await h.cleanup();
+  });
+
   it("commits a changeset handed over just before close", async () => {
     const h = harness();
     await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
