@@ -185,6 +185,24 @@ describe("sqlite store", () => {
     await h.cleanup();
   });
 
+  it("on close, makes the writes still waiting for another connection's lock before it closes", async () => {
+    const h = harness();
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    const holder = new Database(h.file);
+    holder.prepare("BEGIN IMMEDIATE").run();
+    const renamed = h.store.updateInsurer("a", { name: "renamed while locked" });
+    const closed = h.store.close();
+    setTimeout(() => {
+      holder.prepare("COMMIT").run();
+      holder.close();
+    }, 50);
+    await closed;
+    await renamed;
+    const again = await h.reopen?.();
+    expect((await again?.getInsurer("a"))?.name).toBe("renamed while locked");
+    await h.cleanup();
+  });
+
   it("under concurrent load, gathers changesets handed over a moment apart into one commit", async () => {
     const h = harness();
     const other = await h.reopen?.();

@@ -121,6 +121,9 @@ export function whenWritable<A extends unknown[], R>(
   txn: { immediate(...args: A): R },
   ...args: A
 ): Promise<R> {
+  // Inside another transaction this would be a savepoint of it when run at once, yet its own
+  // commit when queued: two different meanings, so neither is allowed.
+  if (db.inTransaction) return Promise.reject(new Error("whenWritable called inside a transaction"));
   const ahead = waitingWrites.get(db);
   if (ahead === undefined) {
     try {
@@ -157,6 +160,13 @@ export function whenWritable<A extends unknown[], R>(
     if (waitingWrites.get(db) === settled) waitingWrites.delete(db);
   });
   return written;
+}
+
+/** Resolves once every write waiting on this connection has ended (before closing it). */
+export async function writesSettled(db: Db): Promise<void> {
+  for (let waiting = waitingWrites.get(db); waiting !== undefined; waiting = waitingWrites.get(db)) {
+    await waiting;
+  }
 }
 
 /** Has the write lock been held by another connection for this long? Then block for it. */

@@ -66,10 +66,18 @@ export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
     },
   );
 
+  // Transactions, so whenWritable can run them without blocking on the write lock.
+  const insertInsurer = db.transaction((params: Record<string, unknown>) => void insert.run(params));
+  const markRemoved = db.transaction(
+    (id: string, at: string) =>
+      prepared(db, "UPDATE insurers SET removed_at = COALESCE(removed_at, ?) WHERE id = ?").run(at, id)
+        .changes,
+  );
+
   return {
     async addInsurer(insurer: Insurer, secrets: InsurerSecrets) {
       try {
-        insert.run({
+        await whenWritable(db, insertInsurer, {
           id: insurer.id,
           name: insurer.name,
           aliases: JSON.stringify(insurer.aliases),
@@ -110,11 +118,7 @@ export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
       await whenWritable(db, setColumn, id, "webhook_secret_enc", cipher.encrypt(webhookSecret));
     },
     async removeInsurer(id, at) {
-      const result = prepared(
-        db,
-        "UPDATE insurers SET removed_at = COALESCE(removed_at, ?) WHERE id = ?",
-      ).run(at, id);
-      if (result.changes !== 1) throw new NotFoundError(`no insurer ${id}`);
+      if ((await whenWritable(db, markRemoved, id, at)) !== 1) throw new NotFoundError(`no insurer ${id}`);
     },
     async findInsurerByApiKeyHash(apiKeyHash) {
       const found = byKeyHash.get(apiKeyHash) as InsurerRow | undefined;

@@ -84,6 +84,11 @@ export function createNotificationPart({ db }: SqliteContext): NotificationPart 
     for (const id of ids) markNotice.run(at, id);
   });
 
+  // A transaction, so whenWritable can run it without blocking on the write lock.
+  const markReminderTx = db.transaction(
+    (at: string, windowId: string) => void markReminder.run(at, windowId),
+  );
+
   return {
     async pendingAckNotices(limit) {
       return (pending.all(limit) as AckNoticeRow[]).map((row) => ({
@@ -101,7 +106,7 @@ export function createNotificationPart({ db }: SqliteContext): NotificationPart 
       return (awaiting.all({ openedBefore, now, limit }) as WindowRow[]).map(windowFromRow);
     },
     async markAckReminderSent(windowId, at) {
-      markReminder.run(at, windowId);
+      await whenWritable(db, markReminderTx, at, windowId);
     },
     async pendingOwnerNotices(limit) {
       return (pendingNotices.all(limit) as OwnerNoticeRow[]).map(ownerNoticeFromRow);

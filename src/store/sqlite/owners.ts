@@ -101,9 +101,12 @@ export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
      ORDER BY id LIMIT @limit`,
   ).pluck();
 
+  // A transaction, so whenWritable can run it without blocking on the write lock.
+  const insertOwner = db.transaction((params: Record<string, unknown>) => void insert.run(params));
+
   return {
     async ensureOwner(input: NewOwner) {
-      insert.run({
+      await whenWritable(db, insertOwner, {
         // Time-ordered, like every record id: an owner usually agrees minutes after starting,
         // so the owner-keyed indexes of an agreement's rows (five tables) take their entries
         // near the end of each B-tree, on pages other agreements just wrote, instead of on five

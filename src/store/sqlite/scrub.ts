@@ -84,6 +84,9 @@ export function createScrubPart({ db }: SqliteContext): ScrubPart {
   );
   const purge = prepared(db, "DELETE FROM scrub_hits WHERE at < ?");
 
+  // A transaction, so whenWritable can run it without blocking on the write lock.
+  const purgeTx = db.transaction((before: string) => purge.run(before).changes);
+
   return {
     async scrubLookup(insurerId, phoneHashes) {
       // One read transaction: a consistent snapshot across all batches.
@@ -96,7 +99,7 @@ export function createScrubPart({ db }: SqliteContext): ScrubPart {
       return (hitsOf.all(ownerId, since) as ScrubHitRow[]).map(scrubHitFromRow);
     },
     async purgeScrubHits(before) {
-      return purge.run(before).changes;
+      return whenWritable(db, purgeTx, before);
     },
   };
 }

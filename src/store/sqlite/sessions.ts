@@ -1,6 +1,7 @@
 /** Encrypted bot sessions, plain operator metadata, and claimed Telegram update ids. */
 import type { Store } from "../store.js";
 import { SESSION_HASH, type SqliteContext } from "./context.js";
+import { whenWritable } from "./db.js";
 
 type SessionPart = Pick<
   Store,
@@ -34,6 +35,16 @@ export function createSessionPart({ db, cipher, now }: SqliteContext): SessionPa
   );
   const purge = db.prepare("DELETE FROM telegram_updates WHERE expires_at <= ?");
   let purgedAt = 0;
+  // Each write as a transaction, so whenWritable can run it without blocking on the lock.
+  const writeTx = db.transaction(
+    (hash: string, value: string, at: string) => void write.run(hash, value, at),
+  );
+  const removeTx = db.transaction((hash: string) => void remove.run(hash));
+  const setMetaTx = db.transaction((key: string, value: string) => void setMeta.run(key, value));
+  const claimTx = db.transaction((updateId: number, at: number, ttlMs: number, purgeFirst: boolean) => {
+    if (purgeFirst) purge.run(at);
+    return claim.run(updateId, at + ttlMs, at).changes === 1;
+  });
 
   return {
     async readSession(key) {
@@ -41,24 +52,22 @@ export function createSessionPart({ db, cipher, now }: SqliteContext): SessionPa
       return value === undefined ? undefined : cipher.decrypt(value);
     },
     async writeSession(key, value) {
-      write.run(keyHash(key), cipher.encrypt(value), now());
+      await whenWritable(db, writeTx, keyHash(key), cipher.encrypt(value), now());
     },
     async deleteSession(key) {
-      remove.run(keyHash(key));
+      await whenWritable(db, removeTx, keyHash(key));
     },
     async getMeta(key) {
       return getMeta.get(key) as string | undefined;
     },
     async setMeta(key, value) {
-      setMeta.run(key, value);
+      await whenWritable(db, setMetaTx, key, value);
     },
     async claimUpdate(updateId, ttlMs) {
       const at = Date.parse(now());
-      if (at - purgedAt >= PURGE_EVERY_MS) {
-        purgedAt = at;
-        purge.run(at);
-      }
-      return claim.run(updateId, at + ttlMs, at).changes === 1;
+      const purgeFirst = at - purgedAt >= PURGE_EVERY_MS;
+      if (purgeFirst) purgedAt = at;
+      return whenWritable(db, claimTx, updateId, at, ttlMs, purgeFirst);
     },
   };
 }

@@ -3,7 +3,7 @@ import type { FieldCipher } from "../../crypto/field-cipher.js";
 import type { Store } from "../store.js";
 import { createChangesetPart } from "./changesets.js";
 import type { SqliteContext } from "./context.js";
-import { openDatabase } from "./db.js";
+import { openDatabase, writesSettled } from "./db.js";
 import { createFeedPart } from "./feeds.js";
 import { createInsurerPart } from "./insurers.js";
 import { createNotificationPart } from "./notifications.js";
@@ -50,7 +50,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
     },
     async close() {
-      // Changesets already handed over are committed (their callers are waiting), not dropped.
+      // Writes already asked for are made (their callers are waiting), not dropped: first those
+      // waiting for the write lock, then the changesets handed over.
+      await writesSettled(db);
       commitPending(true);
       if (db.open) db.close();
     },
