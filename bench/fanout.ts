@@ -160,6 +160,11 @@ async function main() {
   receiver.send({ type: "target", n: expected });
   const reached = receiver.next<{ total: number; at: number }>("reached", 290_000);
   const stopProfile = opts.profile ? await startProfile() : undefined;
+  const receiverCpu = async () => {
+    receiver.send({ type: "cpu" });
+    return receiver.next<{ total: number; micros: number }>("cpu");
+  };
+  const rc0 = await receiverCpu();
 
   // ---- timed: first agree → last notice accepted ----
   const w0 = bytesWritten();
@@ -182,6 +187,7 @@ async function main() {
   const w1 = bytesWritten();
   await agrees;
   // ---- end of timed part ----
+  const rc1 = await receiverCpu();
 
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -238,8 +244,12 @@ async function main() {
   stopAt = performance.now() + 500;
   await Promise.all(Array.from({ length: opts.inflight }, rawLoop));
   counting = true;
+  const rc2 = await receiverCpu();
+  const rawCpu0 = process.cpuUsage();
   stopAt = performance.now() + opts.rawSeconds * 1000;
   await Promise.all(Array.from({ length: opts.inflight }, rawLoop));
+  const rawCpu = process.cpuUsage(rawCpu0);
+  const rc3 = await receiverCpu();
   const raw = ok / opts.rawSeconds;
   await agent.close();
 
@@ -268,6 +278,19 @@ async function main() {
   );
   log(
     `cost per owner: ${fmt((cpu.user + cpu.system) / 1000 / opts.owners, 2)} ms CPU in this process (${fmt((100 * (cpu.user + cpu.system)) / 1000 / (t1 - t0))}% of one core over the run)${kind === "sqlite" && w0 !== undefined && w1 !== undefined ? `, ${fmt((w1 - w0) / 1024 / opts.owners)} KiB written (SQLite WAL + checkpoints)` : ""}`,
+  );
+  // Where the CPU goes, so the target can be read against what two cores can do at all.
+  const cores = os.cpus().length;
+  const receiverPerNotice = (rc1.micros - rc0.micros) / Math.max(1, rc1.total - rc0.total);
+  const receiverPerRaw = (rc3.micros - rc2.micros) / Math.max(1, rc3.total - rc2.total);
+  const clientPerRaw = (rawCpu.user + rawCpu.system) / Math.max(1, rc3.total - rc2.total);
+  const oursPerOwner = (cpu.user + cpu.system) / opts.owners;
+  const perOwnerAll = oursPerOwner + receiverPerNotice * opts.insurers;
+  log(
+    `CPU per notice: receiver ${fmt(receiverPerNotice)} µs in the fan-out, ${fmt(receiverPerRaw)} µs in the raw run; raw client ${fmt(clientPerRaw)} µs per POST (signing included)`,
+  );
+  log(
+    `CPU bound: ${fmt(oursPerOwner / 1000, 2)} ms ours + ${fmt((receiverPerNotice * opts.insurers) / 1000, 2)} ms receiver per owner → at most ${fmt((cores * 1e6) / perOwnerAll)} owners/s on ${cores} cores if every core were busy (the target needs ≤ ${fmt((cores * 1e6) / target / 1000, 2)} ms per owner in all)`,
   );
   if (kind === "upstash") {
     log(

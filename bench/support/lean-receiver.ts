@@ -7,6 +7,7 @@
  *   → {type:"ready", urls}                     once listening
  *   ← {type:"target", n}  → {type:"reached", total, at}   when `n` requests were answered
  *   ← {type:"stats"}      → {type:"stats", total, samples}  samples: a few bodies per port
+ *   ← {type:"cpu"}        → {type:"cpu", total, micros}  requests answered and CPU used so far
  *   ← {type:"reset"}      zeroes the count
  *   ← {type:"close"}      closes and exits
  */
@@ -65,6 +66,11 @@ process.on("message", (msg: { type: string; n?: number }) => {
     case "stats":
       send({ type: "stats", total, samples: samples.flat() });
       break;
+    case "cpu": {
+      const { user, system } = process.cpuUsage();
+      send({ type: "cpu", total, micros: user + system });
+      break;
+    }
     case "reset":
       total = 0;
       break;

@@ -332,8 +332,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const stats: RunStats = { delivered: 0, retried: 0, dead: 0, skipped: 0 };
     /** Claimed, not yet started, by insurer (insertion order gives a rough round-robin). */
     const queues = new Map<string, Job[]>();
-    /** Start times of the requests in flight, by insurer. */
-    const active = new Map<string, Set<number>>();
+    /** The requests in flight, by insurer: launch number → start time. */
+    const active = new Map<string, Map<number, number>>();
+    /** Numbers launches, so two in the same millisecond stay apart. */
+    let launches = 0;
     const gone = new Set<string>();
     /** Slots taken: launched and not yet past their request. */
     let inFlight = 0;
@@ -343,7 +345,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     let released = 0;
 
     const activeCount = (insurerId: string) => active.get(insurerId)?.size ?? 0;
-    // A set iterates in insertion order and start keys only grow, so its first is the oldest.
+    // A map iterates in insertion order and launches start in order, so its first is the oldest.
     const isSlow = (insurerId: string, now: number) => {
       const oldest = active.get(insurerId)?.values().next().value;
       return oldest !== undefined && now - oldest >= slowMs;
@@ -365,8 +367,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     /** A request's place in the pool, given back once by {@link free}. */
     interface Slot {
       insurerId: string;
-      starts: Set<number>;
-      key: number;
+      starts: Map<number, number>;
+      launch: number;
       freed: boolean;
     }
 
@@ -375,7 +377,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (slot.freed) return;
       slot.freed = true;
       inFlight--;
-      slot.starts.delete(slot.key);
+      slot.starts.delete(slot.launch);
       if (slot.starts.size === 0) active.delete(slot.insurerId);
       pump();
       notify();
@@ -384,16 +386,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     function launch(insurerId: string, job: Job): void {
       let starts = active.get(insurerId);
       if (!starts) {
-        starts = new Set();
+        starts = new Map();
         active.set(insurerId, starts);
       }
-      // Two entries can start in the same millisecond: nudge so the set keeps both.
-      let key = performance.now();
-      while (starts.has(key)) key += 1e-6;
-      starts.add(key);
+      const launch = ++launches;
+      starts.set(launch, performance.now());
       inFlight++;
       jobs++;
-      void settle(job, { insurerId, starts, key, freed: false });
+      void settle(job, { insurerId, starts, launch, freed: false });
     }
 
     /** Delivers one job and counts how it ended; never rejects. */

@@ -385,6 +385,24 @@ describe("dispatcher", () => {
     expect(await h.services.store.outboxStats()).toEqual({ pending: 0, retrying: 0, dead: 0 });
   });
 
+  it("keeps one insurer's sends apart when they start at one reading of a clock that has run for 200 days", async () => {
+    h = await createHarness({ insurers: ["alpha", "bravo"] });
+    for (let i = 0; i < 3; i++) {
+      const o = await h.newOwner(6100 + i, `+86138001${String(39000 + i).padStart(5, "0")}`);
+      await h.agree(o, ["bravo"]);
+    }
+    // After ~199 days of uptime, a millionth of a millisecond no longer changes performance.now():
+    // every launch in one pump reads the same value, and a nudge of that size loops forever.
+    const frozen = vi.spyOn(performance, "now").mockReturnValue(200 * 24 * HOUR);
+    try {
+      const stats = await h.dispatcher().runOnce();
+      expect(stats).toEqual({ delivered: 6, retried: 0, dead: 0, skipped: 0 });
+    } finally {
+      frozen.mockRestore();
+    }
+    expect(h.receiver("alpha").requests.map((r) => r.json!.type)).toEqual(Array(3).fill("optout.filed"));
+  });
+
   it("sends newly queued notices when woken, long before its next interval", async () => {
     const harness = await createHarness({ insurers: ["alpha", "bravo"] });
     h = harness;
