@@ -44,12 +44,29 @@ function wallClockOf(ms: number, timeZone: string): WallClock {
   return out;
 }
 
+/**
+ * Offsets already computed, by zone and instant: formatToParts costs microseconds, and every
+ * window plan converts the same few local midnights (owners share renewal dates). Bounded; a
+ * pure function's memo, so dropping it changes nothing but speed.
+ */
+const offsets = new Map<string, Map<number, number>>();
+const OFFSETS_PER_ZONE = 4096;
+
 /** Offset of `timeZone` from UTC at an instant, in ms (east positive). */
 function offsetAt(ms: number, timeZone: string): number {
+  let known = offsets.get(timeZone);
+  const hit = known?.get(ms);
+  if (hit !== undefined) return hit;
   const w = wallClockOf(ms, timeZone);
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   const floored = ms - (((ms % 1000) + 1000) % 1000);
-  return asUtc - floored;
+  const offset = asUtc - floored;
+  if (known === undefined || known.size >= OFFSETS_PER_ZONE) {
+    known = new Map();
+    offsets.set(timeZone, known);
+  }
+  known.set(ms, offset);
+  return offset;
 }
 
 /**

@@ -35,10 +35,13 @@ type Nullable = string | number | null;
 
 /** Drops keys whose value is undefined, so optional model fields are absent, not undefined. */
 function compact<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as (keyof T)[]) {
-    if (value[key] === undefined) delete value[key];
+  // A copy, not `delete`: deleting a property V8 did not add last turns the object into a slow
+  // dictionary, and every later read, spread and stringify of the entity pays for it (about 3×).
+  const out = {} as T;
+  for (const key in value) {
+    if (value[key] !== undefined) out[key] = value[key];
   }
-  return value;
+  return out;
 }
 
 const str = (value: Nullable): string | undefined => (value === null ? undefined : String(value));
