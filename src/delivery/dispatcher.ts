@@ -173,6 +173,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const debug = (logger as Partial<Pick<Logger, "isLevelEnabled">>).isLevelEnabled?.("debug") ?? true;
   const slowMs = Math.min(1000, Math.max(50, timeoutMs / 2));
   const queueCapPerInsurer = perInsurer * 2;
+  /** Sockets open at most, counting those held by slow insurers (see pump). */
+  const maxInFlight = concurrency * 8;
 
   const agent = new Agent({
     keepAliveTimeout: 30_000,
@@ -343,6 +345,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     let jobs = 0;
     let queued = 0;
     let released = 0;
+    /** A pump() scheduled for when busy insurers may have turned slow (see pump). */
+    let repump: ReturnType<typeof setTimeout> | undefined;
 
     const activeCount = (insurerId: string) => active.get(insurerId)?.size ?? 0;
     // A map iterates in insertion order and launches start in order, so its first is the oldest.
@@ -351,16 +355,64 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return oldest !== undefined && now - oldest >= slowMs;
     };
 
+    /** Requests in flight to insurers that are slow right now. */
+    function stuckCount(now: number): number {
+      let n = 0;
+      for (const [insurerId, starts] of active) if (isSlow(insurerId, now)) n += starts.size;
+      return n;
+    }
+
+    /**
+     * Starts queued jobs, one per insurer per round (an insurer that got one moves to the back),
+     * so a burst shares the pool among insurers instead of filling it with the first few. Requests
+     * held by slow insurers do not count against `concurrency`: a handful of hanging endpoints
+     * cannot take every slot and hold the others back until their timeouts (each still keeps to
+     * `perInsurer`, and `maxInFlight` bounds the sockets).
+     */
     function pump(): void {
       if (stopping) return;
-      for (const [insurerId, queue] of queues) {
-        while (queue.length > 0 && inFlight < concurrency && activeCount(insurerId) < perInsurer) {
-          const job = queue.shift()!;
+      const now = performance.now();
+      let busy = inFlight - stuckCount(now);
+      let blocked = false;
+      let launched = true;
+      while (launched && inFlight < maxInFlight) {
+        launched = false;
+        for (const [insurerId, queue] of [...queues]) {
+          if (queue.length === 0) {
+            queues.delete(insurerId);
+            continue;
+          }
+          if (activeCount(insurerId) >= perInsurer) continue;
+          const slow = isSlow(insurerId, now);
+          if (!slow && busy >= concurrency) {
+            blocked = true;
+            continue;
+          }
           queued--;
-          launch(insurerId, job);
+          launch(insurerId, queue.shift()!);
+          if (!slow) busy++;
+          launched = true;
+          queues.delete(insurerId);
+          if (queue.length > 0) queues.set(insurerId, queue);
+          if (inFlight >= maxInFlight) break;
         }
-        if (queue.length === 0) queues.delete(insurerId);
-        if (inFlight >= concurrency) return;
+      }
+      // Jobs wait only on prompt insurers' slots: look again when the oldest request holding one
+      // turns slow, since no request need end before then. (A few ms late: timers may fire a
+      // little early against performance.now().)
+      if (blocked && repump === undefined) {
+        let oldest = now;
+        for (const starts of active.values()) {
+          const first = starts.values().next().value;
+          if (first !== undefined && now - first < slowMs) oldest = Math.min(oldest, first);
+        }
+        repump = setTimeout(
+          () => {
+            repump = undefined;
+            pump();
+          },
+          Math.max(1, oldest + slowMs - now) + 5,
+        );
       }
     }
 
@@ -666,6 +718,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         }
       } finally {
         await waitFor(() => jobs === 0 && (queued === 0 || stopping));
+        clearTimeout(repump);
+        repump = undefined;
         if (queued > 0) {
           released += queued;
           queued = 0;

@@ -280,6 +280,26 @@ describe("dispatcher", () => {
     expectNoPersonalData(h);
   });
 
+  it("serves a prompt insurer while several hanging ones hold the whole pool", async () => {
+    const hanging = ["a1", "a2", "a3", "a4"];
+    h = await createHarness({ insurers: [...hanging, "zz"] });
+    for (const id of hanging) h.receiver(id).setFallback({ hang: true });
+    for (let i = 0; i < 3; i++) {
+      const o = await h.newOwner(2100 + i, `+86138001${String(38100 + i).padStart(5, "0")}`);
+      await h.agree(o, []);
+    }
+    // Four slots, two per insurer: the four hanging endpoints alone can fill the pool. slowMs is
+    // 1 s here (half the timeout, at most 1 s).
+    const d = h.dispatcher({ concurrency: 4, perInsurer: 2, timeoutMs: 2000 });
+    const started = Date.now();
+    const stats = await d.runOnce();
+    expect(stats).toEqual({ delivered: 3, retried: 12, dead: 0, skipped: 0 });
+    const prompt = h.receiver("zz").requests;
+    expect(prompt).toHaveLength(3);
+    // Delivered once the hanging requests counted as slow, long before any of them timed out.
+    for (const r of prompt) expect(r.receivedAt - started).toBeLessThan(1700);
+  });
+
   it("disables the endpoint on 410, tells the operator, and skips later notices", async () => {
     h = await createHarness({ insurers: ["alpha", "bravo"] });
     h.receiver("bravo").setFallback({ status: 410 });
