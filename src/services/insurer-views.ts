@@ -3,7 +3,8 @@
  * verbatim as webhook `data`. Owner details appear only on a window that is open or closed —
  * never before it opens and never once it is revoked — and an opt-out never carries the number.
  */
-import type { ContactWindow, OptOut, Owner, Receipt } from "../domain/model.js";
+import { decodeJwt } from "jose";
+import type { ContactWindow, Language, OptOut, Owner, Receipt } from "../domain/model.js";
 import { windowStatus } from "../domain/window-plan.js";
 
 export interface WindowView {
@@ -41,8 +42,42 @@ export interface OptOutView {
   acknowledgedAt?: string;
 }
 
+/** What the owner agreed to share, as their signed receipt states it. */
+interface Consented {
+  name: boolean;
+  vehicle: boolean;
+  language?: Language;
+}
+
+/**
+ * Reads the receipt's own claims (our signature, from our store: no need to verify it here).
+ * Without a readable receipt nothing optional is shared.
+ */
+function consentedBy(receipt: Receipt | undefined): Consented {
+  if (receipt?.jws === undefined) return { name: false, vehicle: false };
+  try {
+    const claims = decodeJwt(receipt.jws) as {
+      dataCategories?: unknown;
+      consentText?: { language?: unknown };
+    };
+    const categories = Array.isArray(claims.dataCategories) ? claims.dataCategories : [];
+    const language = claims.consentText?.language;
+    return {
+      name: categories.includes("name"),
+      vehicle: categories.includes("vehicle"),
+      ...(language === "en" || language === "zh" ? { language } : {}),
+    };
+  } catch {
+    return { name: false, vehicle: false };
+  }
+}
+
 /**
  * The window object. `owner` may be undefined (erased); then no owner fields are shown.
+ * The name and vehicle appear only when the receipt lists them among the data the owner agreed
+ * to share, and `language` is the one the owner agreed in: details the owner adds or changes
+ * later are not sent on an old consent, and a webhook retried after such a change carries the
+ * same bytes.
  * @param optOutLink builds the one-tap stop link from the window's token.
  */
 export function windowView(
@@ -54,18 +89,19 @@ export function windowView(
 ): WindowView {
   const status = windowStatus(window, now);
   const showOwner = status !== "revoked" && status !== "scheduled" && owner?.phone !== undefined;
+  const consented = showOwner ? consentedBy(receipt) : undefined;
   return {
     id: window.id,
     insurerId: window.insurerId,
     status,
-    ...(showOwner
+    ...(showOwner && consented
       ? {
           owner: {
             phone: owner.phone!,
-            ...(owner.name ? { name: owner.name } : {}),
-            language: owner.language,
+            ...(consented.name && owner.name ? { name: owner.name } : {}),
+            language: consented.language ?? owner.language,
           },
-          ...(owner.vehicle ? { vehicle: owner.vehicle } : {}),
+          ...(consented.vehicle && owner.vehicle ? { vehicle: owner.vehicle } : {}),
         }
       : {}),
     renewalDate: window.renewalDate,

@@ -235,6 +235,24 @@ describe("dispatcher", () => {
     );
   });
 
+  it("retries with the same body after the owner switches language or adds a car, and never sends the car they did not agree to share", async () => {
+    h = await createHarness({ insurers: ["alpha", "bravo"] });
+    h.receiver("alpha").script({ status: 500 });
+    const ownerId = await h.newOwner(1007);
+    await h.agree(ownerId, ["alpha"]);
+    const d = h.dispatcher();
+    expect(await d.runOnce()).toMatchObject({ delivered: 1, retried: 1 });
+    // After agreeing: /language, and a car typed in an /edit that was never agreed to.
+    await h.services.store.updateOwnerProfile(ownerId, { language: "zh", vehicle: "Tesla Model 3" });
+    h.advance(30_000);
+    expect(await d.runOnce()).toMatchObject({ delivered: 1 });
+    const [first, second] = h.receiver("alpha").requests;
+    expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
+    expect(second!.body).toBe(first!.body);
+    expect(second!.json!.data.owner).toMatchObject({ phone: PHONE, language: "en" });
+    expect(second!.body).not.toContain("Tesla");
+  });
+
   it("retries hanging and resetting endpoints on schedule while the others are delivered in the same run", async () => {
     h = await createHarness({ insurers: FIVE });
     h.receiver("alpha").setFallback({ hang: true });
