@@ -454,12 +454,24 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       try {
         outcome = await deliver(job, slot);
       } catch (err) {
+        // Counted as a failed attempt, so an entry that fails this way every time follows the
+        // retry schedule and ends dead (visible to the operator) instead of coming back with
+        // each lapsed lease forever. Only if even that cannot be written is it left to its lease.
         const { entry } = job;
+        const error = `internal error: ${describeError(err)}`;
         logger.error(
-          { entryId: entry.id, insurerId: slot.insurerId, type: entry.type, err: describeError(err) },
-          "delivery failed unexpectedly; the entry is retried when its lease lapses",
+          { entryId: entry.id, insurerId: slot.insurerId, type: entry.type, err: error },
+          "delivery failed unexpectedly; counted as a failed attempt",
         );
-        outcome = "released";
+        try {
+          outcome = await failEntry(entry, error, slot);
+        } catch (again) {
+          logger.error(
+            { entryId: entry.id, insurerId: slot.insurerId, err: describeError(again) },
+            "could not record the failed attempt; the entry is retried when its lease lapses",
+          );
+          outcome = "released";
+        }
       }
       if (outcome === "released") released++;
       else if (outcome !== "lost") stats[outcome]++;

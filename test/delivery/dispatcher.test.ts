@@ -389,6 +389,39 @@ describe("dispatcher", () => {
     expect(h.receiver("bravo").requests).toHaveLength(MAX_ATTEMPTS);
   });
 
+  it("counts a notice whose body cannot be built as a failed attempt, so it follows the schedule instead of returning forever", async () => {
+    h = await createHarness({ insurers: ["alpha", "bravo"] });
+    const ownerId = await h.newOwner(1008);
+    await h.agree(ownerId, ["alpha"]);
+    // A store whose window rows cannot be read (a fault injected in front of the real store).
+    const real = h.services.store;
+    const store = new Proxy(real, {
+      get(target, key) {
+        if (key === "getWindow") {
+          return async () => {
+            throw new Error("row unreadable");
+          };
+        }
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    expect(await h.dispatcher({ store }).runOnce()).toEqual({
+      delivered: 1,
+      retried: 1,
+      dead: 0,
+      skipped: 0,
+    });
+    const entry = (await h.outbox(ownerId)).find((e) => e.insurerId === "alpha")!;
+    expect(entry).toMatchObject({
+      state: "pending",
+      attempts: 1,
+      lastError: "internal error: Error: row unreadable",
+    });
+    expect(h.receiver("alpha").requests).toHaveLength(0);
+    expectNoPersonalData(h);
+  });
+
   it("treats a URL the policy refuses as a failed attempt with a clear error", async () => {
     h = await createHarness({ insurers: ["alpha", "bravo"] });
     const ownerId = await h.newOwner(5001);
