@@ -41,6 +41,7 @@ for (const [prefix, bits] of [
   ["::1", 128], // loopback
   ["64:ff9b:1::", 48], // local-use NAT64
   ["100::", 64], // discard
+  ["2001::", 32], // Teredo: carries an obfuscated IPv4 address
   ["2001:db8::", 32], // documentation
   ["fc00::", 7], // unique local
   ["fe80::", 10], // link-local
@@ -50,16 +51,43 @@ for (const [prefix, bits] of [
   blocked.addSubnet(prefix, bits, "ipv6");
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d` or `::ffff:xxxx:xxxx`). */
-function mappedIPv4(address: string): string | undefined {
-  const m = /^::ffff:(?:0:)?(.+)$/i.exec(address);
-  if (!m?.[1]) return undefined;
-  if (net.isIPv4(m[1])) return m[1];
-  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(m[1]);
-  if (!hex?.[1] || !hex[2]) return undefined;
-  const hi = Number.parseInt(hex[1], 16);
-  const lo = Number.parseInt(hex[2], 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted quad split). */
+function ipv6Groups(address: string): number[] | undefined {
+  let text = address;
+  const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (quad?.[1]) {
+    if (!net.isIPv4(quad[1])) return undefined;
+    const [a, b, c, d] = quad[1].split(".").map(Number) as [number, number, number, number];
+    text = `${text.slice(0, -quad[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail, extra] = text.split("::");
+  if (extra !== undefined) return undefined;
+  const part = (s: string | undefined) => (s ? s.split(":").map((g) => Number.parseInt(g, 16)) : []);
+  const left = part(head);
+  const right = part(tail);
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff)
+    ? groups
+    : undefined;
+}
+
+const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 address an IPv6 address carries and may be routed to: IPv4-mapped (`::ffff:a.b.c.d`),
+ * IPv4-translated (`::ffff:0:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) and 6to4 (`2002:aabb:ccdd::`). Each is
+ * judged by its IPv4 address, so none of them reaches a private or loopback one.
+ */
+function embeddedIPv4(address: string): string | undefined {
+  const g = ipv6Groups(address);
+  if (g === undefined) return undefined;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && (g[5] === 0xffff || g[5] === 0)) return v4(g[6]!, g[7]!);
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return v4(g[6]!, g[7]!); // IPv4-translated
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4(g[1]!, g[2]!);
+  return undefined;
 }
 
 /** Whether an IP address is publicly routable (not loopback, private, link-local, …). */
@@ -67,8 +95,8 @@ export function isPublicAddress(address: string): boolean {
   const family = net.isIP(address);
   if (family === 4) return !blocked.check(address, "ipv4");
   if (family === 6) {
-    const v4 = mappedIPv4(address);
-    if (v4 !== undefined) return isPublicAddress(v4);
+    const inner = embeddedIPv4(address);
+    if (inner !== undefined) return isPublicAddress(inner);
     return !blocked.check(address, "ipv6");
   }
   return false;

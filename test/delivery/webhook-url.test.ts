@@ -32,16 +32,34 @@ describe("webhook URL check", () => {
     "::ffff:7f00:1",
     "::ffff:10.0.0.1",
     "::ffff:169.254.169.254",
+    "::ffff:0:7f00:1",
+    // IPv6 forms that carry an IPv4 address: compatible, NAT64, 6to4, Teredo.
+    "::7f00:1",
+    "::127.0.0.1",
+    "::a9fe:a9fe",
+    "64:ff9b::7f00:1",
+    "64:ff9b::10.0.0.1",
+    "64:ff9b::a9fe:a9fe",
+    "2002:7f00:1::",
+    "2002:c0a8:101::1",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",
   ])("refuses %s", (address) => {
     expect(isPublicAddress(address)).toBe(false);
   });
 
-  it.each(["8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])(
-    "accepts public %s",
-    (address) => {
-      expect(isPublicAddress(address)).toBe(true);
-    },
-  );
+  it.each([
+    "8.8.8.8",
+    "1.1.1.1",
+    "172.32.0.1",
+    "100.128.0.1",
+    "2606:4700:4700::1111",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+    "2002:808:808::1",
+    "2400:cb00::1",
+  ])("accepts public %s", (address) => {
+    expect(isPublicAddress(address)).toBe(true);
+  });
 
   it("allows https to a public host", async () => {
     expect(
