@@ -53,6 +53,29 @@ export function windowStatus(
   return "open";
 }
 
+/**
+ * Whether a window has opened by `now`: the one rule for what an insurer may ever see of it
+ * (DESIGN §2: nothing about the owner before the window opens; §5: scheduled windows are
+ * invisible). True iff `opensAt ≤ now`, `opensAt < closesAt` (an empty window never opens),
+ * and it was neither revoked nor closed early at or before `opensAt` — a window revoked,
+ * superseded, stopped or renewed while still scheduled never opened, and never shows, however
+ * late it is asked. Stays true once a window that did open is later revoked or closed.
+ * Any time that does not parse counts against opening. The store feeds (sqlite/feeds.ts,
+ * redis/feeds.ts) apply this same rule.
+ */
+export function hasOpened(
+  window: Pick<ContactWindow, "opensAt" | "closesAt" | "revokedAt" | "closedAt">,
+  now: Date,
+): boolean {
+  const opens = Date.parse(window.opensAt);
+  // Written as negated comparisons so that NaN (an unparsable time) fails closed.
+  if (!(opens <= now.getTime())) return false;
+  if (!(opens < Date.parse(window.closesAt))) return false;
+  if (window.revokedAt !== undefined && !(Date.parse(window.revokedAt) > opens)) return false;
+  if (window.closedAt !== undefined && !(Date.parse(window.closedAt) > opens)) return false;
+  return true;
+}
+
 /** Whether a window still stands at `now` (scheduled, open or exhausted): what a change revokes. */
 export function isLiveWindow(
   window: Pick<

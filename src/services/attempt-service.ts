@@ -13,6 +13,7 @@ import { type AttemptRecord, type ContactWindow, emptyChangeset } from "../domai
 import { type PlanContext, planStop } from "../domain/plans.js";
 import { packFor } from "../domain/policy-packs.js";
 import type { Channel } from "../domain/preferences.js";
+import { hasOpened } from "../domain/window-plan.js";
 import { ConflictError, type Store } from "../store/store.js";
 
 export interface AttemptServiceDeps {
@@ -45,11 +46,12 @@ export type AttemptAnswer =
 
 const MAX_REPLANS = 5;
 
-/** Whether an insurer may see a window: its own, and opened (scheduled ones are invisible). */
+/**
+ * Whether an insurer may see a window: its own, and opened ({@link hasOpened}: scheduled ones,
+ * and ones revoked or closed before they opened, are invisible — 404 like an unknown id).
+ */
 export function visibleTo(window: ContactWindow | undefined, insurerId: string, now: Date): boolean {
-  return (
-    window !== undefined && window.insurerId === insurerId && Date.parse(window.opensAt) <= now.getTime()
-  );
+  return window !== undefined && window.insurerId === insurerId && hasOpened(window, now);
 }
 
 export function createAttemptService(deps: AttemptServiceDeps) {

@@ -1,11 +1,12 @@
 /**
  * What an insurer sees (DESIGN §5, §6): the window and opt-out objects of the HTTP API, reused
- * verbatim as webhook `data`. Owner details appear only on a window that is open or closed —
- * never before it opens and never once it is revoked — and an opt-out never carries the number.
+ * verbatim as webhook `data`. Owner details appear only on a window that has opened (domain
+ * `hasOpened`) and is open, exhausted or closed — never before it opens, never for one revoked or
+ * closed before it opened, and never once it is revoked — and an opt-out never carries the number.
  */
 import { decodeJwt } from "jose";
 import type { ContactWindow, Language, OptOut, Owner, Receipt } from "../domain/model.js";
-import { windowStatus } from "../domain/window-plan.js";
+import { hasOpened, windowStatus } from "../domain/window-plan.js";
 
 export interface WindowView {
   id: string;
@@ -88,7 +89,9 @@ export function windowView(
   optOutLink: (token: string) => string,
 ): WindowView {
   const status = windowStatus(window, now);
-  const showOwner = status !== "revoked" && status !== "scheduled" && owner?.phone !== undefined;
+  // The callers only pass opened windows; this guards the owner's details should one not.
+  const showOwner =
+    hasOpened(window, now) && status !== "revoked" && status !== "scheduled" && owner?.phone !== undefined;
   const consented = showOwner ? consentedBy(receipt) : undefined;
   return {
     id: window.id,

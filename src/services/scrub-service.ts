@@ -9,7 +9,7 @@ import { createFieldCipher } from "../crypto/field-cipher.js";
 import { createMatchKeys, type MatchKeys } from "../crypto/match-key.js";
 import { uuidv7 } from "../crypto/uuid-v7.js";
 import type { ScrubHit } from "../domain/model.js";
-import { windowStatus } from "../domain/window-plan.js";
+import { hasOpened, windowStatus } from "../domain/window-plan.js";
 import type { ScrubRecord, Store } from "../store/store.js";
 
 /** E.164 as the API accepts it; checked by regex (fast), never parsed per number. */
@@ -50,7 +50,8 @@ export interface ScrubServiceDeps {
  *   revoked, not closed early, not exhausted) and no opt-out in force;
  * - `do_not_contact` — any other record: an opt-out in force (`until` its end, absent when it
  *   lasts until withdrawn), or a scheduled (`until` its opensAt), closed, exhausted or revoked
- *   window;
+ *   window — one revoked or closed before it opened included: no `windowId`, no `until` of its
+ *   own, so it tells nothing the feeds do not;
  * - `none` — nothing (withdrawn and expired opt-outs no longer count).
  */
 export function scrubStatus(record: ScrubRecord | undefined, now: Date): Omit<ScrubResult, "number"> {
@@ -59,7 +60,8 @@ export function scrubStatus(record: ScrubRecord | undefined, now: Date): Omit<Sc
   const activeOptOuts = record.optOuts.filter(
     (o) => o.withdrawnAt === undefined && (o.until === undefined || Date.parse(o.until) > t),
   );
-  const open = record.windows.find((w) => windowStatus(w, now) === "open");
+  // "open" implies hasOpened; both are asked so consent never rests on a window that never opened.
+  const open = record.windows.find((w) => hasOpened(w, now) && windowStatus(w, now) === "open");
   if (open && activeOptOuts.length === 0) return { status: "consented", windowId: open.id };
   if (activeOptOuts.length > 0) {
     const indefinite = activeOptOuts.some((o) => o.until === undefined);

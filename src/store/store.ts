@@ -165,7 +165,8 @@ export interface Store {
   /** One window by id, whoever it belongs to (callers check the insurer). */
   getWindow(id: string): Promise<ContactWindow | undefined>;
   /**
-   * An insurer's windows with `opensAt <= now` (scheduled ones are invisible), ordered by
+   * An insurer's windows that have opened by `now` (domain `hasOpened`: scheduled ones, empty
+   * ones and ones revoked or closed at or before opensAt are invisible), ordered by
    * (opensAt, id), strictly after `after`. `status` filters on the state at `now`: open (not
    * revoked, not closed, now < closesAt — exhausted counts as open), closed, revoked.
    */

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ContactWindow } from "../../src/domain/model.js";
 import { packFor } from "../../src/domain/policy-packs.js";
 import { addDays, localDateOf, localTimeOf, zonedDateTimeToUtc } from "../../src/domain/time.js";
-import { planWindowTimes, windowStatus } from "../../src/domain/window-plan.js";
+import { hasOpened, planWindowTimes, windowStatus } from "../../src/domain/window-plan.js";
 
 const CN = packFor("CN");
 
@@ -128,5 +128,80 @@ describe("windowStatus", () => {
     ["closed beats exhausted", { attemptsUsed: 3 }, "2026-08-05T00:00:00Z", "closed"],
   ] as const)("%s", (_name, patch, now, expected) => {
     expect(windowStatus({ ...base, ...patch }, new Date(now))).toBe(expected);
+  });
+});
+
+describe("hasOpened", () => {
+  const base = {
+    opensAt: "2026-07-01T00:00:00.000Z",
+    closesAt: "2026-08-01T00:00:00.000Z",
+  };
+  it.each([
+    ["not before opensAt", {}, "2026-06-30T23:59:59.999Z", false],
+    ["from opensAt", {}, "2026-07-01T00:00:00.000Z", true],
+    ["still after it closed by time", {}, "2026-09-01T00:00:00.000Z", true],
+    ["revoked after opening", { revokedAt: "2026-07-01T00:00:00.001Z" }, "2026-07-05T00:00:00.000Z", true],
+    ["closed after opening", { closedAt: "2026-07-02T00:00:00.000Z" }, "2026-07-05T00:00:00.000Z", true],
+    [
+      "never, once revoked before opening",
+      { revokedAt: "2026-06-20T00:00:00.000Z" },
+      "2026-07-05T00:00:00.000Z",
+      false,
+    ],
+    [
+      "never, once revoked at the opening instant",
+      { revokedAt: "2026-07-01T00:00:00.000Z" },
+      "2026-07-05T00:00:00.000Z",
+      false,
+    ],
+    [
+      "never, once closed before opening",
+      { closedAt: "2026-06-20T00:00:00.000Z" },
+      "2026-07-05T00:00:00.000Z",
+      false,
+    ],
+    [
+      "never, once closed at the opening instant",
+      { closedAt: "2026-07-01T00:00:00.000Z" },
+      "2026-07-05T00:00:00.000Z",
+      false,
+    ],
+    [
+      "never, when empty (opensAt = closesAt)",
+      { closesAt: "2026-07-01T00:00:00.000Z" },
+      "2026-09-01T00:00:00.000Z",
+      false,
+    ],
+    ["never, when inverted", { closesAt: "2026-06-01T00:00:00.000Z" }, "2026-09-01T00:00:00.000Z", false],
+    ["never, when a time does not parse", { revokedAt: "yesterday" }, "2026-07-05T00:00:00.000Z", false],
+  ] as const)("%s", (_name, patch, now, expected) => {
+    expect(hasOpened({ ...base, ...patch }, new Date(now))).toBe(expected);
+  });
+
+  it("holds for every open or exhausted window, and for none that is scheduled", () => {
+    const instant = fc.integer({ min: Date.parse("2026-01-01"), max: Date.parse("2027-01-01") });
+    fc.assert(
+      fc.property(
+        instant,
+        instant,
+        instant,
+        fc.option(instant, { nil: undefined }),
+        fc.option(instant, { nil: undefined }),
+        (opens, closes, now, revoked, closed) => {
+          const iso = (ms: number) => new Date(ms).toISOString();
+          const w = {
+            opensAt: iso(opens),
+            closesAt: iso(closes),
+            ...(revoked === undefined ? {} : { revokedAt: iso(revoked) }),
+            ...(closed === undefined ? {} : { closedAt: iso(closed) }),
+            attemptsUsed: 0,
+            maxAttempts: 3,
+          };
+          const status = windowStatus(w, new Date(now));
+          if (status === "open" || status === "exhausted") expect(hasOpened(w, new Date(now))).toBe(true);
+          if (status === "scheduled" || now < opens) expect(hasOpened(w, new Date(now))).toBe(false);
+        },
+      ),
+    );
   });
 });

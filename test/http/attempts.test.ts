@@ -72,6 +72,8 @@ describe("POST /v1/windows/{id}/attempts", () => {
 
   it("409 revoked once the owner stopped the insurer", async () => {
     const { state, id } = await windowFor();
+    // A minute after it opened: a window stopped at its opening instant never opened (404).
+    api.setNow(new Date(T0.getTime() + 60_000));
     await api.services.owners.stop(state.owner.id, { insurerId: "pingan" }, "owner_request");
     const res = await attempt(id, { channel: "call", outcome: "answered" });
     expect(res.status).toBe(409);
@@ -159,6 +161,8 @@ describe("POST /v1/windows/{id}/attempts", () => {
 
   it("refused: records it, revokes the window, and files a refused_on_call opt-out in the feed", async () => {
     const { state, id } = await windowFor();
+    // A minute after it opened: a window revoked at its opening instant never opened (404).
+    api.setNow(new Date(T0.getTime() + 60_000));
     const res = await attempt(id, { channel: "call", outcome: "refused" });
     expect(res).toMatchObject({ status: 201, body: { remaining: 0 } });
 

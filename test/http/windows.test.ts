@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Api, startApi, T0 } from "./harness.js";
 
 describe("insurer API: auth and windows", () => {
@@ -143,19 +143,25 @@ describe("insurer API: auth and windows", () => {
     });
     const id = state.windows[0]!.id;
     expect((await api.json("picc", "GET", `/v1/windows/${id}`)).body.owner).toBeDefined();
-    await api.services.owners.stop(state.owner.id, { insurerId: "picc" }, "owner_request");
-    const res = await api.json("picc", "GET", `/v1/windows/${id}`);
-    expect(res.status).toBe(200);
-    expect(res.body.status).toBe("revoked");
-    expect(res.body).not.toHaveProperty("owner");
-    expect(res.body).not.toHaveProperty("vehicle");
-    expect(res.body).not.toHaveProperty("verificationCode");
-    const text = JSON.stringify(res.body);
-    expect(text).not.toContain("13800138002");
-    expect(text).not.toContain("BYD");
-    const revoked = await api.json("picc", "GET", "/v1/windows?status=revoked");
-    expect(revoked.body.data.map((w: { id: string }) => w.id)).toEqual([id]);
-    expect((await api.json("picc", "GET", "/v1/windows?status=open")).body.data).toEqual([]);
+    // A minute after it opened: a window stopped at its opening instant never opened (404).
+    api.setNow(new Date(T0.getTime() + 60_000));
+    try {
+      await api.services.owners.stop(state.owner.id, { insurerId: "picc" }, "owner_request");
+      const res = await api.json("picc", "GET", `/v1/windows/${id}`);
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe("revoked");
+      expect(res.body).not.toHaveProperty("owner");
+      expect(res.body).not.toHaveProperty("vehicle");
+      expect(res.body).not.toHaveProperty("verificationCode");
+      const text = JSON.stringify(res.body);
+      expect(text).not.toContain("13800138002");
+      expect(text).not.toContain("BYD");
+      const revoked = await api.json("picc", "GET", "/v1/windows?status=revoked");
+      expect(revoked.body.data.map((w: { id: string }) => w.id)).toEqual([id]);
+      expect((await api.json("picc", "GET", "/v1/windows?status=open")).body.data).toEqual([]);
+    } finally {
+      api.setNow(T0);
+    }
   });
 
   it("pages completely: every window once, in order, next null at the end", async () => {
@@ -230,5 +236,170 @@ describe("insurer API: auth and windows", () => {
   it("keeps the owner id out of every answer", async () => {
     const res = await api.call("pingan", "GET", "/v1/windows?limit=500");
     expect(await res.text()).not.toContain(ownerId);
+  });
+});
+
+/**
+ * A window the owner renewed, stopped or replaced while it was still scheduled never opened:
+ * nothing about it reaches the insurer, not even after its opening time has passed (DESIGN §2,
+ * §5). Each test runs on its own store so the feeds hold only what it made.
+ */
+describe("insurer API: windows that never opened", () => {
+  let api: Api;
+  beforeEach(async () => {
+    api = await startApi();
+  });
+  afterEach(() => api.close());
+
+  /** Renewal 2026-09-30, contact from 30 days before: opens 2026-08-31 00:00 Shanghai. */
+  const OPENS = "2026-08-30T16:00:00.000Z";
+  /** At the opening instant, inside the window (12:00 Shanghai), and after it closed. */
+  const AFTER_OPENING = [OPENS, "2026-09-10T04:00:00.000Z", "2026-10-01T00:00:00.000Z"];
+  const UNKNOWN_ID = "00000000-0000-0000-0000-000000000000";
+
+  /** An owner who chose `insurer` and whose window is still scheduled at T0. */
+  async function scheduledOwner(insurer: string, phone: string) {
+    const state = await api.owner({
+      phone,
+      name: "Chen Jie",
+      vehicle: "NIO ES6",
+      insurers: [insurer],
+      renewalDate: "2026-09-30",
+      daysBefore: 30,
+    });
+    const window = state.windows.find((w) => w.insurerId === insurer)!;
+    expect(window.opensAt).toBe(OPENS);
+    expect((await api.call(insurer, "GET", `/v1/windows/${window.id}`)).status).toBe(404);
+    return { ownerId: state.owner.id, windowId: window.id };
+  }
+
+  /** An owner whose window for `insurer` opened at T0 (consent inside the contact period). */
+  async function openedOwner(insurer: string, phone: string) {
+    const state = await api.owner({ phone, insurers: [insurer] });
+    const window = state.windows.find((w) => w.insurerId === insurer)!;
+    expect(window.opensAt).toBe(T0.toISOString());
+    return { ownerId: state.owner.id, windowId: window.id };
+  }
+
+  /** At every instant after opening: 404 like an unknown id, listed under no filter, no data. */
+  async function expectNeverShown(insurer: string, windowId: string, phone: string) {
+    try {
+      for (const at of AFTER_OPENING) {
+        api.setNow(new Date(at));
+        const unknown = await (await api.call(insurer, "GET", `/v1/windows/${UNKNOWN_ID}`)).text();
+        const one = await api.call(insurer, "GET", `/v1/windows/${windowId}`);
+        expect(one.status, `GET at ${at}`).toBe(404);
+        expect(await one.text()).toBe(unknown);
+        const ack = await api.call(insurer, "POST", `/v1/windows/${windowId}/ack`);
+        expect(ack.status, `ack at ${at}`).toBe(404);
+        const attempt = await api.call(
+          insurer,
+          "POST",
+          `/v1/windows/${windowId}/attempts`,
+          { channel: "call", outcome: "answered" },
+          { "idempotency-key": `never-opened-${at}` },
+        );
+        expect(attempt.status, `attempt at ${at}`).toBe(404);
+        for (const query of ["", "?status=open", "?status=closed", "?status=revoked"]) {
+          const list = await api.call(insurer, "GET", `/v1/windows${query}`);
+          expect(list.status).toBe(200);
+          const text = await list.text();
+          expect(text, `list${query} at ${at}`).not.toContain(windowId);
+          expect(text).not.toContain(phone.slice(1));
+          expect(text).not.toContain("NIO ES6");
+        }
+        const scrub = await api.json(insurer, "POST", "/v1/scrub", { numbers: [phone] });
+        expect(scrub.body.results[0].status).toBe("do_not_contact");
+        expect(scrub.body.results[0]).not.toHaveProperty("windowId");
+      }
+    } finally {
+      api.setNow(T0);
+    }
+    const stored = await api.services.store.getWindow(windowId);
+    expect(stored?.acknowledgedAt).toBeUndefined();
+    expect(stored?.attemptsUsed).toBe(0);
+  }
+
+  it("renewed before opening: 404 on GET, ack and attempts, and in no list, once opensAt passes", async () => {
+    const phone = "+8613800139001";
+    const { ownerId, windowId } = await scheduledOwner("cpic", phone);
+    // Control: a window that had opened before the owner renewed is still listed as closed.
+    const control = await openedOwner("cpic", "+8613800139002");
+    api.setNow(new Date(T0.getTime() + 60_000));
+    await api.services.owners.renewed(ownerId);
+    await api.services.owners.renewed(control.ownerId);
+    api.setNow(T0);
+    expect((await api.services.store.getWindow(windowId))?.closedAt).toBeDefined();
+
+    await expectNeverShown("cpic", windowId, phone);
+    api.setNow(new Date(AFTER_OPENING[1]!));
+    try {
+      const closed = await api.json("cpic", "GET", "/v1/windows?status=closed");
+      expect(closed.body.data.map((w: { id: string }) => w.id)).toEqual([control.windowId]);
+    } finally {
+      api.setNow(T0);
+    }
+  });
+
+  it("stopped before opening: 404 on GET, ack and attempts, and in no list, once opensAt passes", async () => {
+    const phone = "+8613800139003";
+    const { ownerId, windowId } = await scheduledOwner("cpic", phone);
+    // Control: a window stopped after it opened is still listed as revoked.
+    const control = await openedOwner("cpic", "+8613800139004");
+    api.setNow(new Date(T0.getTime() + 60_000));
+    await api.services.owners.stop(ownerId, { insurerId: "cpic" }, "owner_request");
+    await api.services.owners.stop(control.ownerId, { insurerId: "cpic" }, "owner_request");
+    api.setNow(T0);
+    expect((await api.services.store.getWindow(windowId))?.revokedAt).toBeDefined();
+
+    await expectNeverShown("cpic", windowId, phone);
+    api.setNow(new Date(AFTER_OPENING[1]!));
+    try {
+      const revoked = await api.json("cpic", "GET", "/v1/windows?status=revoked");
+      expect(revoked.body.data.map((w: { id: string }) => w.id)).toEqual([control.windowId]);
+    } finally {
+      api.setNow(T0);
+    }
+  });
+
+  it("superseded before opening: only the replacing window shows once opensAt passes", async () => {
+    const phone = "+8613800139005";
+    const { ownerId, windowId } = await scheduledOwner("cpic", phone);
+    api.setNow(new Date(T0.getTime() + 60_000));
+    await api.services.owners.agree(
+      ownerId,
+      {
+        renewalDate: "2026-09-30",
+        insurers: ["cpic"],
+        channels: ["call"],
+        days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        hours: [{ from: "09:00", to: "20:00" }],
+        daysBefore: 30,
+        maxAttempts: 5,
+      },
+      "en",
+    );
+    const state = await api.services.store.getOwnerState(ownerId);
+    const old = state.windows.find((w) => w.id === windowId)!;
+    expect(old.revokeReason).toBe("superseded");
+    const replacing = state.windows.find((w) => w.revokedAt === undefined)!;
+    api.setNow(T0);
+
+    // The replacing window must not leak the old one: check it apart from the phone it shares.
+    try {
+      for (const at of AFTER_OPENING) {
+        api.setNow(new Date(at));
+        expect((await api.call("cpic", "GET", `/v1/windows/${windowId}`)).status).toBe(404);
+        expect((await api.call("cpic", "POST", `/v1/windows/${windowId}/ack`)).status).toBe(404);
+        for (const query of ["", "?status=open", "?status=closed", "?status=revoked"]) {
+          const text = await (await api.call("cpic", "GET", `/v1/windows${query}`)).text();
+          expect(text, `list${query} at ${at}`).not.toContain(windowId);
+        }
+        const all = await api.json("cpic", "GET", "/v1/windows");
+        expect(all.body.data.map((w: { id: string }) => w.id)).toEqual([replacing.id]);
+      }
+    } finally {
+      api.setNow(T0);
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
   type Owner,
   type OwnerNotice,
 } from "../../src/domain/model.js";
+import { hasOpened } from "../../src/domain/window-plan.js";
 import { DuplicateError, NotFoundError, type PageAfter, type Store } from "../../src/store/store.js";
 import {
   aNewOwner,
@@ -214,6 +215,51 @@ export function describeInsurerContract(current: () => Store): void {
       ).toHaveLength(6);
       expect(await store().getWindow(open.id)).toEqual(open);
       expect(await store().getWindow("nope")).toBeUndefined();
+    });
+
+    it("never lists a window revoked, closed or emptied before it opened, under any filter or page", async () => {
+      await addInsurers("a");
+      const opens = "2026-07-01T16:00:00.000Z";
+      const before = "2026-06-20T00:00:00.000Z";
+      const justAfter = "2026-07-01T16:00:00.001Z";
+      const made = async (window: Partial<ContactWindow>) =>
+        (await windowFor("a", { opensAt: opens, ...window })).window;
+      const never = [
+        await made({ revokedAt: before, revokeReason: "owner_request" }),
+        await made({ revokedAt: opens, revokeReason: "superseded" }), // at the opening instant
+        await made({ closedAt: before }),
+        await made({ closedAt: opens }),
+        await made({ opensAt: "2026-07-31T16:00:00.000Z" }), // empty: opensAt = closesAt
+        await made({ opensAt: "2026-08-01T00:00:00.000Z" }), // inverted
+      ];
+      const revokedAfter = await made({ revokedAt: justAfter, revokeReason: "owner_request" });
+      const closedAfter = await made({ closedAt: justAfter });
+      const opened = [revokedAfter, closedAfter].sort((x, y) => (x.id < y.id ? -1 : 1));
+
+      for (const now of [NOW, "2026-08-05T00:00:00.000Z"]) {
+        const list = (status?: "open" | "closed" | "revoked", after?: PageAfter, limit = 100) =>
+          store().listWindowsForInsurer("a", {
+            now,
+            limit,
+            ...(status ? { status } : {}),
+            ...(after ? { after } : {}),
+          });
+        const all = await list();
+        expect(ids(all), now).toEqual(ids(opened));
+        // The stores apply the domain's rule, nothing else.
+        for (const w of [...never, ...opened]) {
+          expect(ids(all).includes(w.id), `${w.id} at ${now}`).toBe(hasOpened(w, new Date(now)));
+        }
+        expect(await list("open")).toEqual([]);
+        expect(ids(await list("closed"))).toEqual(ids([closedAfter]));
+        expect(ids(await list("revoked"))).toEqual(ids([revokedAfter]));
+        const pages = await allPages(
+          (after) => list(undefined, after, 1),
+          (w) => w.opensAt,
+          1,
+        );
+        expect(ids(pages.flat())).toEqual(ids(opened));
+      }
     });
 
     it("pages windows and opt-outs so that every record comes exactly once", async () => {

@@ -7,6 +7,7 @@
  * skipped and dropped).
  */
 import type { ContactWindow, OptOut, ScrubHit } from "../../domain/model.js";
+import { hasOpened } from "../../domain/window-plan.js";
 import { finishScrubRecords } from "../scrub-records.js";
 import {
   type AttemptRow,
@@ -231,16 +232,18 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
     async listWindowsForInsurer(insurerId, { now, status, after, limit }): Promise<ContactWindow[]> {
       if (limit <= 0) return [];
       const min = after ? `(${sortableMs(after.at)} ${encodeId(after.id)} ${HIGH}` : "-";
+      const at = new Date(now);
       return walkFeed(
         ctx.keys.windowFeed(insurerId),
         "w",
         min,
         `[${sortableMs(now)} ${HIGH}`,
         limit,
-        (row) =>
-          row.insurer_id === insurerId && row.opens_at <= now && (!status || statusAt(row, now) === status)
-            ? windowFromRow(row)
-            : undefined,
+        (row) => {
+          if (row.insurer_id !== insurerId || (status && statusAt(row, now) !== status)) return undefined;
+          const window = windowFromRow(row);
+          return hasOpened(window, at) ? window : undefined;
+        },
       );
     },
     async acknowledgeWindow(insurerId, windowId, at) {

@@ -1,5 +1,5 @@
 /**
- * What an insurer reads and acknowledges through the HTTP API: its windows (visible once open),
+ * What an insurer reads and acknowledges through the HTTP API: its windows (visible once opened),
  * its opt-outs, and the contact attempts it recorded. Every query is scoped by insurer id.
  */
 import type { ContactWindow, OptOut } from "../../domain/model.js";
@@ -34,6 +34,15 @@ const STATUS_SQL: Record<WindowStatusFilter, string> = {
   closed: "revoked_at IS NULL AND (closed_at IS NOT NULL OR closes_at <= @now)",
   revoked: "revoked_at IS NOT NULL",
 };
+
+/**
+ * The domain's `hasOpened` at @now, in SQL: opened, not empty, and neither revoked nor closed
+ * at or before its opening. Times are canonical ISO 8601 UTC (`toISOString`), so text order is
+ * time order.
+ */
+const OPENED_SQL = `opens_at <= @now AND opens_at < closes_at
+  AND (revoked_at IS NULL OR revoked_at > opens_at)
+  AND (closed_at IS NULL OR closed_at > opens_at)`;
 
 const keyset = (column: string, after: PageAfter | undefined) =>
   after ? `AND (${column}, id) > (@after_at, @after_id)` : "";
@@ -71,7 +80,7 @@ export function createFeedPart({ db }: SqliteContext): FeedPart {
       const rows = prepared(
         db,
         `SELECT * FROM windows
-         WHERE insurer_id = @insurer AND opens_at <= @now ${status ? `AND ${STATUS_SQL[status]}` : ""}
+         WHERE insurer_id = @insurer AND ${OPENED_SQL} ${status ? `AND ${STATUS_SQL[status]}` : ""}
            ${keyset("opens_at", after)}
          ORDER BY opens_at, id LIMIT @limit`,
       ).all({ insurer: insurerId, now, limit, ...afterParams(after) }) as WindowRow[];
