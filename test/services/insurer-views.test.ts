@@ -3,7 +3,7 @@
  * appear only on a window that has opened and is not revoked.
  */
 import { describe, expect, it } from "vitest";
-import type { ContactWindow, Owner } from "../../src/domain/model.js";
+import type { ContactWindow, Owner, Receipt } from "../../src/domain/model.js";
 import { windowView } from "../../src/services/insurer-views.js";
 
 const window: ContactWindow = {
@@ -43,8 +43,19 @@ const owner: Owner = {
   version: 1,
 };
 
-const view = (w: Partial<ContactWindow>, now: string) =>
-  windowView({ ...window, ...w }, owner, undefined, new Date(now), (t) => `stop_${t}`);
+/** A receipt whose claims list the name and the vehicle (the view reads, not verifies, them). */
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const receipt = (dataCategories: string[], language = "en"): Receipt => ({
+  id: "r1",
+  insurerId: "cpic",
+  payloadHash: "",
+  issuedAt: window.createdAt,
+  jws: `${b64({ alg: "EdDSA" })}.${b64({ dataCategories, consentText: { language } })}.sig`,
+});
+const ALL = ["phone", "name", "vehicle", "renewal_date"];
+
+const view = (w: Partial<ContactWindow>, now: string, r = receipt(ALL)) =>
+  windowView({ ...window, ...w }, owner, r, new Date(now), (t) => `stop_${t}`);
 
 const DURING = "2026-09-10T04:00:00.000Z";
 const AFTER = "2026-10-01T00:00:00.000Z";
@@ -82,6 +93,16 @@ describe("windowView", () => {
       owner: { phone: "+8613800139001", name: "Chen Jie", language: "en" },
       vehicle: "NIO ES6",
       verificationCode: "482913",
+    });
+  });
+
+  it("shows only the details the receipt lists, in the language agreed in", () => {
+    const v = view({}, DURING, receipt(["phone", "renewal_date"], "zh"));
+    expect(v.owner).toEqual({ phone: "+8613800139001", language: "zh" });
+    expect(v).not.toHaveProperty("vehicle");
+    expect(view({}, DURING, { ...receipt(ALL), jws: undefined }).owner).toEqual({
+      phone: "+8613800139001",
+      language: "en",
     });
   });
 });
