@@ -370,9 +370,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
      * `perInsurer`, and `maxInFlight` bounds the sockets).
      */
     function pump(): void {
-      if (stopping) return;
+      if (stopping || queued === 0) return;
       const now = performance.now();
-      let busy = inFlight - stuckCount(now);
+      // Who is slow matters only once the pool looks full.
+      let busy = inFlight >= concurrency ? inFlight - stuckCount(now) : inFlight;
       let blocked = false;
       let launched = true;
       while (launched && inFlight < maxInFlight) {
@@ -383,7 +384,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             continue;
           }
           if (activeCount(insurerId) >= perInsurer) continue;
-          const slow = isSlow(insurerId, now);
+          const slow = busy >= concurrency && isSlow(insurerId, now);
           if (!slow && busy >= concurrency) {
             blocked = true;
             continue;
@@ -662,6 +663,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
     /** Room to claim: the promptly answering insurers have drained below half the pool. */
     function readyToClaim(): boolean {
+      const threshold = Math.max(1, concurrency / 2);
+      // Everything queued and out is below the mark: no need to ask who is slow.
+      if (queued + inFlight < threshold) return true;
       const now = performance.now();
       let busy = 0;
       for (const [insurerId, queue] of queues) {
@@ -670,7 +674,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       for (const [insurerId, starts] of active) {
         if (!isSlow(insurerId, now)) busy += starts.size;
       }
-      return busy < Math.max(1, concurrency / 2);
+      return busy < threshold;
     }
 
     /**
