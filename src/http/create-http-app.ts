@@ -3,7 +3,7 @@
  * metrics, on @hono/zod-openapi — each route's zod schemas validate its input and generate
  * `GET /openapi.json`. Every error has the shape `{"error":{"code","message","details"?}}`, and
  * bad input never reaches a 5xx: malformed JSON, wrong types, unknown fields, oversized bodies,
- * odd ids and headers each have their 4xx.
+ * odd ids and headers each have their 4xx. Contention that outlasts the re-plans is 503 `busy`.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
@@ -14,6 +14,7 @@ import { createMetrics } from "../metrics.js";
 import { createAttemptService } from "../services/attempt-service.js";
 import { telegramStopLink } from "../services/insurer-views.js";
 import { scrubServiceFromKeys } from "../services/scrub-service.js";
+import { ConflictError } from "../store/store.js";
 import { requireInsurer } from "./auth.js";
 import type { App, AppEnv, HttpDeps, RouteContext } from "./context.js";
 import { apiError, describeDetails, zodDetails } from "./errors.js";
@@ -78,6 +79,14 @@ export function createHttpApp(deps: HttpDeps): App {
         ]);
       }
       if (status < 500) return apiError(c, status, "bad_request", err.message || "bad request");
+    }
+    if (err instanceof ConflictError) {
+      // The owner changed under every re-plan (attempt-service.ts): contention, not a fault of
+      // the request or the service, so the client may simply try again shortly.
+      deps.logger?.warn({ path: c.req.path }, "owner busy: re-plans exhausted");
+      return apiError(c, 503, "busy", "this owner's records are busy: retry shortly", undefined, {
+        "Retry-After": "1",
+      });
     }
     deps.logger?.error(
       { err: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } },

@@ -176,7 +176,7 @@ export const VerifyResult = z
 export const HealthSchema = z.object({ status: z.string() }).openapi("Health");
 export const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("JWKS");
 
-type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 429;
+type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 429 | 503;
 type ErrorResponses<S extends ErrorStatus> = {
   [K in S]: { description: string; content: { "application/json": { schema: typeof ErrorSchema } } };
 };
@@ -188,6 +188,7 @@ const ERROR_TEXT: Record<ErrorStatus, string> = {
   409: "Conflict: `code` says which rule",
   413: "Body or number list too large",
   429: "Rate limited: see Retry-After",
+  503: "Busy (`busy`): the owner's records kept changing under the request; retry after Retry-After",
 };
 
 /** Response entries for the error statuses a route can answer. */

@@ -3,7 +3,7 @@
  * the pure rule in domain/attempts, recorded atomically with the window's counter, and — for a
  * refusal on the call — together with the revocation, the `refused_on_call` opt-out and an owner
  * notice (the owner notifier sends it). A concurrent change to the owner is re-planned, so two
- * attempts racing for the last slot cannot both pass.
+ * attempts racing for the last slot cannot both pass, and a burst of them is each recorded.
  */
 
 import { randomBytes, randomInt } from "node:crypto";
@@ -44,7 +44,18 @@ export type AttemptAnswer =
   | { kind: "conflict"; code: AttemptConflict | "idempotency_key_reused" }
   | { kind: "not_found" };
 
-const MAX_REPLANS = 5;
+/**
+ * Re-plans after a concurrent change to the owner. Every recorded attempt bumps the owner's
+ * version, so a burst of attempts on one window conflicts with itself and each round lets only
+ * one through: a burst of N needs up to N rounds. The back-off is jittered so the losers spread
+ * out instead of colliding again; past the last re-plan the ConflictError reaches the HTTP app,
+ * which answers 503 busy with Retry-After.
+ */
+const MAX_REPLANS = 30;
+/** Back-off before re-plan i: a random 0..min(2^i, 64) ms. */
+const BACKOFF_CAP_MS = 64;
+const backoff = (i: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, randomInt(0, Math.min(2 ** i, BACKOFF_CAP_MS) + 1)));
 
 /**
  * Whether an insurer may see a window: its own, and opened ({@link hasOpened}: scheduled ones,
@@ -147,6 +158,7 @@ export function createAttemptService(deps: AttemptServiceDeps) {
           if (raced) return raced;
           if (!(err instanceof ConflictError) || i >= MAX_REPLANS) throw err;
         }
+        await backoff(i);
       }
     },
   };

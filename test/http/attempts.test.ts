@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ConflictError } from "../../src/store/store.js";
 import { type Api, type OwnerInput, startApi, T0 } from "./harness.js";
 
 let phoneSeq = 0;
@@ -49,6 +50,46 @@ describe("POST /v1/windows/{id}/attempts", () => {
     const reused = await attempt(other.id, { channel: "call", outcome: "answered" }, "same-key");
     expect(reused.status).toBe(409);
     expect(reused.body.error.code).toBe("idempotency_key_reused");
+  });
+
+  it("records every one of a burst of concurrent valid attempts: only 201s, each counted", async () => {
+    const { id } = await windowFor({ maxAttempts: 60 });
+    api.setNow(new Date(T0.getTime() + 20 * 86_400_000)); // 2026-07-21 18:30 Shanghai
+    // 20 attempts over the 7 days before, 3 a day (the CN daily cap), 10:00-12:00 Shanghai.
+    const ats = Array.from({ length: 20 }, (_, i) => {
+      const day = 14 + Math.floor(i / 3);
+      return `2026-07-${day}T0${2 + (i % 3)}:00:00Z`;
+    });
+    const answers = await Promise.all(
+      ats.map((at) => attempt(id, { channel: "call", outcome: "answered", at })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(ats.map(() => 201));
+    const remaining = answers.map((a) => a.body.remaining as number).sort((a, b) => b - a);
+    expect(remaining).toEqual(ats.map((_, i) => 59 - i));
+    const w = await api.json("pingan", "GET", `/v1/windows/${id}`);
+    expect(w.body.attemptsUsed).toBe(answers.length);
+  });
+
+  it("answers 503 busy with Retry-After, never 500, when the owner keeps changing under it", async () => {
+    const { id } = await windowFor();
+    const store = api.services.store;
+    const busy = api.appWith({
+      store: Object.assign(Object.create(store), {
+        applyChangeset: () => Promise.reject(new ConflictError()),
+      }) as typeof store,
+    });
+    const res = await busy.request(`/v1/windows/${id}/attempts`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${api.creds.pingan!.apiKey}`,
+        "content-type": "application/json",
+        "idempotency-key": "busy-1",
+      },
+      body: JSON.stringify({ channel: "call", outcome: "answered" }),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await res.json()).toEqual({ error: { code: "busy", message: expect.any(String) } });
   });
 
   it("needs the Idempotency-Key header, and validates the body by field", async () => {

@@ -87,7 +87,7 @@ export function registerWindowRoutes(app: App, ctx: RouteContext): void {
     },
     responses: {
       201: { description: "Recorded", content: { "application/json": { schema: AttemptCreated } } },
-      ...errors(400, 401, 404, 409, 413),
+      ...errors(400, 401, 404, 409, 413, 503),
     },
   });
 
