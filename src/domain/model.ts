@@ -185,6 +185,12 @@ export interface AttemptRecord {
   idempotencyKey: string;
   /** Attempts left after this one, as answered (201 {remaining}). */
   remaining: number;
+  /**
+   * A short digest of the request (channel, outcome, `at` as given): a retry under the same key
+   * must carry the same, else it is another request reusing the key. Absent on attempts recorded
+   * before it was kept (those replay whatever the body).
+   */
+  fingerprint?: string;
 }
 
 /** An insurer's scrub or match-key request that hit an owner's number (kept 13 months). */

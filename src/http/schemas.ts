@@ -131,7 +131,8 @@ export const AttemptHeaders = z.object({
     .openapi({
       param: {
         in: "header",
-        description: "Idempotency-Key: a retry with the same key returns the first answer",
+        description:
+          "Idempotency-Key: a retry with the same key and body returns the first answer; the same key with another window or body answers 409 idempotency_key_reused",
       },
       example: "call-2026-07-01-0001",
     }),

@@ -6,7 +6,7 @@
  * attempts racing for the last slot cannot both pass, and a burst of them is each recorded.
  */
 
-import { randomBytes, randomInt } from "node:crypto";
+import { createHash, randomBytes, randomInt } from "node:crypto";
 import { uuidv7Group } from "../crypto/uuid-v7.js";
 import { type AttemptConflict, checkAttempt } from "../domain/attempts.js";
 import { type AttemptRecord, type ContactWindow, emptyChangeset } from "../domain/model.js";
@@ -58,6 +58,16 @@ const backoff = (i: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, randomInt(0, Math.min(2 ** i, BACKOFF_CAP_MS) + 1)));
 
 /**
+ * What a retry under the same Idempotency-Key must repeat: channel, outcome and `at` as given
+ * (absent stays absent: the request time is not part of it). 48 bits of SHA-256 are plenty to
+ * tell one key's bodies apart, and keep each stored attempt small (Redis memory).
+ */
+export function attemptFingerprint(req: Pick<AttemptRequest, "channel" | "outcome" | "at">): string {
+  const at = req.at === undefined ? "" : req.at.toISOString();
+  return createHash("sha256").update(`${req.channel}\n${req.outcome}\n${at}`).digest("base64url").slice(0, 8);
+}
+
+/**
  * Whether an insurer may see a window: its own, and opened ({@link hasOpened}: scheduled ones,
  * and ones revoked or closed before they opened, are invisible — 404 like an unknown id).
  */
@@ -73,18 +83,24 @@ export function createAttemptService(deps: AttemptServiceDeps) {
   async function replay(
     insurerId: string,
     windowId: string,
-    key: string,
+    req: AttemptRequest,
   ): Promise<AttemptAnswer | undefined> {
-    const prior = await store.getAttemptByIdempotencyKey(insurerId, key);
+    const prior = await store.getAttemptByIdempotencyKey(insurerId, req.idempotencyKey);
     if (!prior) return undefined;
     if (prior.windowId !== windowId) return { kind: "conflict", code: "idempotency_key_reused" };
+    // Another body under the same key is another report (a later `refused`, say): answering the
+    // first would silently drop it, so the insurer is told to use a new key.
+    if (prior.fingerprint !== undefined && prior.fingerprint !== attemptFingerprint(req)) {
+      return { kind: "conflict", code: "idempotency_key_reused" };
+    }
     return { kind: "recorded", remaining: prior.remaining, attempt: prior, replay: true };
   }
 
   return {
     /**
-     * Records one attempt, or says why not. A retry under the same Idempotency-Key returns the
-     * first recorded answer; a key first used on another window is `idempotency_key_reused`.
+     * Records one attempt, or says why not. A retry under the same Idempotency-Key and with the
+     * same body returns the first recorded answer; a key first used on another window, or with
+     * another channel, outcome or `at`, is `idempotency_key_reused`.
      */
     async record(insurerId: string, windowId: string, req: AttemptRequest): Promise<AttemptAnswer> {
       for (let i = 0; ; i++) {
@@ -92,7 +108,7 @@ export function createAttemptService(deps: AttemptServiceDeps) {
         const now = clock();
         const window = await store.getWindow(windowId);
         if (!visibleTo(window, insurerId, now)) return { kind: "not_found" };
-        const replayed = await replay(insurerId, windowId, req.idempotencyKey);
+        const replayed = await replay(insurerId, windowId, req);
         if (replayed) return replayed;
         const at = req.at ?? now;
         if (window!.revokedAt !== undefined) return { kind: "conflict", code: "revoked" };
@@ -119,6 +135,7 @@ export function createAttemptService(deps: AttemptServiceDeps) {
           at: at.toISOString(),
           idempotencyKey: req.idempotencyKey,
           remaining: check.remaining,
+          fingerprint: attemptFingerprint(req),
         };
         let changeset = emptyChangeset(state.owner.id, state.owner.version);
         if (req.outcome === "refused") {
@@ -154,7 +171,7 @@ export function createAttemptService(deps: AttemptServiceDeps) {
           return { kind: "recorded", remaining: check.remaining, attempt, replay: false };
         } catch (err) {
           // The same key racing with itself: the loser answers what the winner recorded.
-          const raced = await replay(insurerId, windowId, req.idempotencyKey);
+          const raced = await replay(insurerId, windowId, req);
           if (raced) return raced;
           if (!(err instanceof ConflictError) || i >= MAX_REPLANS) throw err;
         }

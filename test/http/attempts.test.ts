@@ -40,7 +40,7 @@ describe("POST /v1/windows/{id}/attempts", () => {
     const first = await attempt(id, { channel: "call", outcome: "answered" }, "same-key");
     const again = await attempt(id, { channel: "call", outcome: "answered" }, "same-key");
     const racing = await Promise.all(
-      [1, 2, 3].map(() => attempt(id, { channel: "sms", outcome: "answered" }, "same-key")),
+      [1, 2, 3].map(() => attempt(id, { channel: "call", outcome: "answered" }, "same-key")),
     );
     expect(first).toMatchObject({ status: 201, body: { remaining: 3 } });
     expect(again).toMatchObject({ status: 201, body: { remaining: 3 } });
@@ -90,6 +90,44 @@ describe("POST /v1/windows/{id}/attempts", () => {
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(await res.json()).toEqual({ error: { code: "busy", message: expect.any(String) } });
+  });
+
+  it("409 idempotency_key_reused for the same key with another body; the same body still replays", async () => {
+    const { state, id } = await windowFor({ maxAttempts: 4 });
+    const at = "2026-07-01T10:31:00Z";
+    expect(await attempt(id, { channel: "call", outcome: "unanswered", at }, "reused")).toMatchObject({
+      status: 201,
+      body: { remaining: 3 },
+    });
+    // A later refusal sent under the first key must not be swallowed by the first answer.
+    for (const body of [
+      { channel: "call", outcome: "refused", at },
+      { channel: "sms", outcome: "unanswered", at },
+      { channel: "call", outcome: "unanswered", at: "2026-07-01T10:32:00Z" },
+      { channel: "call", outcome: "unanswered" },
+    ]) {
+      const res = await attempt(id, body, "reused");
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe("idempotency_key_reused");
+      expect(res.body.error.message).toMatch(/new key/);
+    }
+    // The same instant written with an offset is the same request.
+    const same = await attempt(
+      id,
+      { channel: "call", outcome: "unanswered", at: "2026-07-01T18:31:00+08:00" },
+      "reused",
+    );
+    expect(same).toMatchObject({ status: 201, body: { remaining: 3 } });
+    // Without `at` the fingerprint leaves the request time out, so a later retry still replays.
+    expect((await attempt(id, { channel: "sms", outcome: "answered" }, "no-at")).status).toBe(201);
+    api.setNow(new Date(T0.getTime() + 60_000));
+    expect(await attempt(id, { channel: "sms", outcome: "answered" }, "no-at")).toMatchObject({
+      status: 201,
+      body: { remaining: 2 },
+    });
+    const after = await api.services.store.getOwnerState(state.owner.id);
+    expect(after.windows[0]).toMatchObject({ attemptsUsed: 2 });
+    expect(after.windows[0]?.revokedAt).toBeUndefined();
   });
 
   it("needs the Idempotency-Key header, and validates the body by field", async () => {

@@ -221,7 +221,8 @@ describe("insurer API contract", () => {
     expect(attempts.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(
       expect.arrayContaining(["path:id", "header:idempotency-key"]),
     );
-    expect(Object.keys(attempts.responses)).toEqual(expect.arrayContaining(["201", "409"]));
+    expect(Object.keys(attempts.responses)).toEqual(expect.arrayContaining(["201", "409", "503"]));
+    expect(attempts.responses["409"].description).toContain("idempotency_key_reused");
     const numbers = res.body.components.schemas.Numbers;
     expect(numbers.properties.numbers.maxItems).toBe(10_000);
     expect(numbers.additionalProperties).toBe(false);

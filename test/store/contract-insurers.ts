@@ -345,6 +345,7 @@ export function describeInsurerContract(current: () => Store): void {
         at: "2026-07-01T11:00:00.000Z",
         idempotencyKey: "k2",
         remaining: 1,
+        fingerprint: "Zx-9_a0Q",
       });
       let version = (await store().getOwnerState(owner.id)).owner.version;
       for (const attempt of [second, first]) {
@@ -355,6 +356,9 @@ export function describeInsurerContract(current: () => Store): void {
       expect((await store().getWindow(window.id))?.attemptsUsed).toBe(2);
       expect(await store().listAttempts(window.id)).toEqual([first, second]);
       expect(await store().getAttemptByIdempotencyKey("a", "k1")).toEqual(first);
+      // The request fingerprint is kept as given, and an attempt without one reads back without.
+      expect(await store().getAttemptByIdempotencyKey("a", "k2")).toStrictEqual(second);
+      expect(await store().getAttemptByIdempotencyKey("a", "k1")).not.toHaveProperty("fingerprint");
       expect(await store().getAttemptByIdempotencyKey("b", "k1")).toBeUndefined();
       expect(await store().getAttemptByIdempotencyKey("a", "k3")).toBeUndefined();
       expect(await store().listAttempts("nope")).toEqual([]);

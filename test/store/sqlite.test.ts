@@ -456,6 +456,31 @@ describe("sqlite store", () => {
     await h.cleanup();
   });
 
+  it("upgrades a file whose attempts have no request fingerprint: they read back without one", async () => {
+    const h = harness();
+    await h.store.close();
+    rmSync(path.dirname(h.file), { recursive: true, force: true });
+    mkdirSync(path.dirname(h.file), { recursive: true });
+    const old = new Database(h.file);
+    for (const sql of migrations.slice(0, 8)) old.exec(sql);
+    old.pragma("user_version = 8");
+    // Just the attempt row: its window does not matter to the read.
+    old.pragma("foreign_keys = OFF");
+    old
+      .prepare(
+        `INSERT INTO attempts (id, window_id, insurer_id, channel, outcome, at, idempotency_key, remaining)
+         VALUES ('t1', 'w1', 'a', 'call', 'answered', '2026-07-01T10:00:00.000Z', 'k-old', 2)`,
+      )
+      .run();
+    old.close();
+
+    const store = await h.reopen?.();
+    const attempt = await store?.getAttemptByIdempotencyKey("a", "k-old");
+    expect(attempt).toMatchObject({ id: "t1", windowId: "w1", remaining: 2 });
+    expect(attempt).not.toHaveProperty("fingerprint");
+    await h.cleanup();
+  });
+
   it("reopens a closed file with everything and the schema up to date, in WAL mode", async () => {
     const h = harness();
     await h.store.addInsurer(anInsurer("a"), secretsFor("a"));

@@ -1,7 +1,7 @@
 /** Consented contact windows: list, one, acknowledge, and report contact attempts (DESIGN §5). */
 import { createRoute, type z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import type { AttemptConflict } from "../../domain/attempts.js";
+import { ATTEMPT_CONFLICTS, type AttemptConflict } from "../../domain/attempts.js";
 import type { ContactWindow, Owner } from "../../domain/model.js";
 import { visibleTo } from "../../services/attempt-service.js";
 import { windowView } from "../../services/insurer-views.js";
@@ -12,6 +12,7 @@ import {
   AttemptBody,
   AttemptCreated,
   AttemptHeaders,
+  ErrorSchema,
   errors,
   IdParam,
   WindowListQuery,
@@ -77,7 +78,7 @@ export function registerWindowRoutes(app: App, ctx: RouteContext): void {
     tags: ["windows"],
     summary: "Record a contact attempt; `refused` revokes the window and files an opt-out",
     description:
-      "409 codes, the first that applies: revoked, window_closed, channel_not_allowed, outside_hours, attempts_exhausted. A retry with the same Idempotency-Key returns the first answer; a key already used on another window answers 409 idempotency_key_reused.",
+      "409 codes, the first that applies: revoked, window_closed, channel_not_allowed, outside_hours, attempts_exhausted. A retry with the same Idempotency-Key and the same body returns the first answer; a key already used on another window, or with another channel, outcome or at, answers 409 idempotency_key_reused.",
     security,
     middleware,
     request: {
@@ -87,7 +88,11 @@ export function registerWindowRoutes(app: App, ctx: RouteContext): void {
     },
     responses: {
       201: { description: "Recorded", content: { "application/json": { schema: AttemptCreated } } },
-      ...errors(400, 401, 404, 409, 413, 503),
+      ...errors(400, 401, 404, 413, 503),
+      409: {
+        description: `Conflict: \`code\` is one of ${[...ATTEMPT_CONFLICTS, "idempotency_key_reused"].join(", ")}`,
+        content: { "application/json": { schema: ErrorSchema } },
+      },
     },
   });
 
@@ -186,5 +191,6 @@ const CONFLICT_TEXT: Record<AttemptConflict | "idempotency_key_reused", string> 
   channel_not_allowed: "the owner did not allow this channel",
   outside_hours: "the owner did not allow contact at that day or hour (window timezone)",
   attempts_exhausted: "no attempts left (total cap, or the daily cap of the rules)",
-  idempotency_key_reused: "this Idempotency-Key was already used on another window",
+  idempotency_key_reused:
+    "this Idempotency-Key was already used for another request (another window, channel, outcome or at): use a new key for a new attempt",
 };

@@ -556,6 +556,8 @@ export const RECORDS = {
     at: "time",
     idempotency_key: "plain",
     remaining: "plain",
+    /** last, so an attempt recorded before it was kept decodes with none (no new layout) */
+    fingerprint: "plain",
   },
   /** owner notices */
   n: {

@@ -292,4 +292,9 @@ export const migrations: readonly string[] = [
   DROP INDEX outbox_claim;
   CREATE INDEX outbox_claim ON outbox (insurer_id, ready_at, next_attempt_at) WHERE state = 'pending';
   `,
+  // 9: an attempt remembers a digest of its request, so that an Idempotency-Key reused with
+  // another body is refused instead of silently answered with the first (older rows: NULL).
+  `
+  ALTER TABLE attempts ADD COLUMN fingerprint TEXT;
+  `,
 ];

@@ -409,6 +409,7 @@ export interface AttemptRow {
   at: string;
   idempotency_key: string;
   remaining: number;
+  fingerprint: string | null;
 }
 
 export function attemptFromRow(row: AttemptRow): AttemptRecord {
@@ -421,6 +422,7 @@ export function attemptFromRow(row: AttemptRow): AttemptRecord {
     at: row.at,
     idempotencyKey: row.idempotency_key,
     remaining: row.remaining,
+    ...(row.fingerprint === null ? {} : { fingerprint: row.fingerprint }),
   };
 }
 
@@ -434,6 +436,7 @@ export function attemptToRow(attempt: AttemptRecord): AttemptRow {
     at: attempt.at,
     idempotency_key: attempt.idempotencyKey,
     remaining: attempt.remaining,
+    fingerprint: attempt.fingerprint ?? null,
   };
 }
 
