@@ -2,7 +2,7 @@
  * Contact attempts an insurer reports on a window (POST /v1/windows/{id}/attempts): checked by
  * the pure rule in domain/attempts, recorded atomically with the window's counter, and — for a
  * refusal on the call — together with the revocation, the `refused_on_call` opt-out and an owner
- * notice (the owner notifier sends it). A concurrent change to the owner is re-planned, so two
+ * notice (the owner notifier sends it); a refusal the rules answer 409 still revokes and files. A concurrent change to the owner is re-planned, so two
  * attempts racing for the last slot cannot both pass, and a burst of them is each recorded.
  */
 
@@ -124,19 +124,34 @@ export function createAttemptService(deps: AttemptServiceDeps) {
           now,
           pack,
         );
-        if (!check.ok) return { kind: "conflict", code: check.code };
-
-        const attempt: AttemptRecord = {
-          id: newId(),
-          windowId,
-          insurerId,
-          channel: req.channel,
-          outcome: req.outcome,
-          at: at.toISOString(),
-          idempotencyKey: req.idempotencyKey,
-          remaining: check.remaining,
-          fingerprint: attemptFingerprint(req),
-        };
+        // A refusal is the owner's word and stands even when the rules refuse the attempt itself
+        // (DESIGN §7: the owner's latest word stands; the one-year rule): the window is revoked and
+        // the opt-out filed all the same, and the insurer still gets the 409 that applies. A
+        // revoked window has nothing left to revoke, and a consent given after the refusal is the
+        // owner's later word (a late report on an old window must not revoke a newer one).
+        const consentedSince =
+          state.consent !== undefined && at.getTime() < Date.parse(state.consent.agreedAt);
+        if (!check.ok && (req.outcome !== "refused" || check.code === "revoked" || consentedSince)) {
+          return { kind: "conflict", code: check.code };
+        }
+        const answer: AttemptAnswer = check.ok
+          ? {
+              kind: "recorded",
+              remaining: check.remaining,
+              attempt: {
+                id: newId(),
+                windowId,
+                insurerId,
+                channel: req.channel,
+                outcome: req.outcome,
+                at: at.toISOString(),
+                idempotencyKey: req.idempotencyKey,
+                remaining: check.remaining,
+                fingerprint: attemptFingerprint(req),
+              },
+              replay: false,
+            }
+          : { kind: "conflict", code: check.code };
         let changeset = emptyChangeset(state.owner.id, state.owner.version);
         if (req.outcome === "refused") {
           const phone = state.owner.phone;
@@ -153,6 +168,10 @@ export function createAttemptService(deps: AttemptServiceDeps) {
             newCode: () => String(randomInt(0, 1_000_000)).padStart(6, "0"),
           };
           changeset = planStop(state, { insurerId }, "refused_on_call", ctx);
+          if (answer.kind === "conflict" && changeset.revokeWindows.length + changeset.optOuts.length === 0) {
+            // Closed, and an opt-out already in force: nothing changes, nothing new to tell.
+            return answer;
+          }
           // Told by the owner notifier; queued here so it exists exactly when the refusal does.
           changeset.ownerNotices = [
             ...(changeset.ownerNotices ?? []),
@@ -165,10 +184,10 @@ export function createAttemptService(deps: AttemptServiceDeps) {
             },
           ];
         }
-        changeset.attempts = [attempt];
+        if (answer.kind === "recorded") changeset.attempts = [answer.attempt];
         try {
           await store.applyChangeset(changeset);
-          return { kind: "recorded", remaining: check.remaining, attempt, replay: false };
+          return answer;
         } catch (err) {
           // The same key racing with itself: the loser answers what the winner recorded.
           const raced = await replay(insurerId, windowId, req);

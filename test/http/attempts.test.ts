@@ -267,4 +267,86 @@ describe("POST /v1/windows/{id}/attempts", () => {
     const again = await attempt(id, { channel: "call", outcome: "answered" });
     expect(again.body.error.code).toBe("revoked");
   });
+
+  /** What a refusal left: the window's status, refused_on_call opt-outs, notices and outbox. */
+  async function refusalTrail(ownerId: string, id: string) {
+    const state = await api.services.store.getOwnerState(ownerId);
+    const window = state.windows.find((w) => w.id === id)!;
+    const notices = (await api.services.store.pendingOwnerNotices(1000)).filter((n) => n.ownerId === ownerId);
+    const outbox = await api.services.store.listOutboxForOwner(ownerId);
+    return {
+      revokeReason: window.revokeReason,
+      attemptsUsed: window.attemptsUsed,
+      optOuts: state.optOuts.filter((o) => o.insurerId === "pingan").map((o) => o.reason),
+      notices: notices.map((n) => [n.kind, n.insurerId]),
+      outbox: outbox
+        .filter((e) => e.insurerId === "pingan" && e.type !== "window.opened")
+        .map((e) => e.type)
+        .sort(),
+    };
+  }
+
+  const refusedAnyway: [string, Partial<OwnerInput>, Record<string, unknown>][] = [
+    ["attempts_exhausted", { maxAttempts: 1 }, { channel: "call" }],
+    ["channel_not_allowed", { channels: ["sms"] }, { channel: "call" }],
+    ["outside_hours", { hours: [{ from: "09:00", to: "12:00" }] }, { channel: "call" }],
+  ];
+  it.each(refusedAnyway)(
+    "refused answered 409 %s still revokes, files refused_on_call and tells the owner",
+    async (code, prefs, body) => {
+      const { state, id } = await windowFor(prefs);
+      if (code === "attempts_exhausted") await attempt(id, { channel: "call", outcome: "answered" });
+      const res = await attempt(id, { ...body, outcome: "refused" });
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe(code);
+      expect(await refusalTrail(state.owner.id, id)).toEqual({
+        revokeReason: "refused_on_call",
+        attemptsUsed: code === "attempts_exhausted" ? 1 : 0,
+        optOuts: ["refused_on_call"],
+        notices: [["refused_on_call", "pingan"]],
+        outbox: ["optout.filed", "window.revoked"],
+      });
+      expect((await api.json("pingan", "GET", `/v1/windows/${id}`)).body.status).toBe("revoked");
+      // Now revoked: another refusal changes nothing more.
+      const again = await attempt(id, { channel: "call", outcome: "refused" });
+      expect(again.body.error.code).toBe("revoked");
+      expect((await refusalTrail(state.owner.id, id)).optOuts).toEqual(["refused_on_call"]);
+    },
+  );
+
+  it("refused answered 409 window_closed after the window closed still files the opt-out", async () => {
+    const { state, id } = await windowFor();
+    api.setNow(new Date("2026-08-01T02:00:00.000Z")); // the window closed at 2026-07-31 24:00 Shanghai
+    const res = await attempt(id, { channel: "call", outcome: "refused" });
+    expect(res.body.error.code).toBe("window_closed");
+    expect(await refusalTrail(state.owner.id, id)).toEqual({
+      revokeReason: undefined,
+      attemptsUsed: 0,
+      optOuts: ["refused_on_call"],
+      notices: [["refused_on_call", "pingan"]],
+      outbox: ["optout.filed"],
+    });
+  });
+
+  it("refused answered 409 changes nothing when revoked, or dated before the owner's consent", async () => {
+    const stopped = await windowFor();
+    await api.services.owners.stop(stopped.state.owner.id, { insurerId: "pingan" }, "owner_request");
+    const before = await refusalTrail(stopped.state.owner.id, stopped.id);
+    const revoked = await attempt(stopped.id, { channel: "call", outcome: "refused" });
+    expect(revoked.body.error.code).toBe("revoked");
+    expect(await refusalTrail(stopped.state.owner.id, stopped.id)).toEqual(before);
+    expect(before.optOuts).toEqual(["owner_request"]);
+
+    // Consent came after the refusal it reports: the consent is the owner's later word.
+    const { state, id } = await windowFor();
+    const early = await attempt(id, { channel: "call", outcome: "refused", at: "2026-07-01T10:00:00Z" });
+    expect(early.body.error.code).toBe("window_closed");
+    expect(await refusalTrail(state.owner.id, id)).toEqual({
+      revokeReason: undefined,
+      attemptsUsed: 0,
+      optOuts: [],
+      notices: [],
+      outbox: [],
+    });
+  });
 });

@@ -78,7 +78,7 @@ export function registerWindowRoutes(app: App, ctx: RouteContext): void {
     tags: ["windows"],
     summary: "Record a contact attempt; `refused` revokes the window and files an opt-out",
     description:
-      "409 codes, the first that applies: revoked, window_closed, channel_not_allowed, outside_hours, attempts_exhausted. A retry with the same Idempotency-Key and the same body returns the first answer; a key already used on another window, or with another channel, outcome or at, answers 409 idempotency_key_reused.",
+      "409 codes, the first that applies: revoked, window_closed, channel_not_allowed, outside_hours, attempts_exhausted. A refusal stands even when the attempt answers 409 (other than revoked): the window is revoked and the opt-out filed, the attempt is not counted. A retry with the same Idempotency-Key and the same body returns the first answer; a key already used on another window, or with another channel, outcome or at, answers 409 idempotency_key_reused.",
     security,
     middleware,
     request: {
