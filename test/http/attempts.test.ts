@@ -295,6 +295,8 @@ describe("POST /v1/windows/{id}/attempts", () => {
     "refused answered 409 %s still revokes, files refused_on_call and tells the owner",
     async (code, prefs, body) => {
       const { state, id } = await windowFor(prefs);
+      // A minute after it opened: a window revoked at its opening instant never opened (404).
+      api.setNow(new Date(T0.getTime() + 60_000));
       if (code === "attempts_exhausted") await attempt(id, { channel: "call", outcome: "answered" });
       const res = await attempt(id, { ...body, outcome: "refused" });
       expect(res.status).toBe(409);
@@ -330,6 +332,7 @@ describe("POST /v1/windows/{id}/attempts", () => {
 
   it("refused answered 409 changes nothing when revoked, or dated before the owner's consent", async () => {
     const stopped = await windowFor();
+    api.setNow(new Date(T0.getTime() + 60_000));
     await api.services.owners.stop(stopped.state.owner.id, { insurerId: "pingan" }, "owner_request");
     const before = await refusalTrail(stopped.state.owner.id, stopped.id);
     const revoked = await attempt(stopped.id, { channel: "call", outcome: "refused" });
