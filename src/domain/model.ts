@@ -255,8 +255,24 @@ export interface Changeset {
   attempts?: AttemptRecord[];
   /** Messages to the owner, queued atomically with what they announce. Optional. */
   ownerNotices?: OwnerNotice[];
-  /** Owner fields to set (e.g. renewedAt). */
-  owner?: { renewedAt?: string | null };
+  /** Owner fields to set (e.g. renewedAt, or a new phone with what the plan did about it). */
+  owner?: { renewedAt?: string | null; phone?: PhoneChange };
+}
+
+/**
+ * A new phone number on file and what it settles, set by the changeset that plans for it
+ * (domain/plans planPhoneChange), so that nothing consented for the old number outlives it.
+ * The store encrypts the number and keys its hash, as for any profile update.
+ */
+export interface PhoneChange {
+  /** E.164. */
+  phone: string;
+  /** True only for a Telegram contact whose user_id is the sender. */
+  phoneVerified: boolean;
+  country?: string | null;
+  timezone?: string;
+  jurisdiction?: JurisdictionCode;
+  name?: string | null;
 }
 
 /** An empty changeset to build on. */

@@ -16,6 +16,7 @@ import {
   type OutboxEntry,
   type OutboxType,
   type OwnerState,
+  type PhoneChange,
   type Receipt,
   type RevokeReason,
 } from "./model.js";
@@ -81,12 +82,18 @@ const MAX_CODE_DRAWS = 1000;
 
 /**
  * The opt-out currently in force for an insurer at `now`: not withdrawn and its `until`, if
- * any, still ahead.
+ * any, still ahead; with `phoneHash`, only one keyed by that phone.
  */
-export function activeOptOut(state: OwnerState, insurerId: string, now: Date): OptOut | undefined {
+export function activeOptOut(
+  state: OwnerState,
+  insurerId: string,
+  now: Date,
+  phoneHash?: string,
+): OptOut | undefined {
   return state.optOuts.find(
     (o) =>
       o.insurerId === insurerId &&
+      (phoneHash === undefined || o.phoneHash === phoneHash) &&
       o.withdrawnAt === undefined &&
       (o.until === undefined || Date.parse(o.until) > now.getTime()),
   );
@@ -138,7 +145,10 @@ function newOptOut(state: OwnerState, insurerId: string, reason: OptOutReason, c
   return optOut;
 }
 
-/** Files an opt-out (and its notice) for each insurer that has none in force. */
+/**
+ * Files an opt-out (and its notice) for each insurer that has none in force for the owner's
+ * phone (one kept for a number the owner had before does not stop calls to this one).
+ */
 function fileOptOuts(
   cs: Changeset,
   state: OwnerState,
@@ -148,7 +158,7 @@ function fileOptOuts(
 ): void {
   const now = ctx.now.toISOString();
   for (const insurerId of new Set(insurerIds)) {
-    if (activeOptOut(state, insurerId, ctx.now) !== undefined) continue;
+    if (activeOptOut(state, insurerId, ctx.now, state.owner.phoneHash) !== undefined) continue;
     const optOut = newOptOut(state, insurerId, reason, ctx);
     cs.optOuts.push(optOut);
     cs.outbox.push(outboxEntry(ctx, cs.ownerId, "optout.filed", insurerId, optOut.id, now));
@@ -392,5 +402,62 @@ export function planBackfill(state: OwnerState, insurerId: string, ctx: PlanCont
   const chosen = state.consent?.preferences.insurers.includes(insurerId) ?? true;
   if (state.owner.deletedAt !== undefined || state.owner.phoneHash === undefined || chosen) return cs;
   fileOptOuts(cs, state, [insurerId], "not_chosen", ctx);
+  return cs;
+}
+
+/**
+ * A phone number put on file (a shared contact, or a typed one) while others may already hold
+ * the old one. Consent names a number (the receipt's `sub` is its match key) and an opt-out is
+ * keyed by one (DESIGN §2, §7), so when the number differs from the one on file, in the same
+ * changeset as the change:
+ * - every live window and its receipt is revoked ("superseded"; `window.revoked` only for
+ *   windows that had opened): a chosen insurer never gets a number the owner did not agree to
+ *   share. It is not opted out either — the owner still wants it, and agrees again for the new
+ *   number (the consent stays current, to be offered again);
+ * - every visible insurer with an opt-out in force for the old number gets one for the new
+ *   number, with the same reason, unless one is already in force for it. The old number's
+ *   opt-outs stay as they are.
+ * The same number again (or a first one) only updates the profile.
+ *
+ * `change.phoneHash` is the keyed hash of `change.phone` (Owner.phoneHash), and `ctx` the
+ * context of the owner with the new phone: its match keys and its pack.
+ * @throws {PlanError} `owner_deleted`; `phone_not_verified` when a typed number would replace a
+ * verified one (a typed number never does).
+ */
+export function planPhoneChange(
+  state: OwnerState,
+  change: PhoneChange & { phoneHash: string },
+  ctx: PlanContext,
+): Changeset {
+  const { owner } = state;
+  if (owner.deletedAt !== undefined) throw new PlanError("owner_deleted", "the owner deleted their data");
+  if (owner.phoneVerified && !change.phoneVerified) {
+    throw new PlanError("phone_not_verified", "a typed number never replaces a verified one");
+  }
+  const { phoneHash, ...profile } = change;
+  const cs = emptyChangeset(owner.id, owner.version);
+  cs.owner = { phone: profile };
+  const oldHash = owner.phoneHash;
+  if (oldHash === undefined || oldHash === phoneHash) return cs;
+
+  revokeWindows(cs, state, () => true, "superseded", ctx);
+  const next: OwnerState = {
+    ...state,
+    owner: {
+      ...owner,
+      phone: change.phone,
+      phoneHash,
+      phoneVerified: change.phoneVerified,
+      timezone: change.timezone ?? owner.timezone,
+    },
+  };
+  const at = ctx.now.toISOString();
+  for (const insurerId of visibleInsurerIds(ctx)) {
+    const kept = activeOptOut(state, insurerId, ctx.now, oldHash);
+    if (kept === undefined || activeOptOut(state, insurerId, ctx.now, phoneHash) !== undefined) continue;
+    const optOut = newOptOut(next, insurerId, kept.reason, ctx);
+    cs.optOuts.push(optOut);
+    cs.outbox.push(outboxEntry(ctx, cs.ownerId, "optout.filed", insurerId, optOut.id, at));
+  }
   return cs;
 }

@@ -50,7 +50,13 @@ export async function createServices(
   }
   const { store, outboxWritten } = withOutboxSignal(opened);
   const signer = createReceiptSigner(keys, { previousPublicJwks: await retiredKeys(store, keys) });
-  const owners = createOwnerService({ store, signer, matchKey, clock });
+  const owners = createOwnerService({
+    store,
+    signer,
+    matchKey,
+    phoneHash: (e164) => cipher.hash(e164, "phone"),
+    clock,
+  });
   return {
     config,
     logger,

@@ -9,12 +9,13 @@ import type { ReceiptSigner } from "../crypto/receipts.js";
 import { payloadHash } from "../crypto/receipts.js";
 import { uuidv7Group } from "../crypto/uuid-v7.js";
 import { CONSENT_TEXT_VERSION, dataCategoriesFor, renderConsentText } from "../domain/consent-text.js";
-import type { Changeset, Insurer, Language, Owner, OwnerState } from "../domain/model.js";
+import type { Changeset, Insurer, Language, Owner, OwnerState, PhoneChange } from "../domain/model.js";
 import {
   type PlanContext,
   planAgreement,
   planBackfill,
   planDeletion,
+  planPhoneChange,
   planRenewed,
   planStop,
 } from "../domain/plans.js";
@@ -27,6 +28,8 @@ export interface OwnerServiceDeps {
   store: Store;
   signer: ReceiptSigner;
   matchKey: (insurerId: string, e164: string) => string;
+  /** The keyed hash the store files a phone under (Owner.phoneHash). */
+  phoneHash: (e164: string) => string;
   clock: () => Date;
 }
 
@@ -48,12 +51,12 @@ export function createOwnerService(deps: OwnerServiceDeps, random = defaultRando
     return (await store.listInsurers()).filter((i) => i.sandbox === owner.sandbox);
   }
 
-  async function context(state: OwnerState): Promise<PlanContext> {
-    const phone = state.owner.phone;
+  async function context(owner: Owner): Promise<PlanContext> {
+    const phone = owner.phone;
     return {
       now: clock(),
-      insurers: await directoryFor(state.owner),
-      pack: packFor(state.owner.jurisdiction),
+      insurers: await directoryFor(owner),
+      pack: packFor(owner.jurisdiction),
       matchKeyFor: (insurerId: string) => {
         if (phone) return deps.matchKey(insurerId, phone);
         // After /delete only the stored opt-outs' keys remain; a new opt-out needs the phone.
@@ -65,14 +68,18 @@ export function createOwnerService(deps: OwnerServiceDeps, random = defaultRando
     };
   }
 
-  /** Plans against fresh state and applies; on a concurrent change, plans again. */
+  /**
+   * Plans against fresh state and applies; on a concurrent change, plans again. The plan's
+   * context is that of the owner as stored, or as `planFor` sees them (a new phone).
+   */
   async function replan(
     ownerId: string,
     plan: (state: OwnerState, ctx: PlanContext) => Promise<Changeset> | Changeset,
+    planFor: (owner: Owner) => Owner = (owner) => owner,
   ): Promise<{ state: OwnerState; changeset: Changeset }> {
     for (let i = 0; ; i++) {
       const state = await store.getOwnerState(ownerId);
-      const changeset = await plan(state, await context(state));
+      const changeset = await plan(state, await context(planFor(state.owner)));
       try {
         await store.applyChangeset(changeset);
         return { state, changeset };
@@ -150,6 +157,35 @@ export function createOwnerService(deps: OwnerServiceDeps, random = defaultRando
       const owner = await store.getOwner(ownerId);
       if (!owner || owner.sandbox !== insurer.sandbox) return undefined;
       return replan(ownerId, (state, ctx) => planBackfill(state, insurer.id, ctx));
+    },
+
+    /**
+     * A phone number put on file (a shared contact, or a typed one), in one changeset with what
+     * it changes (planPhoneChange): a different number revokes the live windows, which named
+     * the old one, and gets opt-outs from every insurer the old one had them from. Returns the
+     * owner as stored now and the insurers whose windows were revoked (the owner must agree
+     * again for them to get the new number).
+     */
+    async changePhone(ownerId: string, change: PhoneChange) {
+      const phoneHash = deps.phoneHash(change.phone);
+      const { state, changeset } = await replan(
+        ownerId,
+        (s, ctx) => planPhoneChange(s, { ...change, phoneHash }, ctx),
+        // Match keys of the new number, and the pack of its country.
+        (owner) => ({
+          ...owner,
+          phone: change.phone,
+          jurisdiction: change.jurisdiction ?? owner.jurisdiction,
+        }),
+      );
+      const owner = await store.getOwner(ownerId);
+      if (!owner) throw new Error(`unknown owner ${ownerId}`);
+      const revoked = new Set(changeset.revokeWindows.map((r) => r.id));
+      return {
+        owner,
+        revokedInsurers: [...new Set(state.windows.filter((w) => revoked.has(w.id)).map((w) => w.insurerId))],
+        optOuts: changeset.optOuts,
+      };
     },
 
     /** "I already renewed": closes windows, opt-outs where none is active. */

@@ -6,6 +6,7 @@ import {
   PlanError,
   planAgreement,
   planDeletion,
+  planPhoneChange,
   planRenewed,
   planStop,
 } from "../../src/domain/plans.js";
@@ -16,12 +17,19 @@ const NOW = "2026-06-01T02:00:00.000Z";
 
 /** The state after applying a changeset, as the store would (enough for chaining plans). */
 function apply(s: OwnerState, cs: ReturnType<typeof planStop>): OwnerState {
+  const phone = cs.owner?.phone;
   const revoked = new Map(cs.revokeWindows.map((r) => [r.id, r]));
   const closed = new Map(cs.closeWindows.map((r) => [r.id, r]));
   const revokedReceipts = new Map(cs.revokeReceipts.map((r) => [r.id, r]));
   const withdrawn = new Map(cs.withdrawOptOuts.map((r) => [r.id, r]));
   return {
-    owner: { ...s.owner, version: s.owner.version + 1 },
+    owner: {
+      ...s.owner,
+      ...(phone
+        ? { phone: phone.phone, phoneVerified: phone.phoneVerified, phoneHash: `hash-${phone.phone}` }
+        : {}),
+      version: s.owner.version + 1,
+    },
     consent: cs.consent ?? s.consent,
     windows: [
       ...s.windows.map((w) => {
@@ -336,5 +344,107 @@ describe("planDeletion", () => {
     const cs = planDeletion(s1, context(after));
     expect(cs.revokeWindows).toEqual([]);
     expect(cs.revokeReceipts).toEqual([{ id: s1.receipts[0]!.id, at: after, reason: "deleted" }]);
+  });
+});
+
+describe("planPhoneChange", () => {
+  const NEW = {
+    phone: "+8613900139000",
+    phoneHash: "hash-+8613900139000",
+    phoneVerified: true,
+    country: "CN",
+  };
+  /** The context of the owner with the new phone: its match keys. */
+  const newContext = (now: string) => ({ ...context(now), matchKeyFor: (id: string) => `mk2-${id}` });
+  const agreed = () =>
+    apply(state(), planAgreement(state(), prefs({ insurers: ["pingan"] }), META, context(NOW)).changeset);
+
+  it("a different number revokes every live window and receipt, and opts the new number out where the old one was", () => {
+    const s1 = agreed();
+    const later = "2026-06-02T00:00:00.000Z";
+    const cs = planPhoneChange(s1, NEW, newContext(later));
+    const w = s1.windows[0]!;
+    expect(cs.owner).toEqual({
+      phone: { phone: NEW.phone, phoneVerified: true, country: "CN" },
+    });
+    expect(cs.revokeWindows).toEqual([{ id: w.id, at: later, reason: "superseded" }]);
+    expect(cs.revokeReceipts).toEqual([{ id: w.receiptId, at: later, reason: "superseded" }]);
+    // the window had not opened: no revocation notice; the chosen insurer is not opted out
+    expect(cs.optOuts.map((o) => [o.insurerId, o.reason, o.phoneHash, o.matchKey])).toEqual([
+      ["picc", "not_chosen", NEW.phoneHash, "mk2-picc"],
+      ["cpic", "not_chosen", NEW.phoneHash, "mk2-cpic"],
+      ["taiping", "not_chosen", NEW.phoneHash, "mk2-taiping"],
+    ]);
+    expect(cs.outbox.map((e) => e.type)).toEqual(["optout.filed", "optout.filed", "optout.filed"]);
+    // the old number's opt-outs are left alone; the consent stays current, to be agreed again
+    expect(cs.withdrawOptOuts).toEqual([]);
+    expect(cs.supersedeConsents).toEqual([]);
+    expect(cs.consent).toBeUndefined();
+  });
+
+  it("keeps each opt-out's reason, announces revoking an opened window, and skips expired opt-outs", () => {
+    const two = planAgreement(state(), prefs({ insurers: ["pingan", "picc"] }), META, context(NOW));
+    const s1 = apply(state(), two.changeset);
+    const s2 = apply(s1, planStop(s1, { insurerId: "picc" }, "owner_request", context(NOW)));
+    const during = "2026-07-05T02:00:00.000Z";
+    const expired = {
+      ...s2,
+      optOuts: s2.optOuts.map((o) => (o.insurerId === "cpic" ? { ...o, until: NOW } : o)),
+    };
+    const cs = planPhoneChange(expired, NEW, newContext(during));
+    expect(cs.outbox.filter((e) => e.type === "window.revoked").map((e) => e.insurerId)).toEqual(["pingan"]);
+    expect(cs.optOuts.map((o) => [o.insurerId, o.reason])).toEqual([
+      ["picc", "owner_request"],
+      ["taiping", "not_chosen"],
+    ]);
+  });
+
+  it("re-agreeing after the change gives the chosen insurer a window for the new number and opts out nobody twice", () => {
+    const s2 = apply(agreed(), planPhoneChange(agreed(), NEW, newContext(NOW)));
+    const { changeset, receiptPayloads } = planAgreement(
+      s2,
+      prefs({ insurers: ["pingan"] }),
+      META,
+      newContext(NOW),
+    );
+    expect(changeset.windows.map((w) => w.insurerId)).toEqual(["pingan"]);
+    expect(receiptPayloads[changeset.receipts[0]!.id]).toMatchObject({ sub: "mk2-pingan" });
+    expect(changeset.optOuts).toEqual([]);
+  });
+
+  it("an opt-out kept for an old number does not stand in for the new one", () => {
+    const s1 = agreed();
+    // as if the number had changed without planPhoneChange: opt-outs only for the old one
+    const moved = { ...s1, owner: { ...s1.owner, phone: NEW.phone, phoneHash: NEW.phoneHash } };
+    const cs = planStop(moved, "all", "owner_request", newContext(NOW));
+    expect(cs.optOuts.map((o) => o.insurerId).sort()).toEqual(["cpic", "picc", "pingan", "taiping"]);
+  });
+
+  it("the same number, or a first one, only updates the profile", () => {
+    const s1 = agreed();
+    const same = planPhoneChange(
+      s1,
+      { ...NEW, phone: s1.owner.phone!, phoneHash: s1.owner.phoneHash! },
+      context(NOW),
+    );
+    expect(same.owner?.phone?.phone).toBe(s1.owner.phone);
+    expect([same.revokeWindows, same.revokeReceipts, same.optOuts, same.outbox]).toEqual([[], [], [], []]);
+    const fresh = state({ owner: owner({ phone: undefined, phoneHash: undefined, phoneVerified: false }) });
+    const first = planPhoneChange(fresh, NEW, newContext(NOW));
+    expect([first.revokeWindows, first.optOuts, first.outbox]).toEqual([[], [], []]);
+  });
+
+  it("a typed number never replaces a verified one; a deleted owner gets no number", () => {
+    expect(() => planPhoneChange(agreed(), { ...NEW, phoneVerified: false }, newContext(NOW))).toThrow(
+      expect.objectContaining({ code: "phone_not_verified" }),
+    );
+    const typed = state({ owner: owner({ phoneVerified: false }) });
+    expect(
+      planPhoneChange(typed, { ...NEW, phoneVerified: false }, newContext(NOW)).owner?.phone,
+    ).toMatchObject({
+      phoneVerified: false,
+    });
+    const deleted = state({ owner: owner({ deletedAt: NOW }) });
+    expect(() => planPhoneChange(deleted, NEW, newContext(NOW))).toThrow(PlanError);
   });
 });

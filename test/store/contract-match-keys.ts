@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { MatchKeys } from "../../src/crypto/match-key.js";
 import { uuidv7Group } from "../../src/crypto/uuid-v7.js";
-import type { OptOut } from "../../src/domain/model.js";
+import { emptyChangeset, type OptOut } from "../../src/domain/model.js";
 import type { RedisStore } from "../../src/store/redis/redis-store.js";
 import { aNewOwner, anInsurer, consentPlan, secretsFor, T0 } from "./builders.js";
 
@@ -123,6 +123,29 @@ export function describeMatchKeyDerivation(name: string, make: () => Promise<Mat
         h.matchKey("b", PHONE_A),
         h.matchKey("c", PHONE_B),
         h.matchKey("d", PHONE_A),
+      ]);
+    });
+
+    it("keeps the old phone's keys when a changeset puts a new phone on file", async () => {
+      const h = await setUp();
+      const [a, b] = (await optOutOf(h, ["a", "b"])) as [OptOut, OptOut];
+      const { owner } = await h.store.getOwnerState(h.ownerId);
+      const cs = emptyChangeset(owner.id, owner.version);
+      cs.owner = { phone: { phone: PHONE_B, phoneVerified: true } };
+      await h.store.applyChangeset(cs);
+      expect((await h.store.getOwner(h.ownerId))?.phone).toBe(PHONE_B);
+      expect(await document(h)).toContain(hexKey(a.matchKey));
+      expect(keysOf(await (await h.open()).getOptOuts([a.id, b.id]))).toEqual([
+        h.matchKey("a", PHONE_A),
+        h.matchKey("b", PHONE_A),
+      ]);
+      const [c] = (await optOutOf(h, ["c"])) as [OptOut];
+      expect(c.matchKey).toBe(h.matchKey("c", PHONE_B));
+      expect(await document(h)).not.toContain(hexKey(c.matchKey));
+      expect(keysOf(await (await h.open()).getOptOuts([a.id, b.id, c.id]))).toEqual([
+        h.matchKey("a", PHONE_A),
+        h.matchKey("b", PHONE_A),
+        h.matchKey("c", PHONE_B),
       ]);
     });
 

@@ -232,6 +232,60 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(after.owner.renewedAt).toBeUndefined();
       });
 
+      it("puts a new phone on file with the changeset that plans for it, all or nothing", async () => {
+        await addInsurers("a", "b");
+        const owner = await ownerWithPhone();
+        const first = consentPlan(owner, ["a"], ["b"]);
+        await store.applyChangeset(first.changeset);
+        const newPhone = "+8613900139000";
+        const other = await store.ensureOwner(aNewOwner(1002));
+        const newHash = (await store.updateOwnerProfile(other.id, { phone: newPhone })).phoneHash ?? "";
+        const later = "2026-06-02T09:00:00.000Z";
+        const [window] = first.windows;
+        const [oldOptOut] = first.optOuts;
+        if (!window || !oldOptOut) throw new Error("plan incomplete");
+        const change = (version: number) => {
+          const cs = emptyChangeset(owner.id, version);
+          cs.revokeWindows.push({ id: window.id, at: later, reason: "superseded" });
+          cs.revokeReceipts.push({ id: window.receiptId, at: later, reason: "superseded" });
+          const optOut = consentPlan(owner, [], ["b"], { at: later, phoneHash: newHash }).optOuts[0]!;
+          cs.optOuts.push(optOut);
+          cs.owner = {
+            phone: {
+              phone: newPhone,
+              phoneVerified: true,
+              country: "CN",
+              timezone: "Asia/Shanghai",
+              name: "Lin",
+            },
+          };
+          return { cs, optOut };
+        };
+
+        await expect(store.applyChangeset(change(owner.version).cs)).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.getOwner(owner.id)).toMatchObject({ phone: PHONE, phoneHash: owner.phoneHash });
+
+        const { cs, optOut } = change(owner.version + 1);
+        await store.applyChangeset(cs);
+        const state = await store.getOwnerState(owner.id);
+        expect(state.owner).toMatchObject({
+          phone: newPhone,
+          phoneHash: newHash,
+          phoneVerified: true,
+          country: "CN",
+          name: "Lin",
+          version: owner.version + 2,
+        });
+        expect(state.windows[0]).toMatchObject({ revokedAt: later, revokeReason: "superseded" });
+        // Each opt-out keeps the phone it was filed for.
+        expect(state.optOuts).toEqual([oldOptOut, optOut]);
+        const old = await store.scrubLookup("b", [owner.phoneHash ?? ""]);
+        expect(old.get(owner.phoneHash ?? "")?.optOuts.map((o) => o.id)).toEqual([oldOptOut.id]);
+        const now = await store.scrubLookup("b", [newHash]);
+        expect(now.get(newHash)?.optOuts.map((o) => o.id)).toEqual([optOut.id]);
+        expect(await store.getOwner(owner.id)).toEqual(state.owner);
+      });
+
       it("finds a window by its stop token", async () => {
         await addInsurers("a");
         const owner = await ownerWithPhone();

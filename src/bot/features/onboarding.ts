@@ -255,6 +255,22 @@ export function createOnboarding(deps: BotDeps) {
     if (!result) return;
     // A new number may be of another country: its zone question is asked afresh.
     ctx.session.zoneAsked = undefined;
+    if (result.revokedInsurers.length > 0) {
+      // The windows named the old number: say so, and offer what was agreed for the new one,
+      // unless a flow in progress leads to the summary anyway.
+      const directory = await directoryOf(ctx);
+      const names = result.revokedInsurers.map((id) => directory.find((i) => i.id === id)?.name ?? id);
+      await ctx.reply(ctx.t("phone-changed-reagree", { insurers: names.join(", ") }));
+      const consent = (await store.getOwnerState(ctx.owner.id)).consent;
+      if (consent && (ctx.session.step === "phone" || ctx.session.step === "idle")) {
+        const p = consent.preferences;
+        ctx.session.draft = p.insurers.length === 0 ? { renewalDate: p.renewalDate, nobody: true } : { ...p };
+        ctx.session.vehicleAsked = true;
+        ctx.session.editing = true;
+      }
+    } else if (result.optOutsFiled) {
+      await ctx.reply(ctx.t("phone-changed-optouts"));
+    }
     if (ctx.session.step === "phone" || ctx.session.step === "idle") return advance(ctx);
     await ask(ctx, ctx.session.step);
   });
@@ -266,13 +282,16 @@ export function createOnboarding(deps: BotDeps) {
 
     if (step === "phone" || step === "idle") {
       const typed = normalisePhone(text, ctx.owner.country ?? undefined);
+      // A typed number never replaces a verified one (planPhoneChange refuses it too).
       if (typed && !ctx.owner.phoneVerified) {
-        ctx.owner = await store.updateOwnerProfile(ctx.owner.id, {
+        const changed = await owners.changePhone(ctx.owner.id, {
           phone: typed.e164,
           phoneVerified: false,
           country: typed.country ?? null,
         });
+        ctx.owner = changed.owner;
         await ctx.reply(ctx.t("phone-typed", { phone: maskPhone(typed.e164) }));
+        if (changed.optOuts.length > 0) await ctx.reply(ctx.t("phone-changed-optouts"));
         return advance(ctx);
       }
     }

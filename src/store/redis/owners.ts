@@ -232,8 +232,21 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
         }
       }
     }
-    // The phone the plan saw, when this process read it (the script checks the version).
-    const phone = cs.optOuts.length > 0 ? phoneAt(cs.ownerId, cs.expectedVersion) : undefined;
+    // A new phone in the changeset: its profile fields, and the match keys of the opt-outs that
+    // store none (the old phone's), written back first as by UPDATE_OWNER. The script refuses
+    // (a conflict) when the document changed since this read; the caller plans again.
+    let profile: { set: object; del: string[]; matchKeys: Record<string, string> } | null = null;
+    const profileOps: IndexOp[] = [];
+    if (cs.owner?.phone) {
+      const { set, del, ops } = profileFields(owner, cs.owner.phone);
+      const doc = await readDoc(ctx, owner);
+      profile = { set, del, matchKeys: doc ? derivedMatchKeys(doc) : {} };
+      profileOps.push(...ops);
+    }
+    // The phone the plan saw, when this process read it (the script checks the version); with
+    // a new phone in the changeset every opt-out keeps its key.
+    const phone =
+      cs.optOuts.length > 0 && profile === null ? phoneAt(cs.ownerId, cs.expectedVersion) : undefined;
     const payload = {
       ownerId: cs.ownerId,
       owner,
@@ -258,8 +271,9 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       outbox: cs.outbox.map((e) => ({ id: encodeId(e.id), insurer_id: e.insurerId })),
       notices: (cs.ownerNotices ?? []).map((n) => encodeRow("n", ownerNoticeToRow(n))),
       renewed: cs.owner && "renewedAt" in cs.owner ? renewedField(cs.owner.renewedAt) : null,
+      profile,
     };
-    const ops = JSON.stringify(changesetOps(cs));
+    const ops = JSON.stringify([...changesetOps(cs), ...profileOps]);
     await ctx.write(
       `o:${owner}`,
       APPLY_CHANGESET,
@@ -278,8 +292,11 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       .some((row) => row.insurer_id === attempt.insurerId && row.idempotency_key === attempt.idempotencyKey);
   };
 
-  const update = async (id: string, patch: OwnerProfilePatch): Promise<Owner> => {
-    const owner = encodeId(id);
+  /**
+   * The profile fields a patch sets and deletes (phone, name and vehicle encrypted), and the
+   * phone index operation of a new phone.
+   */
+  const profileFields = (owner: string, patch: OwnerProfilePatch) => {
     const set: Record<string, string | number | null> = {};
     const del: string[] = [];
     const ops: IndexOp[] = [];
@@ -307,6 +324,12 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     if (patch.vehicle !== undefined) {
       field("vehicle_enc", patch.vehicle === null ? null : cipher.encrypt(patch.vehicle));
     }
+    return { set, del, ops };
+  };
+
+  const update = async (id: string, patch: OwnerProfilePatch): Promise<Owner> => {
+    const owner = encodeId(id);
+    const { set, del, ops } = profileFields(owner, patch);
     const opsJson = JSON.stringify(ops);
     // A new or no phone: the opt-outs that store no match key (the old phone's) get theirs
     // first. The script refuses (a conflict) when one appeared since the read: read again.

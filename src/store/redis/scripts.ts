@@ -208,7 +208,10 @@ local function qput(key, r) redis.call('HSET', key, r.id, cjson.encode(tuple('q'
 
 const script = (name: string, body: string) => luaScript(name, `${PRELUDE}\n${body}`);
 
-/** KEYS: owner document, pending ops. ARGV: payload JSON, ops JSON. */
+/**
+ * KEYS: owner document, pending ops. ARGV: payload JSON (with `profile`: {set, del, matchKeys}
+ * for a changeset that puts a new phone on file, as UPDATE_OWNER), ops JSON.
+ */
 export const APPLY_CHANGESET = script(
   "apply-changeset",
   `
@@ -248,6 +251,8 @@ for _, a in ipairs(P.attempts) do
 end
 for _, e in ipairs(P.outbox) do fresh(d.x, e.id, 'outbox entry') end
 for _, n in ipairs(P.notices) do fresh(d.n, n.id, 'owner notice') end
+-- a new phone (profile): the old phone's opt-outs keep their match keys, before anything else
+if not isnull(P.profile) and not isnull(d.o.pe) then keepMatchKeys(d, P.profile.matchKeys) end
 
 local function once(row, field, value) if isnull(row[field]) then row[field] = value end end
 local function each(list, changes, fn) for _, s in ipairs(changes) do fn(find(list, s.id), s) end end
@@ -269,6 +274,10 @@ end
 for _, e in ipairs(P.outbox) do table.insert(d.x, { id = e.id, insurer_id = e.insurer_id }) end
 for _, n in ipairs(P.notices) do table.insert(d.n, n) end
 if not isnull(P.renewed) then d.o.re = P.renewed.v end
+if not isnull(P.profile) then
+  for field, value in pairs(P.profile.set) do d.o[field] = value end
+  for _, field in ipairs(P.profile.del) do d.o[field] = nil end
+end
 d.o.v = d.o.v + 1
 touch(d, P.now)
 save(O, d)

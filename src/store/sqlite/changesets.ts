@@ -6,6 +6,7 @@ import { isSqliteCode, type SqliteContext } from "./context.js";
 import { pollingTooLong, prepared, tryWrite } from "./db.js";
 import { insertOwnerNotices } from "./notifications.js";
 import { insertOutbox } from "./outbox.js";
+import { profileColumns } from "./owners.js";
 import {
   attemptToRow,
   type ConsentRow,
@@ -150,6 +151,14 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
         cs.owner.renewedAt ?? null,
         cs.ownerId,
       );
+    }
+    if (cs.owner?.phone) {
+      const set = profileColumns(cs.owner.phone, cipher);
+      const assignments = Object.keys(set).map((column) => `${column} = @${column}`);
+      prepared(db, `UPDATE owners SET ${assignments.join(", ")} WHERE id = @id`).run({
+        ...set,
+        id: cs.ownerId,
+      });
     }
     bumpOwner.run({ id: cs.ownerId, at: now(), expected: cs.expectedVersion });
   });
