@@ -7,12 +7,15 @@
  * bytes per owner (the issue aims for under 2 KB each at 100,000 owners), DBSIZE, and a
  * `MEMORY USAGE` break-down of the run's keys.
  *
+ * `--names` gives every owner a name, as a shared Telegram contact does (the profile and the
+ * receipt then each hold it encrypted).
+ *
  * `--deliver` measures the steady state instead: after seeding, every entry is claimed and
  * completed as delivered through the store (claimDue + completeDeliveries, what the
  * dispatcher does when a receiver answers 2xx), and memory is measured after that.
  *
  *   npx tsx bench/redis-memory.ts [--owners 100000] [--concurrency 8] [--redis-url redis://127.0.0.1:6379/12]
- *                                 [--deliver] [--keep]
+ *                                 [--deliver] [--names] [--keep]
  *
  * Keys live under a fresh `owbench:<random>:` prefix and are deleted at the end (unless
  * --keep). used_memory is the whole server's: run it on an otherwise idle Redis. Checkpoints at
@@ -44,6 +47,7 @@ const opts = parseArgs({
   redisUrl: DEFAULT_REDIS_URL,
   keep: false,
   deliver: false,
+  names: false,
 });
 
 const log = (line: string) => console.log(line);
@@ -156,7 +160,7 @@ async function main() {
 
   const before = await usedMemory(redis);
   log(
-    `setup: ${opts.insurers} insurers with webhooks; each owner: ensureOwner + verified phone + agree (1 chosen of ${opts.insurers}) → 1 window, ${opts.insurers - 1} opt-outs, ${opts.insurers} outbox entries; ${opts.concurrency} owners at a time`,
+    `setup: ${opts.insurers} insurers with webhooks; each owner: ensureOwner + verified phone${opts.names ? " + name" : ""} + agree (1 chosen of ${opts.insurers}) → 1 window, ${opts.insurers - 1} opt-outs, ${opts.insurers} outbox entries; ${opts.concurrency} owners at a time`,
   );
   log(`used_memory before: ${fmt(before)} B`);
 
@@ -170,6 +174,9 @@ async function main() {
     const ownerId = await seedVerifiedOwner(services.store, i, {
       firstUserId: 2_000_000_000,
       language: "zh",
+      // A shared Telegram contact always has a first name: stored with the profile, and with
+      // the receipt as the name the owner agreed to share.
+      ...(opts.names ? { name: "张伟" } : {}),
     });
     await services.owners.agree(ownerId, prefsFor(i), "zh");
   };

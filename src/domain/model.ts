@@ -89,6 +89,18 @@ export interface Receipt {
   issuedAt: string;
   revokedAt?: string;
   revokeReason?: RevokeReason;
+  /**
+   * The optional details the owner agreed to share, as the summary they agreed to showed them
+   * (encrypted at rest; gone after /delete). A name or vehicle changed later is not sent on this
+   * consent. Absent on receipts issued before it was kept.
+   */
+  shared?: SharedDetails;
+}
+
+/** The owner's name and vehicle as they stood when the owner tapped "I agree". */
+export interface SharedDetails {
+  name?: string;
+  vehicle?: string;
 }
 
 /** One consented, time-boxed contact window for one insurer. */

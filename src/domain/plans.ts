@@ -19,6 +19,7 @@ import {
   type PhoneChange,
   type Receipt,
   type RevokeReason,
+  type SharedDetails,
 } from "./model.js";
 import type { PolicyPack } from "./policy-packs.js";
 import type { Preferences } from "./preferences.js";
@@ -263,6 +264,11 @@ export function planAgreement(
   const receiptPayloads: Record<string, ReceiptPayload> = {};
   const codes = new Set<string>();
   const dataCategories = dataCategoriesFor(owner);
+  // Frozen with each receipt: what the owner saw on the summary is what the insurer gets.
+  const shared: SharedDetails = {
+    ...(owner.name ? { name: owner.name } : {}),
+    ...(owner.vehicle ? { vehicle: owner.vehicle } : {}),
+  };
   for (const insurerId of chosen) {
     const insurer = directory.get(insurerId)!;
     let code = ctx.newCode();
@@ -278,6 +284,7 @@ export function planAgreement(
       consentId: consent.id,
       payloadHash: "",
       issuedAt: at,
+      ...(shared.name !== undefined || shared.vehicle !== undefined ? { shared: { ...shared } } : {}),
     };
     const window: ContactWindow = {
       id: ctx.newId(),

@@ -76,9 +76,9 @@ function consentedBy(receipt: Receipt | undefined): Consented {
 /**
  * The window object. `owner` may be undefined (erased); then no owner fields are shown.
  * The name and vehicle appear only when the receipt lists them among the data the owner agreed
- * to share, and `language` is the one the owner agreed in: details the owner adds or changes
- * later are not sent on an old consent, and a webhook retried after such a change carries the
- * same bytes.
+ * to share, with the values the owner agreed to (`Receipt.shared`), and `language` is the one the
+ * owner agreed in: details the owner adds or changes later are not sent on an old consent, and a
+ * webhook retried after such a change carries the same bytes.
  * @param optOutLink builds the one-tap stop link from the window's token.
  */
 export function windowView(
@@ -93,6 +93,9 @@ export function windowView(
   const showOwner =
     hasOpened(window, now) && status !== "revoked" && status !== "scheduled" && owner?.phone !== undefined;
   const consented = showOwner ? consentedBy(receipt) : undefined;
+  // The values the owner agreed to; a receipt issued before they were kept falls back to the
+  // owner's current ones (still only in the categories the receipt lists).
+  const agreed = receipt?.shared ?? { name: owner?.name, vehicle: owner?.vehicle };
   return {
     id: window.id,
     insurerId: window.insurerId,
@@ -101,10 +104,10 @@ export function windowView(
       ? {
           owner: {
             phone: owner.phone!,
-            ...(consented.name && owner.name ? { name: owner.name } : {}),
+            ...(consented.name && agreed.name ? { name: agreed.name } : {}),
             language: consented.language ?? owner.language,
           },
-          ...(consented.vehicle && owner.vehicle ? { vehicle: owner.vehicle } : {}),
+          ...(consented.vehicle && agreed.vehicle ? { vehicle: agreed.vehicle } : {}),
         }
       : {}),
     renewalDate: window.renewalDate,

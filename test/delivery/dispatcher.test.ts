@@ -253,6 +253,33 @@ describe("dispatcher", () => {
     expect(second!.body).not.toContain("Tesla");
   });
 
+  it("sends the name and car the owner agreed to, not ones changed after agreeing, and the same bytes on retry", async () => {
+    h = await createHarness({ insurers: ["alpha", "bravo"] });
+    h.receiver("alpha").script({ status: 500 });
+    const ownerId = await h.newOwner(1009);
+    await h.services.store.updateOwnerProfile(ownerId, { name: "Lin Wei", vehicle: "BYD Han" });
+    await h.agree(ownerId, ["alpha"]);
+    const d = h.dispatcher();
+    expect(await d.runOnce()).toMatchObject({ delivered: 1, retried: 1 });
+    // After agreeing: the contact re-shared under another name, and a car typed in an /edit
+    // that was never agreed to.
+    await h.services.store.updateOwnerProfile(ownerId, { name: "Wei Lin Jr", vehicle: "Tesla Model 3" });
+    h.advance(30_000);
+    expect(await d.runOnce()).toMatchObject({ delivered: 1 });
+    const [first, second] = h.receiver("alpha").requests;
+    expect(second!.body).toBe(first!.body);
+    expect(second!.json!.data).toMatchObject({
+      owner: { phone: PHONE, name: "Lin Wei" },
+      vehicle: "BYD Han",
+    });
+    expect(second!.body).not.toMatch(/Tesla|Jr/);
+    // The owner's export shows what was shared on that consent; /delete forgets it.
+    const receipt = (await h.services.store.getOwnerState(ownerId)).receipts[0]!;
+    expect(receipt.shared).toEqual({ name: "Lin Wei", vehicle: "BYD Han" });
+    await h.services.store.eraseOwner(ownerId, h.now().toISOString());
+    expect((await h.services.store.getReceipt(receipt.id))?.shared).toBeUndefined();
+  });
+
   it("retries hanging and resetting endpoints on schedule while the others are delivered in the same run", async () => {
     h = await createHarness({ insurers: FIVE });
     h.receiver("alpha").setFallback({ hang: true });

@@ -102,6 +102,15 @@ export function consentPlan(
     jws: `header.${Buffer.from(JSON.stringify({ insurerId })).toString("base64url")}.sig`,
     payloadHash: randomUUID().replaceAll("-", ""),
     issuedAt: at,
+    // As the planner does: the name and car the owner agreed to share, when they gave any.
+    ...(owner.name || owner.vehicle
+      ? {
+          shared: {
+            ...(owner.name ? { name: owner.name } : {}),
+            ...(owner.vehicle ? { vehicle: owner.vehicle } : {}),
+          },
+        }
+      : {}),
   }));
   const windows: ContactWindow[] = receipts.map((receipt, index) => ({
     id: randomUUID(),

@@ -150,6 +150,43 @@ export function describeMatchKeyDerivation(name: string, make: () => Promise<Mat
       ]);
     });
 
+    it("stores no key again when the same number is shared again, and none for the new number's opt-outs filed with it", async () => {
+      const h = await setUp();
+      const [a, b] = (await optOutOf(h, ["a", "b"])) as [OptOut, OptOut];
+      const size = (await document(h)).length;
+      // The contact shared again: a profile update, then a changeset that also files an opt-out.
+      await h.store.updateOwnerProfile(h.ownerId, { phone: PHONE_A, phoneVerified: true });
+      let { owner } = await h.store.getOwnerState(h.ownerId);
+      const again = consentPlan(owner, [], ["c"]);
+      const c = again.optOuts[0]!;
+      c.matchKey = h.matchKey("c", PHONE_A);
+      again.changeset.outbox = [];
+      again.changeset.owner = { phone: { phone: PHONE_A, phoneVerified: true } };
+      await h.store.applyChangeset(again.changeset);
+      let doc = await document(h);
+      for (const o of [a, b, c]) expect(doc).not.toContain(hexKey(o.matchKey));
+      // One more opt-out row, not three full keys (32 bytes each) more.
+      expect(doc.length - size).toBeLessThan(200);
+
+      // A new number with the opt-out carried to it: the old keys are kept, the new one derives.
+      ({ owner } = await h.store.getOwnerState(h.ownerId));
+      const moved = consentPlan(owner, [], ["d"]);
+      const d = moved.optOuts[0]!;
+      d.matchKey = h.matchKey("d", PHONE_B);
+      moved.changeset.outbox = [];
+      moved.changeset.owner = { phone: { phone: PHONE_B, phoneVerified: true } };
+      await h.store.applyChangeset(moved.changeset);
+      doc = await document(h);
+      for (const o of [a, b, c]) expect(doc).toContain(hexKey(o.matchKey));
+      expect(doc).not.toContain(hexKey(d.matchKey));
+      expect(keysOf(await (await h.open()).getOptOuts([a.id, b.id, c.id, d.id]))).toEqual([
+        h.matchKey("a", PHONE_A),
+        h.matchKey("b", PHONE_A),
+        h.matchKey("c", PHONE_A),
+        h.matchKey("d", PHONE_B),
+      ]);
+    });
+
     it("never gives an opt-out another phone's key when phone changes race with opt-outs", async () => {
       const h = await setUp();
       const phones = [PHONE_A, PHONE_B, "+8613600000003", "+8613500000004"];

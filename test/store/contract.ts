@@ -328,6 +328,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await store.writeSession("other", "keep me");
         const plan = consentPlan(owner, ["a"], ["b"]);
         await store.applyChangeset(plan.changeset);
+        // The name and car agreed to travel with the receipt until the erasure.
+        expect((await store.getReceipt(plan.receipts[0]!.id))?.shared).toEqual({
+          name: "Lin Wei",
+          vehicle: "粤B·12345",
+        });
         const at = "2026-06-05T10:00:00.000Z";
         const revoke = emptyChangeset(owner.id, owner.version + 1);
         const [window] = plan.windows;
@@ -356,6 +361,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(tombstone?.jws).toBeUndefined();
         expect(tombstone?.ownerId).toBeUndefined();
         expect(tombstone?.consentId).toBeUndefined();
+        expect(tombstone?.shared).toBeUndefined();
 
         const kept = await store.getOptOut(optOut.id);
         expect(kept).toMatchObject({

@@ -202,6 +202,8 @@ describe("redis value encodings", () => {
       issued_at: "2026-07-01T00:00:00.000Z",
       revoked_at: null,
       revoke_reason: null,
+      name_enc: null,
+      vehicle_enc: null,
     };
     const encoded = encodeRow("r", receipt);
     expect(encoded.payload_hash).toBeUndefined();

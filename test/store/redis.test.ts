@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createFieldCipher } from "../../src/crypto/field-cipher.js";
 import { createMatchKeys, type MatchKeys } from "../../src/crypto/match-key.js";
 import { emptyChangeset } from "../../src/domain/model.js";
+import { FIELD_ORDER } from "../../src/store/redis/codec.js";
 import { createIoredisCommands } from "../../src/store/redis/ioredis-client.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/redis-store.js";
 import { deleteKeys, dumpKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
@@ -95,6 +96,53 @@ describe.skipIf(!TEST_REDIS_URL)("redis store specifics", () => {
       for (const bytes of all) expect(bytes.includes(Buffer.from(needle)), needle).toBe(false);
     }
     expect((await store.getOwner(owner.id))?.phone).toBe("+8613812345678");
+  });
+
+  it("stores a receipt's agreed name and car as a reference to the profile's, and keeps them when the profile changes", async () => {
+    const h = await fresh();
+    for (const id of ["a", "b"]) await h.store.addInsurer(anInsurer(id), secretsFor(id));
+    const created = await h.store.ensureOwner(aNewOwner(88));
+    await h.store.updateOwnerProfile(created.id, {
+      phone: "+8613812345678",
+      name: "Lin Wei",
+      vehicle: "BYD Han",
+    });
+    const { owner } = await h.store.getOwnerState(created.id);
+    const plan = consentPlan(owner, ["a"], ["b"]);
+    await h.store.applyChangeset(plan.changeset);
+    const receiptId = plan.receipts[0]!.id;
+    const ownerDoc = async () =>
+      JSON.parse((await dumpKeys(url, h.prefix)).map(String).find((t) => t.includes('"r":'))!) as {
+        o: { ne: string; ve?: string };
+        r: unknown[][];
+      };
+    const stored = (d: { r: unknown[][] }, field: string) => d.r[0]![FIELD_ORDER.r.indexOf(field)];
+    const count = (text: string, needle: string) => text.split(needle).length - 1;
+    let doc = await ownerDoc();
+    // Each ciphertext once: in the profile, the receipt holding a one-byte reference to it.
+    expect([stored(doc, "name_enc"), stored(doc, "vehicle_enc")]).toEqual([1, 1]);
+    expect(count(JSON.stringify(doc), doc.o.ne)).toBe(1);
+    expect(count(JSON.stringify(doc), doc.o.ve!)).toBe(1);
+    expect((await h.store.getReceipt(receiptId))?.shared).toEqual({ name: "Lin Wei", vehicle: "BYD Han" });
+
+    // The contact shared again under another name, the car removed: the receipt keeps what was agreed.
+    const agreedName = doc.o.ne;
+    await h.store.updateOwnerProfile(created.id, { name: "Wei Lin Jr", vehicle: null });
+    doc = await ownerDoc();
+    expect(doc.o.ne).not.toBe(agreedName);
+    expect(stored(doc, "name_enc")).toBe(agreedName);
+    expect(count(JSON.stringify(doc), agreedName)).toBe(1);
+    for (const store of [h.store, await h.open()]) {
+      expect((await store.getReceipt(receiptId))?.shared).toEqual({ name: "Lin Wei", vehicle: "BYD Han" });
+    }
+    expect((await h.store.getOwner(created.id))?.name).toBe("Wei Lin Jr");
+
+    // A plan this process did not read the state for stores the values in full, read the same.
+    const other = await h.open();
+    const { owner: now } = await h.store.getOwnerState(created.id);
+    const again = consentPlan(now, ["b"], []);
+    await other.applyChangeset(again.changeset);
+    expect((await h.store.getReceipt(again.receipts[0]!.id))?.shared).toEqual({ name: "Wei Lin Jr" });
   });
 
   it("keeps deployments with different prefixes apart on one server", async () => {

@@ -502,6 +502,12 @@ export const RECORDS = {
     payload_hash: "hex",
     revoked_at: "time",
     revoke_reason: "plain",
+    /**
+     * last, so a receipt stored before they were kept decodes with none (no new layout); equal
+     * to the profile's (the same ciphertext, as the changeset script copies it) they cost a byte
+     */
+    name_enc: "token",
+    vehicle_enc: "token",
   },
   /** windows */
   w: {
@@ -710,12 +716,17 @@ export function namedOf(kind: RecordKind, tuple: unknown): Record<string, unknow
  * write the same; a ditto is only written for a value longer than itself.
  */
 const OWN_OWNER = 1;
-/** A timezone, phone hash, jurisdiction or language equal to the profile's is stored as 1. */
+/**
+ * A timezone, phone hash, jurisdiction, language, or a receipt's agreed name or vehicle equal to
+ * the profile's is stored as 1.
+ */
 const PROFILE_REF: Record<string, string> = {
   timezone: "tz",
   phone_hash: "ph",
   jurisdiction: "j",
   language: "l",
+  name_enc: "ne",
+  vehicle_enc: "ve",
 };
 /**
  * References to other records of the document, stored as their position (1-based) in the

@@ -4,7 +4,14 @@
  * owner id), so each change is one script in one slot, version-checked.
  */
 import { createHash, randomUUID } from "node:crypto";
-import type { AttemptRecord, Changeset, ContactWindow, Owner, OwnerState } from "../../domain/model.js";
+import type {
+  AttemptRecord,
+  Changeset,
+  ContactWindow,
+  Owner,
+  OwnerState,
+  Receipt,
+} from "../../domain/model.js";
 import {
   type AttemptRow,
   attemptToRow,
@@ -154,22 +161,38 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
   const { redis, keys, cipher, now } = ctx;
 
   /**
-   * The phone of each owner state read lately, at its version: an opt-out planned from that
-   * state and applied at that version (the script checks it) has that phone's match key when
-   * it equals what {@link RedisContext.matchKey} computes, and is then stored without it.
-   * Bounded; a miss only stores the key.
+   * The phone, name and vehicle of each owner state read lately, at its version. A changeset
+   * planned from that state is applied at that version (the script checks it), so:
+   * - an opt-out with that phone's match key (what {@link RedisContext.matchKey} computes) is
+   *   stored without it;
+   * - a receipt whose agreed name or vehicle is the profile's takes the profile's ciphertext
+   *   (the script copies it), which the document stores as a one-byte reference.
+   * Bounded; a miss only stores the full values.
    */
-  const recentPhones = new Map<string, { version: number; phone: string }>();
-  const RECENT_PHONES = 1_000;
+  const recentProfiles = new Map<string, Pick<Owner, "version" | "phone" | "name" | "vehicle">>();
+  const RECENT_PROFILES = 1_000;
   const remember = (owner: Owner) => {
-    if (!ctx.matchKey || owner.phone === undefined) return;
-    recentPhones.delete(owner.id);
-    recentPhones.set(owner.id, { version: owner.version, phone: owner.phone });
-    if (recentPhones.size > RECENT_PHONES) recentPhones.delete(recentPhones.keys().next().value as string);
+    recentProfiles.delete(owner.id);
+    const { version, phone, name, vehicle } = owner;
+    recentProfiles.set(owner.id, { version, phone, name, vehicle });
+    if (recentProfiles.size > RECENT_PROFILES)
+      recentProfiles.delete(recentProfiles.keys().next().value as string);
   };
-  const phoneAt = (ownerId: string, version: number) => {
-    const known = recentPhones.get(ownerId);
-    return known?.version === version ? known.phone : undefined;
+  const profileAt = (ownerId: string, version: number) => {
+    const known = recentProfiles.get(ownerId);
+    return known?.version === version ? known : undefined;
+  };
+  const phoneAt = (ownerId: string, version: number) => profileAt(ownerId, version)?.phone;
+  /** A receipt row to send, its agreed details marked 1 where they are the profile's. */
+  const receiptPayload = (receipt: Receipt, cs: Changeset) => {
+    const row = encodeRow("r", receiptToRow({ ...receipt, ownerId: receipt.ownerId ?? cs.ownerId }, cipher));
+    const known = profileAt(cs.ownerId, cs.expectedVersion);
+    if (known !== undefined && receipt.shared !== undefined) {
+      if (receipt.shared.name !== undefined && receipt.shared.name === known.name) row.name_enc = 1;
+      if (receipt.shared.vehicle !== undefined && receipt.shared.vehicle === known.vehicle)
+        row.vehicle_enc = 1;
+    }
+    return row;
   };
 
   /**
@@ -183,6 +206,23 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       out[String(named.id)] = encodeHex(ctx.decode<OptOutRow>("p", named).match_key);
     }
     return out;
+  };
+
+  /**
+   * The match keys to write back before a profile change, or none when the phone stays (the same
+   * number shared again, or no phone in the change): the keys still derive from it, and writing
+   * them would store every opt-out's key in full. The scripts decide the same on the document
+   * they change, and refuse (a conflict) when this read was stale.
+   */
+  const matchKeysToKeep = (
+    doc: OwnerDoc | undefined,
+    set: Record<string, unknown>,
+    del: readonly string[],
+  ) => {
+    if (doc === undefined) return {};
+    const phoneGoes = del.includes(PROFILE.phone_hash[0]);
+    const phoneChanges = set[PROFILE.phone_hash[0]] !== undefined && set[PROFILE.phone_hash[0]] !== doc.o.ph;
+    return phoneGoes || phoneChanges ? derivedMatchKeys(doc) : {};
   };
 
   const read = async (id: string): Promise<Owner | undefined> => {
@@ -208,7 +248,7 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       ...(consent ? { consent } : {}),
       windows: mine(rows<WindowRow>("w")).map(windowFromRow),
       optOuts: mine(rows<OptOutRow>("p")).map(optOutFromRow),
-      receipts: mine(rows<ReceiptRow>("r")).map(receiptFromRow),
+      receipts: mine(rows<ReceiptRow>("r")).map((row) => receiptFromRow(row, cipher)),
     };
   };
 
@@ -240,13 +280,16 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     if (cs.owner?.phone) {
       const { set, del, ops } = profileFields(owner, cs.owner.phone);
       const doc = await readDoc(ctx, owner);
-      profile = { set, del, matchKeys: doc ? derivedMatchKeys(doc) : {} };
+      profile = { set, del, matchKeys: matchKeysToKeep(doc, set, del) };
       profileOps.push(...ops);
     }
-    // The phone the plan saw, when this process read it (the script checks the version); with
-    // a new phone in the changeset every opt-out keeps its key.
+    // The phone the owner has once this changeset is applied: the changeset's own, or the one
+    // the plan saw, when this process read it (the script checks the version). An opt-out
+    // whose key derives from it stores none.
     const phone =
-      cs.optOuts.length > 0 && profile === null ? phoneAt(cs.ownerId, cs.expectedVersion) : undefined;
+      cs.optOuts.length === 0
+        ? undefined
+        : (cs.owner?.phone?.phone ?? phoneAt(cs.ownerId, cs.expectedVersion));
     const payload = {
       ownerId: cs.ownerId,
       owner,
@@ -254,9 +297,7 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
       now: encodeTime(now()),
       consent: cs.consent ? encodeRow("c", consentToRow(cs.consent)) : null,
       supersede: targets(cs.supersedeConsents),
-      receipts: cs.receipts.map((r) =>
-        encodeRow("r", receiptToRow({ ...r, ownerId: r.ownerId ?? cs.ownerId })),
-      ),
+      receipts: cs.receipts.map((r) => receiptPayload(r, cs)),
       windows: cs.windows.map((w) => encodeRow("w", windowToRow(w))),
       revokeWindows: targets(cs.revokeWindows),
       closeWindows: targets(cs.closeWindows),
@@ -335,7 +376,7 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     // first. The script refuses (a conflict) when one appeared since the read: read again.
     return againOnConflict(async () => {
       const doc = patch.phone !== undefined ? await readDoc(ctx, owner) : undefined;
-      const matchKeys = doc ? derivedMatchKeys(doc) : {};
+      const matchKeys = matchKeysToKeep(doc, set, del);
       return ctx.write(
         `o:${owner}`,
         UPDATE_OWNER,
@@ -485,7 +526,7 @@ export function createOwnerPart(ctx: RedisContext): OwnerPart {
     },
     async getReceipt(id) {
       const row = await recordById<ReceiptRow>(ctx, "r", id);
-      return row ? receiptFromRow(row) : undefined;
+      return row ? receiptFromRow(row, cipher) : undefined;
     },
     async getOptOut(id) {
       const row = await recordById<OptOutRow>(ctx, "p", id);

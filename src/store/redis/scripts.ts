@@ -37,7 +37,7 @@ end
 -- stored as 1, and a
 -- reference to another record of the document as its position (an outbox entry's subject:
 -- an opt-out's, or minus a window's).
-local PROFILE_REF = { timezone = 'tz', phone_hash = 'ph', jurisdiction = 'j', language = 'l' }
+local PROFILE_REF = { timezone = 'tz', phone_hash = 'ph', jurisdiction = 'j', language = 'l', name_enc = 'ne', vehicle_enc = 've' }
 local REFS = { w = { receipt_id = 'r', consent_id = 'c' }, r = { consent_id = 'c' }, x = { subject_id = 'x' } }
 local function resolve(d, kind, f, v)
   local target = REFS[kind] and REFS[kind][f]
@@ -252,14 +252,26 @@ end
 for _, e in ipairs(P.outbox) do fresh(d.x, e.id, 'outbox entry') end
 for _, n in ipairs(P.notices) do fresh(d.n, n.id, 'owner notice') end
 -- a new phone (profile): the old phone's opt-outs keep their match keys, before anything else
-if not isnull(P.profile) and not isnull(d.o.pe) then keepMatchKeys(d, P.profile.matchKeys) end
+-- (the same number shared again changes nothing they derive from)
+if not isnull(P.profile) and not isnull(d.o.pe) and P.profile.set.ph ~= d.o.ph then
+  keepMatchKeys(d, P.profile.matchKeys)
+end
 
 local function once(row, field, value) if isnull(row[field]) then row[field] = value end end
 local function each(list, changes, fn) for _, s in ipairs(changes) do fn(find(list, s.id), s) end end
 
 if not isnull(P.consent) then table.insert(d.c, P.consent) end
 each(d.c, P.supersede, function(r, s) once(r, 'superseded_at', s.at) end)
-for _, r in ipairs(P.receipts) do table.insert(d.r, r) end
+for _, r in ipairs(P.receipts) do
+  -- an agreed name or vehicle sent as 1 is the profile's, as of the version checked above
+  for _, f in ipairs({ 'name_enc', 'vehicle_enc' }) do
+    if r[f] == 1 then
+      if isnull(d.o[PROFILE_REF[f]]) then fail('OW_CONFLICT owner changed concurrently; plan again') end
+      r[f] = d.o[PROFILE_REF[f]]
+    end
+  end
+  table.insert(d.r, r)
+end
 for _, w in ipairs(P.windows) do table.insert(d.w, w) end
 each(d.w, P.revokeWindows, function(r, s) once(r, 'revoked_at', s.at); once(r, 'revoke_reason', s.reason) end)
 each(d.w, P.closeWindows, function(r, s) once(r, 'closed_at', s.at) end)
@@ -297,7 +309,8 @@ export const UPDATE_OWNER = script(
 local P = cjson.decode(ARGV[1])
 local d = load(KEYS[1])
 if not d then fail('OW_NOTFOUND unknown owner') end
-local phoneChanges = P.set.pe ~= nil
+-- the same number again (a new ciphertext, the same hash) is no change for the match keys
+local phoneChanges = P.set.ph ~= nil and P.set.ph ~= d.o.ph
 for _, field in ipairs(P.del) do if field == 'pe' then phoneChanges = true end end
 if phoneChanges and not isnull(d.o.pe) then keepMatchKeys(d, P.matchKeys) end
 for field, value in pairs(P.set) do d.o[field] = value end
@@ -338,7 +351,7 @@ if isnull(d.o.de) then d.o.de = P.at end
 d.o.v = d.o.v + 1
 local function each(list, fn) for _, r in ipairs(list) do if r.owner_id == oid then fn(r) end end end
 each(d.c, function(r) r.preferences = nil end)
-each(d.r, function(r) r.owner_id = nil; r.consent_id = nil; r.jws = nil end)
+each(d.r, function(r) r.owner_id = nil; r.consent_id = nil; r.jws = nil; r.name_enc = nil; r.vehicle_enc = nil end)
 each(d.w, function(r) r.owner_id = nil end)
 each(d.p, function(r) r.owner_id = nil end)
 local ops = cjson.decode(ARGV[2])

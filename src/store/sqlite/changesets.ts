@@ -79,7 +79,7 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
       );
     }
     for (const receipt of cs.receipts) {
-      const row = receiptToRow({ ...receipt, ownerId: receipt.ownerId ?? cs.ownerId });
+      const row = receiptToRow({ ...receipt, ownerId: receipt.ownerId ?? cs.ownerId }, cipher);
       prepared(db, insertSql("receipts", row)).run(row);
     }
     for (const window of cs.windows) {
@@ -268,7 +268,7 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
       ...(consent ? { consent } : {}),
       windows: all<WindowRow>("windows").map(windowFromRow),
       optOuts: all<OptOutRow>("opt_outs").map(optOutFromRow),
-      receipts: all<ReceiptRow>("receipts").map(receiptFromRow),
+      receipts: all<ReceiptRow>("receipts").map((row) => receiptFromRow(row, cipher)),
     };
   });
 
@@ -290,7 +290,7 @@ export function createChangesetPart({ db, cipher, now }: SqliteContext): Changes
     },
     async getReceipt(id) {
       const row = receiptById.get(id) as ReceiptRow | undefined;
-      return row ? receiptFromRow(row) : undefined;
+      return row ? receiptFromRow(row, cipher) : undefined;
     },
     async getOptOut(id) {
       const row = optOutById.get(id) as OptOutRow | undefined;

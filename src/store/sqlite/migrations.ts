@@ -297,4 +297,10 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE attempts ADD COLUMN fingerprint TEXT;
   `,
+  // 10: a receipt keeps the name and vehicle the owner agreed to share (encrypted), so that a
+  // detail changed later never reaches the insurer on the old consent (older rows: NULL).
+  `
+  ALTER TABLE receipts ADD COLUMN name_enc TEXT;
+  ALTER TABLE receipts ADD COLUMN vehicle_enc TEXT;
+  `,
 ];

@@ -93,9 +93,10 @@ export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
        WHERE id = @id`,
     ).run({ id: ownerId, at });
     prepared(db, "UPDATE consents SET preferences = NULL WHERE owner_id = ?").run(ownerId);
-    prepared(db, "UPDATE receipts SET owner_id = NULL, consent_id = NULL, jws = NULL WHERE owner_id = ?").run(
-      ownerId,
-    );
+    prepared(
+      db,
+      "UPDATE receipts SET owner_id = NULL, consent_id = NULL, jws = NULL, name_enc = NULL, vehicle_enc = NULL WHERE owner_id = ?",
+    ).run(ownerId);
     prepared(db, "UPDATE windows SET owner_id = NULL WHERE owner_id = ?").run(ownerId);
     prepared(db, "UPDATE opt_outs SET owner_id = NULL WHERE owner_id = ?").run(ownerId);
     prepared(db, "UPDATE outbox SET owner_id = NULL WHERE owner_id = ?").run(ownerId);

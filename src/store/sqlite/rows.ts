@@ -15,6 +15,7 @@ import type {
   OwnerNotice,
   Receipt,
   ScrubHit,
+  SharedDetails,
 } from "../../domain/model.js";
 import { Channel, HourRange, Preferences, Weekday } from "../../domain/preferences.js";
 
@@ -177,9 +178,12 @@ export interface ReceiptRow {
   issued_at: string;
   revoked_at: string | null;
   revoke_reason: string | null;
+  /** The name and vehicle the owner agreed to share (Receipt.shared), encrypted; absent on older rows. */
+  name_enc?: string | null;
+  vehicle_enc?: string | null;
 }
 
-export function receiptFromRow(row: ReceiptRow): Receipt {
+export function receiptFromRow(row: ReceiptRow, cipher: FieldCipher): Receipt {
   return compact({
     id: row.id,
     ownerId: str(row.owner_id),
@@ -190,10 +194,11 @@ export function receiptFromRow(row: ReceiptRow): Receipt {
     issuedAt: row.issued_at,
     revokedAt: str(row.revoked_at),
     revokeReason: optReason(row.revoke_reason),
+    shared: sharedFromRow(row, cipher),
   });
 }
 
-export function receiptToRow(receipt: Receipt): ReceiptRow {
+export function receiptToRow(receipt: Receipt, cipher: FieldCipher): ReceiptRow {
   return {
     id: receipt.id,
     owner_id: receipt.ownerId ?? null,
@@ -204,7 +209,17 @@ export function receiptToRow(receipt: Receipt): ReceiptRow {
     issued_at: receipt.issuedAt,
     revoked_at: receipt.revokedAt ?? null,
     revoke_reason: receipt.revokeReason ?? null,
+    name_enc: receipt.shared?.name === undefined ? null : cipher.encrypt(receipt.shared.name),
+    vehicle_enc: receipt.shared?.vehicle === undefined ? null : cipher.encrypt(receipt.shared.vehicle),
   };
+}
+
+function sharedFromRow(row: ReceiptRow, cipher: FieldCipher): SharedDetails | undefined {
+  if (!row.name_enc && !row.vehicle_enc) return undefined;
+  return compact({
+    name: row.name_enc ? cipher.decrypt(row.name_enc) : undefined,
+    vehicle: row.vehicle_enc ? cipher.decrypt(row.vehicle_enc) : undefined,
+  });
 }
 
 export interface WindowRow {
