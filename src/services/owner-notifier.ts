@@ -161,7 +161,7 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
     nameOf: (id: string) => Promise<string>,
   ) {
     const state = await store.getOwnerState(owner.id);
-    const optOut = activeOptOut(state, notice.insurerId, now);
+    const optOut = activeOptOut(state, notice.insurerId, now, state.owner.phoneHash);
     if (!optOut) return undefined;
     const lang = language(owner);
     const insurer = await nameOf(notice.insurerId);

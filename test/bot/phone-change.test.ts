@@ -74,6 +74,19 @@ describe("sharing a new number after agreeing", () => {
     ]);
   });
 
+  it("/status and /stop speak of the opt-outs of the number on file, not the old one's", async () => {
+    const u = h.user(9106);
+    await onboard(u, []);
+    // Ninety days later the owner shares a new number: its opt-outs run a year from today.
+    h.setNow(new Date("2027-03-01T02:00:00.000Z"));
+    await u.contact(NEW_PHONE.slice(1));
+    const status = u.texts(await u.command("/status"));
+    expect(status).toContain("Ping An: told not to contact you");
+    expect(status).toContain("until 2028-02-29");
+    expect(status).not.toContain("2027-12-01");
+    expect(u.texts(await u.command("/stop"))).toContain("already");
+  });
+
   it("sharing the same number again changes nothing that was consented", async () => {
     const u = h.user(9103);
     await onboard(u, ["pingan"]);

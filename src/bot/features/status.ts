@@ -39,7 +39,7 @@ export function createStatusFeature(deps: BotDeps) {
     if (state.consent) lines.push(t("status-title", { date: state.consent.preferences.renewalDate }), "");
     for (const insurer of directory) {
       const window = state.windows.filter((w) => w.insurerId === insurer.id && !w.revokedAt).at(-1);
-      const optOut = activeOptOut(state, insurer.id, now);
+      const optOut = activeOptOut(state, insurer.id, now, state.owner.phoneHash);
       if (window && !optOut) {
         lines.push(
           t("status-window", {

@@ -15,7 +15,7 @@ export function createStopFeature(deps: BotDeps) {
   async function stopOne(ctx: BotContext, insurerId: string) {
     const { state } = await owners.stop(ctx.owner.id, { insurerId }, "owner_request");
     const after = await store.getOwnerState(state.owner.id);
-    const optOut = activeOptOut(after, insurerId, clock());
+    const optOut = activeOptOut(after, insurerId, clock(), after.owner.phoneHash);
     const insurer = await store.getInsurer(insurerId);
     const name = insurer?.name ?? insurerId;
     await ctx.reply(
@@ -47,7 +47,7 @@ export function createStopFeature(deps: BotDeps) {
     }
     const state = await store.getOwnerState(ctx.owner.id);
     const now = clock();
-    const open = (await owners.directoryFor(ctx.owner)).filter((i) => !activeOptOut(state, i.id, now));
+    const open = (await owners.directoryFor(ctx.owner)).filter((i) => !activeOptOut(state, i.id, now, state.owner.phoneHash));
     if (open.length === 0) {
       await ctx.reply(ctx.t("stop-nothing"));
       return;
