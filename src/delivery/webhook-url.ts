@@ -42,7 +42,12 @@ for (const [prefix, bits] of [
   ["64:ff9b:1::", 48], // local-use NAT64
   ["100::", 64], // discard
   ["2001::", 32], // Teredo: carries an obfuscated IPv4 address
+  ["2001:2::", 48], // benchmarking
+  ["2001:10::", 28], // ORCHID (deprecated)
+  ["2001:20::", 28], // ORCHIDv2: cryptographic identifiers, not locators
   ["2001:db8::", 32], // documentation
+  ["3fff::", 20], // documentation
+  ["5f00::", 16], // segment-routing SIDs
   ["fc00::", 7], // unique local
   ["fe80::", 10], // link-local
   ["fec0::", 10], // site-local (deprecated)

@@ -43,6 +43,12 @@ describe("webhook URL check", () => {
     "2002:7f00:1::",
     "2002:c0a8:101::1",
     "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    // Ranges that route nowhere public: benchmarking, ORCHID, documentation, SRv6 SIDs.
+    "2001:2::1",
+    "2001:10::1",
+    "2001:2f::1",
+    "3fff:abc::1",
+    "5f00::1",
   ])("refuses %s", (address) => {
     expect(isPublicAddress(address)).toBe(false);
   });
@@ -57,6 +63,7 @@ describe("webhook URL check", () => {
     "64:ff9b::808:808",
     "2002:808:808::1",
     "2400:cb00::1",
+    "2001:4860:4860::8888",
   ])("accepts public %s", (address) => {
     expect(isPublicAddress(address)).toBe(true);
   });
