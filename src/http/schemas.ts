@@ -81,12 +81,13 @@ const Cursor = z
   .refine((s) => decodeCursor(s) !== undefined, "not a cursor from a previous page")
   .openapi({ description: "The `next` of the previous page" });
 
-const Limit = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(500)
-  .default(100)
+/** Digits only: `1e2`, `0x10` or ` 5` are refused rather than read as some other number. */
+const Limit = z
+  .string()
+  .regex(/^\d{1,4}$/, "must be a whole number from 1 to 500")
+  .default("100")
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(500))
   .openapi({ type: "integer", minimum: 1, maximum: 500, default: 100, description: "Page size, 1..500" });
 
 export const WindowListQuery = z

@@ -223,6 +223,11 @@ describe("insurer API contract", () => {
     );
     expect(Object.keys(attempts.responses)).toEqual(expect.arrayContaining(["201", "409", "503"]));
     expect(attempts.responses["409"].description).toContain("idempotency_key_reused");
+    const limit = res.body.paths["/v1/windows"].get.parameters.find(
+      (p: { name: string }) => p.name === "limit",
+    );
+    expect(limit).toMatchObject({ in: "query", required: false });
+    expect(limit.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 500, default: 100 });
     const numbers = res.body.components.schemas.Numbers;
     expect(numbers.properties.numbers.maxItems).toBe(10_000);
     expect(numbers.additionalProperties).toBe(false);
