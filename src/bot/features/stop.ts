@@ -47,7 +47,9 @@ export function createStopFeature(deps: BotDeps) {
     }
     const state = await store.getOwnerState(ctx.owner.id);
     const now = clock();
-    const open = (await owners.directoryFor(ctx.owner)).filter((i) => !activeOptOut(state, i.id, now, state.owner.phoneHash));
+    const open = (await owners.directoryFor(ctx.owner)).filter(
+      (i) => !activeOptOut(state, i.id, now, state.owner.phoneHash),
+    );
     if (open.length === 0) {
       await ctx.reply(ctx.t("stop-nothing"));
       return;
