@@ -1,9 +1,10 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../src/crypto/api-key.js";
-import { runCli } from "./support/cli.js";
+import { cleanEnv, ROOT, runCli } from "./support/cli.js";
 
 // Each case spawns the real command (tsx start-up included): allow for a loaded machine.
 describe("onewindow command", { timeout: 60_000 }, () => {
@@ -150,4 +151,73 @@ describe("onewindow command", { timeout: 60_000 }, () => {
     expect(dispatched.code, dispatched.stderr).toBe(0);
     expect(JSON.parse(dispatched.stdout)).toEqual({ delivered: 0, retried: 0, dead: 0, skipped: 0 });
   }, 90_000);
+});
+
+// DESIGN §3: `npm install`, then `npm start` is the whole service. Run it as a user does, through
+// npm and package.json, not through the bin directly.
+describe("npm start", { timeout: 60_000 }, () => {
+  it("starts the service (health answers, the sandbox line is printed) and stops on Ctrl-C", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ow-npm-start-"));
+    const child = spawn("npm", ["start", "--silent"], {
+      cwd: ROOT,
+      detached: true,
+      env: cleanEnv({
+        LOG_LEVEL: "info",
+        DATA_DIR: path.join(dir, "data"),
+        KEYS_DIR: path.join(dir, "keys"),
+        PORT: "0",
+      }),
+    });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let url = "";
+    try {
+      url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`npm start did not listen:\n${output}`)), 30_000);
+        const look = () => {
+          const m = output.match(/"url":"(http:[^"]+)"[^\n]*"http listening"/);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        };
+        child.stdout.on("data", look);
+        child.stderr.on("data", look);
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`npm start exited with ${code} before listening:\n${output}`));
+        });
+      });
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: "ok" });
+      expect(output).toContain("No TELEGRAM_BOT_TOKEN set: open the sandbox at");
+      expect(fs.existsSync(path.join(dir, "data"))).toBe(true);
+    } finally {
+      // Ctrl-C in a terminal: SIGINT to the whole foreground process group (npm, its shell and
+      // the service). npm does not pass on a signal sent to npm alone.
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGINT");
+    }
+    await exited;
+    // The service stopped cleanly (how npm itself exits on a signal is npm's business).
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('"msg":"stopping: no new updates');
+    await expect
+      .poll(
+        () =>
+          fetch(`${url}/healthz`).then(
+            () => "up",
+            () => "down",
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe("down");
+    expect(output).not.toContain('"level":50');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
