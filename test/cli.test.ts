@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../src/crypto/api-key.js";
-import { cleanEnv, ROOT, runCli } from "./support/cli.js";
+import { cleanEnv, ROOT, runCli, whenListening } from "./support/cli.js";
 
 // Each case spawns the real command (tsx start-up included): allow for a loaded machine.
 describe("onewindow command", { timeout: 60_000 }, () => {
@@ -168,36 +168,15 @@ describe("npm start", { timeout: 60_000 }, () => {
         PORT: "0",
       }),
     });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let output = () => "";
     let url = "";
     try {
-      url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`npm start did not listen:\n${output}`)), 30_000);
-        const look = () => {
-          const m = output.match(/"url":"(http:[^"]+)"[^\n]*"http listening"/);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        };
-        child.stdout.on("data", look);
-        child.stderr.on("data", look);
-        void exited.then((code) => {
-          clearTimeout(timer);
-          reject(new Error(`npm start exited with ${code} before listening:\n${output}`));
-        });
-      });
+      ({ url, output } = await whenListening(child, "npm start"));
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: "ok" });
-      expect(output).toContain("No TELEGRAM_BOT_TOKEN set: open the sandbox at");
+      expect(output()).toContain("No TELEGRAM_BOT_TOKEN set: open the sandbox at");
       expect(fs.existsSync(path.join(dir, "data"))).toBe(true);
     } finally {
       // Ctrl-C in a terminal: SIGINT to the whole foreground process group (npm, its shell and
@@ -206,7 +185,7 @@ describe("npm start", { timeout: 60_000 }, () => {
     }
     await exited;
     // The service stopped cleanly (how npm itself exits on a signal is npm's business).
-    await expect.poll(() => output, { timeout: 10_000 }).toContain('"msg":"stopping: no new updates');
+    await expect.poll(() => output(), { timeout: 10_000 }).toContain('"msg":"stopping: no new updates');
     await expect
       .poll(
         () =>
@@ -217,7 +196,7 @@ describe("npm start", { timeout: 60_000 }, () => {
         { timeout: 10_000 },
       )
       .toBe("down");
-    expect(output).not.toContain('"level":50');
+    expect(output()).not.toContain('"level":50');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -8,13 +8,11 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateWebhookSecret } from "../../src/crypto/api-key.js";
 import { createWebhookSigner, serializeBody } from "../../src/delivery/webhook-signer.js";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+import { ROOT } from "../support/cli.js";
 
 /** The first ```js block after README's "Verify in Node" line. */
 function readmeReceiver(): string {

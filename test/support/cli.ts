@@ -39,13 +39,24 @@ export function startServe(
   env: Record<string, string>,
   cwd: string,
 ): Promise<{ child: ChildProcess; output: () => string; url: string }> {
+  const child = spawn(process.execPath, [BIN, "serve"], {
+    env: cleanEnv({ LOG_LEVEL: "info", ...env }),
+    cwd,
+  });
+  return whenListening(child, "serve");
+}
+
+/**
+ * Resolves with the service's URL once `child` logs that HTTP is listening (20 s at most);
+ * rejects, with what it printed, if it exits first. `output()` keeps collecting afterwards.
+ */
+export function whenListening(
+  child: ChildProcess,
+  name: string,
+): Promise<{ child: ChildProcess; output: () => string; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve"], {
-      env: cleanEnv({ LOG_LEVEL: "info", ...env }),
-      cwd,
-    });
     let output = "";
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 20_000);
     const onData = (d: Buffer) => {
       output += d;
       const m = output.match(/"url":"(http:[^"]+)"[^\n]*"http listening"/);
@@ -58,7 +69,7 @@ export function startServe(
     child.stderr?.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}:\n${output}`));
+      reject(new Error(`${name} exited with ${code}:\n${output}`));
     });
   });
 }
