@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { request } from "undici";
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateWebhookSecret } from "../../src/crypto/api-key.js";
 import { createWebhookSigner, serializeBody } from "../../src/delivery/webhook-signer.js";
 import { ROOT } from "../support/cli.js";
+import { freePort } from "../support/ports.js";
 
 /** The first ```js block after README's "Verify in Node" line. */
 function readmeReceiver(): string {
@@ -22,14 +22,6 @@ function readmeReceiver(): string {
   const block = /```js\n([\s\S]*?)```/.exec(readme.slice(from));
   expect(block, "README's 'Verify in Node' example is a ```js block").not.toBeNull();
   return block![1]!;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe("README's webhook receiver example", () => {

@@ -19,7 +19,6 @@
 
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Update } from "grammy/types";
@@ -39,6 +38,7 @@ import {
   type WebhookReceiver,
 } from "../fakes/webhook-receiver.js";
 import { startServe, stopChild } from "../support/cli.js";
+import { freePort } from "../support/ports.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
 
 const TOTAL = Number(process.env.SCALE_OUT_OWNERS || 200);
@@ -89,16 +89,6 @@ async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail()}`);
     await sleep(25);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function shanghaiDatePlus(days: number): string {

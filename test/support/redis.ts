@@ -2,14 +2,15 @@
  * Redis for tests: the server named by TEST_REDIS_URL, a unique key prefix per store, key
  * clean-up, and a throwaway 3-master Redis Cluster built from the machine's redis-server.
  */
+
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { Cluster, Redis } from "ioredis";
+import { freePort } from "./ports.js";
 
 /** The Redis the suites run on, or undefined (then they skip). */
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL || undefined;
@@ -97,17 +98,6 @@ export function hasRedisServer(): boolean {
   const server = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
   const cli = spawnSync("redis-cli", ["--version"], { stdio: "ignore" });
   return server.status === 0 && cli.status === 0;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
