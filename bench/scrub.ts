@@ -17,8 +17,9 @@
  * so reruns skip seeding. Seeding goes through the Store port (ensureOwner,
  * updateOwnerProfile, applyChangeset with one opt-out) while that is fast enough for the whole
  * set within ~2 minutes; otherwise the rest is bench-only direct SQL inserts in the column
- * formats of src/store/sqlite (owners as owners.ts writes them, opt-outs through rows.ts's
- * optOutToRow), phone_hash = cipher.hash(e164) so look-ups hit. The output says which.
+ * formats of src/store/sqlite (owners as owners.ts writes them, opt-outs through
+ * src/store/rows.ts's optOutToRow), phone_hash = cipher.hash(e164) so look-ups hit. The output
+ * says which.
  * Traffic is loopback only; the HTTP client runs in a child process.
  */
 import { randomUUID } from "node:crypto";
@@ -38,7 +39,8 @@ import { createLogger } from "../src/logger.js";
 import { createServices, type Services } from "../src/services/create-services.js";
 import { telegramStopLink } from "../src/services/insurer-views.js";
 import { scrubServiceFromKeys } from "../src/services/scrub-service.js";
-import { insertSql, optOutToRow } from "../src/store/sqlite/rows.js";
+import { optOutToRow } from "../src/store/rows.js";
+import { insertSql } from "../src/store/sqlite/sql.js";
 import { forkHelper } from "./support/child.js";
 import { fmt, machineLine, median, mib, parseArgs } from "./support/machine.js";
 import { onFile, prng, scrubList } from "./support/phones.js";

@@ -5,6 +5,7 @@
 import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
+import { isValidTimeZone } from "./domain/time.js";
 
 /** Thrown for bad configuration; the CLI prints `issues` and exits 2. */
 export class ConfigError extends Error {
@@ -20,15 +21,6 @@ const flag = z
 
 const url = z.url({ protocol: /^https?$/ });
 const positiveInt = z.coerce.number().int().positive();
-
-const validTimezone = (tz: string) => {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The raw variables, each optional; "" counts as unset. */
 const Env = z.object({
@@ -68,7 +60,7 @@ const Env = z.object({
   OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
   OPENAI_TIMEOUT_MS: positiveInt.default(8000),
   JURISDICTION: z.enum(["CN", "US", "UK", "EU"]).default("CN"),
-  DEFAULT_TIMEZONE: z.string().refine(validTimezone, "not an IANA time zone").default("Asia/Shanghai"),
+  DEFAULT_TIMEZONE: z.string().refine(isValidTimeZone, "not an IANA time zone").default("Asia/Shanghai"),
   ALLOW_PRIVATE_WEBHOOKS: flag.default(false),
   DISPATCH_INTERVAL_MS: positiveInt.default(1000),
   // A claim must outlive one delivery (10 s timeout) with room to spare.

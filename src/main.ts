@@ -4,7 +4,7 @@
  */
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { serve as serveHttp } from "@hono/node-server";
-import { createBot, createI18n, registerCommands } from "./bot/create-bot.js";
+import { botI18n, createBot, registerCommands } from "./bot/create-bot.js";
 import { ALLOWED_UPDATES, ensureWebhook, mountWebhook, publicWebhookUrl } from "./bot/webhook.js";
 import type { Config } from "./config.js";
 import { startDispatcherThread } from "./delivery/dispatcher-thread.js";
@@ -122,7 +122,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const notifier = createOwnerNotifier({
       store: services.store,
       clock: services.clock,
-      i18n: createI18n(),
+      i18n: botI18n(),
       send: async (chatId, text) => {
         await bot.api.sendMessage(chatId, text);
       },

@@ -32,8 +32,18 @@ export interface CreateBotOptions {
   fetch?: NonNullable<BotConfig<BotContext>["client"]>["fetch"];
 }
 
-/** Loads the Fluent catalogues once; shared by every bot instance in the process. */
-export function createI18n(): I18n<BotContext> {
+let shared: I18n<BotContext> | undefined;
+
+/**
+ * The process's one I18n instance: the Fluent catalogues are loaded on first use and shared by
+ * every bot, the command menu and the owner notifier.
+ */
+export function botI18n(): I18n<BotContext> {
+  shared ??= createI18n();
+  return shared;
+}
+
+function createI18n(): I18n<BotContext> {
   const i18n = new I18n<BotContext>({
     defaultLocale: "en",
     // Plain text: Fluent's isolation marks would show up in messages and break matching.
@@ -85,7 +95,7 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   // Only private chats: groups and channels never reach an owner's data.
   const pm = bot.chatType("private");
   pm.use(session({ initial: freshSession, storage: storeSessionAdapter(deps.store) }));
-  pm.use(createI18n());
+  pm.use(botI18n());
   pm.use(
     limit({
       // A person tapping toggles quickly stays well under this; a script flooding does not.
@@ -140,7 +150,7 @@ export const COMMANDS = [
 
 /** Registers the command menu in English (default) and Chinese. */
 export async function registerCommands(bot: Bot<BotContext>): Promise<void> {
-  const i18n = createI18n();
+  const i18n = botI18n();
   for (const lang of ["en", "zh"] as const) {
     const commands = COMMANDS.map((command) => ({ command, description: i18n.t(lang, `cmd-${command}`) }));
     await bot.api.setMyCommands(commands, lang === "en" ? {} : { language_code: lang });

@@ -51,8 +51,3 @@ export function formatLocal(instant: string, timeZone: string): string {
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
   return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
 }
-
-/** A six-digit code shown as "482-915" so it is easy to read out on a call. */
-export function formatCode(code: string): string {
-  return code.length === 6 ? `${code.slice(0, 3)}-${code.slice(3)}` : code;
-}

@@ -1,7 +1,8 @@
 /**
  * Standard Webhooks signing (DESIGN §6): `webhook-id`, `webhook-timestamp` and
  * `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">` with the insurer's
- * `whsec_…` secret, computed by the `standardwebhooks` package so receivers can verify with it.
+ * `whsec_…` secret, byte-equal to what the `standardwebhooks` package computes, so receivers can
+ * verify with it.
  *
  * The body is built once per notice from the event (its type, the event time and the data as of
  * that event), so every retry carries the same bytes under the same `webhook-id`; only the
@@ -32,19 +33,9 @@ export function serializeBody(body: WebhookBody): string {
   return JSON.stringify({ type: body.type, timestamp: body.timestamp, data: body.data });
 }
 
-/** Signs `payload` under `webhookId` at `sentAt` (seconds precision, as the spec sends). */
-export function signWebhook(secret: string, webhookId: string, sentAt: Date, payload: string): SignedHeaders {
-  const signature = new Webhook(secret).sign(webhookId, sentAt, payload);
-  return {
-    "webhook-id": webhookId,
-    "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
-    "webhook-signature": signature,
-  };
-}
-
 /**
- * A signer for the dispatcher's hot path: the same `v1,<base64 HMAC-SHA256>` as
- * {@link signWebhook}, computed with node:crypto (native) instead of the package's JavaScript
+ * A signer for the dispatcher's hot path: the same `v1,<base64 HMAC-SHA256>` as the
+ * `standardwebhooks` package's `sign`, computed with node:crypto (native) instead of its JavaScript
  * SHA-256, which cost a quarter of a notice's CPU. test/delivery/webhook-signer.test.ts checks
  * byte-equality with the package and that its `verify` accepts every signature. The package
  * still parses each secret (once; the cache is bounded), so a malformed secret fails as before.

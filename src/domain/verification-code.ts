@@ -1,6 +1,8 @@
 /**
  * Verification codes: six digits an insurer's agent quotes on the call, so the owner can tell
- * a consented call from a scam. Randomness is the caller's (e.g. `crypto.randomInt(1e6)`).
+ * a consented call from a scam. The services make them
+ * (`verificationCodeFrom(randomInt(0, 10 ** VERIFICATION_CODE_DIGITS))`: randomness is the
+ * caller's, so this module stays pure) and the bot shows them with {@link formatVerificationCode}.
  */
 
 /** Digits in a code: a guess succeeds one time in a million. */

@@ -13,7 +13,7 @@ import type { Bot } from "grammy";
 import { Hono } from "hono";
 import { ZodError } from "zod";
 import type { BotContext } from "../bot/context.js";
-import { createBot, createI18n, registerCommands } from "../bot/create-bot.js";
+import { botI18n, createBot, registerCommands } from "../bot/create-bot.js";
 import type { BotDeps } from "../bot/deps.js";
 import type { Insurer, Owner } from "../domain/model.js";
 import { createExtractor } from "../nlu/create-extractor.js";
@@ -193,7 +193,7 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
   const notifier = createOwnerNotifier({
     store: sandboxStore,
     clock: services.clock,
-    i18n: createI18n(),
+    i18n: botI18n(),
     send: async (chatId, text) => {
       await bot.api.sendMessage(chatId, text);
     },

@@ -13,6 +13,7 @@ import { type AttemptRecord, type ContactWindow, emptyChangeset } from "../domai
 import { type PlanContext, planStop } from "../domain/plans.js";
 import { packFor } from "../domain/policy-packs.js";
 import type { Channel } from "../domain/preferences.js";
+import { VERIFICATION_CODE_DIGITS, verificationCodeFrom } from "../domain/verification-code.js";
 import { hasOpened } from "../domain/window-plan.js";
 import { ConflictError, type Store } from "../store/store.js";
 
@@ -165,7 +166,7 @@ export function createAttemptService(deps: AttemptServiceDeps) {
             },
             newId,
             newToken: () => randomBytes(16).toString("base64url"),
-            newCode: () => String(randomInt(0, 1_000_000)).padStart(6, "0"),
+            newCode: () => verificationCodeFrom(randomInt(0, 10 ** VERIFICATION_CODE_DIGITS)),
           };
           changeset = planStop(state, { insurerId }, "refused_on_call", ctx);
           if (answer.kind === "conflict" && changeset.revokeWindows.length + changeset.optOuts.length === 0) {

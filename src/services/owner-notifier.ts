@@ -17,7 +17,7 @@ import type { Insurer, Language, Owner, OwnerNotice } from "../domain/model.js";
 import { activeOptOut } from "../domain/plans.js";
 import type { AckNotice, Store } from "../store/store.js";
 
-/** The translation function of the bot's I18n instance (`createI18n().t`). */
+/** The translation function of the bot's I18n instance (`botI18n().t`). */
 export interface Translator {
   t(locale: string, key: string, variables?: Record<string, string | number>): string;
 }

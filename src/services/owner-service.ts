@@ -21,6 +21,7 @@ import {
 } from "../domain/plans.js";
 import { packFor } from "../domain/policy-packs.js";
 import type { Preferences } from "../domain/preferences.js";
+import { VERIFICATION_CODE_DIGITS, verificationCodeFrom } from "../domain/verification-code.js";
 import { planWindowTimes } from "../domain/window-plan.js";
 import { ConflictError, type Store } from "../store/store.js";
 
@@ -38,7 +39,7 @@ export const defaultRandom = {
   /** The id source of one plan: its ids share their time and random prefix (uuid-v7.ts). */
   newIds: (): (() => string) => uuidv7Group(),
   newToken: () => randomBytes(16).toString("base64url"),
-  newCode: () => String(randomInt(0, 1_000_000)).padStart(6, "0"),
+  newCode: () => verificationCodeFrom(randomInt(0, 10 ** VERIFICATION_CODE_DIGITS)),
 };
 
 const MAX_REPLANS = 5;

@@ -1,5 +1,5 @@
 /**
- * README's "Verify in Node" receiver, run as written (only its port changed) in a child
+ * docs/insurer-api.md's "Verify in Node" receiver, run as written (only its port changed) in a child
  * process, and fed what our dispatcher's signer sends: a genuine notice is verified and handled
  * once even when retried under the same `webhook-id`; a forged or altered one is refused.
  */
@@ -14,17 +14,17 @@ import { createWebhookSigner, serializeBody } from "../../src/delivery/webhook-s
 import { ROOT } from "../support/cli.js";
 import { freePort } from "../support/ports.js";
 
-/** The first ```js block after README's "Verify in Node" line. */
+/** The first ```js block after docs/insurer-api.md's "Verify in Node" line. */
 function readmeReceiver(): string {
-  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const readme = fs.readFileSync(path.join(ROOT, "docs", "insurer-api.md"), "utf8");
   const from = readme.indexOf("Verify in Node");
-  expect(from, "README has a 'Verify in Node' example").toBeGreaterThan(0);
+  expect(from, "docs/insurer-api.md has a 'Verify in Node' example").toBeGreaterThan(0);
   const block = /```js\n([\s\S]*?)```/.exec(readme.slice(from));
-  expect(block, "README's 'Verify in Node' example is a ```js block").not.toBeNull();
+  expect(block, "the 'Verify in Node' example is a ```js block").not.toBeNull();
   return block![1]!;
 }
 
-describe("README's webhook receiver example", () => {
+describe("the insurer guide's webhook receiver example", () => {
   const secret = generateWebhookSecret();
   const sign = createWebhookSigner();
   let dir: string;

@@ -1,8 +1,9 @@
 /**
- * README is the insurer's guide: every `curl "$API/…"` example in it is run here, as written,
- * against the real server on a loopback port, and the JSON it documents after `# →` is held to
- * what the server answers. A renamed field, a changed status or a new required header fails
- * this test until README says so too.
+ * The insurer's and operator's guides are README's quick start, docs/insurer-api.md and
+ * docs/operations.md: every `curl "$API/…"` example in them is run here, as written, against
+ * the real server on a loopback port, and the JSON each documents after `# →` is held to what
+ * the server answers. A renamed field, a changed status or a new required header fails this
+ * test until the page says so too.
  */
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -12,16 +13,19 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Api, startApi } from "./harness.js";
 
-const README = fileURLToPath(new URL("../../README.md", import.meta.url));
+/** The pages whose curl examples are run; together they must cover every route. */
+const PAGES = ["README.md", "docs/insurer-api.md", "docs/operations.md"].map((page) =>
+  fileURLToPath(new URL(`../../${page}`, import.meta.url)),
+);
 
 interface Example {
-  /** The command as README writes it, continuation lines joined. */
+  /** The command as the page writes it, continuation lines joined. */
   command: string;
   /** The `# → …` lines that follow it, joined (empty when it documents no answer). */
   documented: string;
 }
 
-/** Every curl command of README's ```sh blocks that calls the service (`$API`). */
+/** Every curl command of a page's ```sh blocks that calls the service (`$API`). */
 function readmeCurlExamples(markdown: string): Example[] {
   const examples: Example[] = [];
   const blocks = markdown.matchAll(/^[ \t]*```sh\n([\s\S]*?)^[ \t]*```/gm);
@@ -57,7 +61,7 @@ function depth(text: string): number {
 
 /**
  * Splits a shell command into words: '…' literal, "…" with \" and $VAR, $VAR unquoted, and an
- * unquoted `#` starting a comment. Enough for README's examples; anything else is an error.
+ * unquoted `#` starting a comment. Enough for the pages' examples; anything else is an error.
  */
 function shellWords(command: string, vars: Record<string, string>): string[] {
   const words: string[] = [];
@@ -65,7 +69,7 @@ function shellWords(command: string, vars: Record<string, string>): string[] {
   const expand = (s: string) =>
     s.replace(/\$([A-Z_]+)/g, (_, name: string) => {
       const value = vars[name];
-      if (value === undefined) throw new Error(`README example uses $${name}, which this test does not set`);
+      if (value === undefined) throw new Error(`an example uses $${name}, which this test does not set`);
       return value;
     });
   let i = 0;
@@ -112,7 +116,7 @@ interface CurlRequest {
   body?: string;
 }
 
-/** The request a curl command line makes (-s, -X, -H, -d: what README uses). */
+/** The request a curl command line makes (-s, -X, -H, -d: what the pages use). */
 function curlRequest(words: string[]): CurlRequest {
   if (words[0] !== "curl") throw new Error(`not a curl command: ${words.join(" ")}`);
   const headers: Record<string, string> = {};
@@ -147,14 +151,15 @@ function namesIn(value: unknown, into = new Set<string>()): Set<string> {
   return into;
 }
 
-describe("README's insurer and operator curl examples, run as written", () => {
-  const examples = readmeCurlExamples(fs.readFileSync(README, "utf8"));
+describe("the curl examples of README and docs/, run as written", () => {
+  const perPage = PAGES.map((page) => readmeCurlExamples(fs.readFileSync(page, "utf8")));
+  const examples = perPage.flat();
   let api: Api;
   let server: ReturnType<typeof serve>;
   const vars: Record<string, string> = {};
 
   beforeAll(async () => {
-    // Monday 2027-07-05, 19:30 in Shanghai: the README's attempt (19:00 that day) falls inside
+    // Monday 2027-07-05, 19:30 in Shanghai: the guide's attempt (19:00 that day) falls inside
     // the window of an owner renewing on 2027-07-31.
     // The owners agree days earlier: a window opens no sooner than its consent.
     api = await startApi({ now: new Date("2027-07-01T02:00:00Z"), env: { METRICS_TOKEN: "mt_readme" } });
@@ -165,7 +170,7 @@ describe("README's insurer and operator curl examples, run as written", () => {
       maxAttempts: 2,
       insurers: ["pingan"],
     });
-    // README scrubs this second number and documents it as do_not_contact for the caller.
+    // The guide scrubs this second number and documents it as do_not_contact for the caller.
     await api.owner({ phone: "+8613900139000", renewalDate: "2027-07-31", insurers: ["picc"] });
     api.setNow(new Date("2027-07-05T11:30:00Z"));
     const window = chose.windows.find((w) => w.insurerId === "pingan")!;
@@ -187,6 +192,10 @@ describe("README's insurer and operator curl examples, run as written", () => {
     await api.close();
   });
 
+  it("finds examples on every page", () => {
+    for (const [i, page] of PAGES.entries()) expect(perPage[i]!.length, page).toBeGreaterThan(0);
+  });
+
   it("has an example for every route in the OpenAPI document, and for health and metrics", async () => {
     const doc = await api.json(null, "GET", "/openapi.json");
     const documented = new Set(
@@ -201,10 +210,11 @@ describe("README's insurer and operator curl examples, run as written", () => {
       for (const method of Object.keys(ops)) routes.push(`${method.toUpperCase()} ${path}`);
     }
     expect(routes.length).toBeGreaterThanOrEqual(13);
-    for (const route of routes) expect(documented, `README has a curl example for ${route}`).toContain(route);
+    for (const route of routes)
+      expect(documented, `README or docs/ has a curl example for ${route}`).toContain(route);
   });
 
-  it("answers every example with success and the fields README shows", async () => {
+  it("answers every example with success and the fields the page shows", async () => {
     expect(examples.length).toBeGreaterThanOrEqual(13);
     for (const { command, documented } of examples) {
       const req = curlRequest(shellWords(command, vars));
@@ -217,14 +227,14 @@ describe("README's insurer and operator curl examples, run as written", () => {
       expect(res.statusCode, `${command}\n→ ${text}`).toBeGreaterThanOrEqual(200);
       expect(res.statusCode, `${command}\n→ ${text}`).toBeLessThan(300);
       if (documented === "") continue;
-      // Each quoted word README shows (a field, or a value such as "open") is in the answer.
+      // Each quoted word the page shows (a field, or a value such as "open") is in the answer.
       const answer = namesIn(JSON.parse(text));
       for (const [, name] of documented.matchAll(/"(\w+)"/g)) {
-        expect(answer.has(name!), `${command}: README shows "${name}", the answer is ${text}`).toBe(true);
+        expect(answer.has(name!), `${command}: the page shows "${name}", the answer is ${text}`).toBe(true);
       }
-      // Literal values README shows ("remaining":1, "status":"ok") are the ones answered.
+      // Literal values the page shows ("remaining":1, "status":"ok") are the ones answered.
       for (const [, key, literal] of documented.matchAll(/"(\w+)":(\d+|true|false|"\w+")/g)) {
-        expect(text, `${command}: README shows "${key}":${literal}`).toContain(`"${key}":${literal}`);
+        expect(text, `${command}: the page shows "${key}":${literal}`).toContain(`"${key}":${literal}`);
       }
     }
   });

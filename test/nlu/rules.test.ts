@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Channel, PreferencePatch, Weekday } from "../../src/domain/preferences.js";
-import { createRulesExtractor, extractWithRules } from "../../src/nlu/rules/index.js";
+import { createLogger } from "../../src/logger.js";
+import { createExtractor } from "../../src/nlu/create-extractor.js";
+import { extractWithRules } from "../../src/nlu/rules/index.js";
 import { directory } from "./fixtures/directory.js";
 
 const today = "2026-12-01"; // a Tuesday
@@ -250,9 +252,9 @@ describe("extractWithRules", () => {
   });
 });
 
-describe("createRulesExtractor", () => {
+describe("createExtractor without an LLM", () => {
   it("is named rules and resolves to the same patch", async () => {
-    const extractor = createRulesExtractor();
+    const extractor = createExtractor({ logger: createLogger("silent") });
     expect(extractor.name).toBe("rules");
     await expect(extractor.extract({ text: "only Ping An", today, directory })).resolves.toEqual({
       insurers: ["pingan"],

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
-import { createRulesExtractor } from "../../src/nlu/rules/index.js";
+import { createExtractor } from "../../src/nlu/create-extractor.js";
 import { createSandbox } from "../../src/sandbox/create-sandbox.js";
 import { createServices } from "../../src/services/create-services.js";
 
@@ -16,8 +16,9 @@ export async function startSandboxHarness(env: Record<string, string> = {}) {
     LOG_LEVEL: "silent",
     ...env,
   });
-  const services = await createServices(config, createLogger("silent"));
-  const sandbox = await createSandbox({ services, extractor: createRulesExtractor(), longPollMs: 50 });
+  const logger = createLogger("silent");
+  const services = await createServices(config, logger);
+  const sandbox = await createSandbox({ services, extractor: createExtractor({ logger }), longPollMs: 50 });
   return {
     dir,
     services,

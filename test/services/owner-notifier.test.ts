@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createI18n } from "../../src/bot/create-bot.js";
+import { botI18n } from "../../src/bot/create-bot.js";
 import { formatLocal } from "../../src/bot/format.js";
 import { createMatchKeys } from "../../src/crypto/match-key.js";
 import { checkAttempt } from "../../src/domain/attempts.js";
@@ -17,7 +17,7 @@ describe("owner notifier", () => {
   let h: BotHarness;
   let now: Date;
   let logs: string[];
-  const i18n = createI18n();
+  const i18n = botI18n();
 
   beforeEach(async () => {
     now = new Date("2026-12-01T02:00:00.000Z");

@@ -33,7 +33,6 @@ import {
   encodeToken,
   encodeType,
   LAYOUT_VERSION,
-  packRecords,
   sortableMs,
   unpackRecords,
 } from "../../src/store/redis/codec.js";
@@ -41,6 +40,7 @@ import { createIoredisCommands } from "../../src/store/redis/ioredis-client.js";
 import { idField, phoneField } from "../../src/store/redis/keys.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { packRecords } from "./support/pack-records.js";
 
 describe("redis value encodings", () => {
   it("round-trips ids, keeping non-UUIDs verbatim", () => {

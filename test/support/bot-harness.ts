@@ -10,7 +10,7 @@ import type { Update } from "grammy/types";
 import { createBot } from "../../src/bot/create-bot.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
-import { createRulesExtractor } from "../../src/nlu/rules/index.js";
+import { createExtractor } from "../../src/nlu/create-extractor.js";
 import { createServices, type Services } from "../../src/services/create-services.js";
 import {
   type FakeTelegram,
@@ -53,7 +53,7 @@ export async function startBotHarness(options: HarnessOptions = {}) {
     {
       store: services.store,
       owners: services.owners,
-      extractor: createRulesExtractor(),
+      extractor: createExtractor({ logger }),
       clock,
       defaults: { jurisdiction: "CN", timezone: "Asia/Shanghai", sandbox: false },
       logger,

@@ -9,11 +9,12 @@ import { maskPhone, normalisePhone } from "../../domain/phone.js";
 import { packFor } from "../../domain/policy-packs.js";
 import type { Draft, PreferencePatch } from "../../domain/preferences.js";
 import { localDateOf } from "../../domain/time.js";
+import { formatVerificationCode } from "../../domain/verification-code.js";
 import { matchZone, zoneChoices } from "../../domain/zones.js";
 import { suggestInsurers } from "../../nlu/suggest.js";
 import type { BotContext, Step } from "../context.js";
 import type { BotDeps } from "../deps.js";
-import { formatChannels, formatCode, formatDays, formatHours, formatLocal, formatZone } from "../format.js";
+import { formatChannels, formatDays, formatHours, formatLocal, formatZone } from "../format.js";
 import {
   changeKeyboard,
   channelsKeyboard,
@@ -508,7 +509,7 @@ export function createOnboarding(deps: BotDeps) {
           insurer: nameOf(w.insurerId),
           opens: formatLocal(w.opensAt, w.timezone),
           closes: formatLocal(w.closesAt, w.timezone),
-          code: formatCode(w.verificationCode),
+          code: formatVerificationCode(w.verificationCode),
         }),
         t("agreed-receipt", { receipt: w.receiptId }),
       );

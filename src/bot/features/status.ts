@@ -1,11 +1,12 @@
 import { Composer } from "grammy";
 import type { ContactWindow, OptOut, OutboxEntry } from "../../domain/model.js";
 import { activeOptOut } from "../../domain/plans.js";
+import { formatVerificationCode } from "../../domain/verification-code.js";
 import { windowStatus } from "../../domain/window-plan.js";
 import { fitLines, MAX_MESSAGE } from "../../services/owner-notifier.js";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
-import { formatCode, formatLocal } from "../format.js";
+import { formatLocal } from "../format.js";
 
 /** Scrub hits are kept, and shown, for 13 months (DESIGN §7). */
 const HITS_MONTHS = 13;
@@ -47,7 +48,7 @@ export function createStatusFeature(deps: BotDeps) {
             state: t(`window-state-${windowStatus(window, now)}`),
             opens: formatLocal(window.opensAt, tz),
             closes: formatLocal(window.closesAt, tz),
-            code: formatCode(window.verificationCode),
+            code: formatVerificationCode(window.verificationCode),
             used: window.attemptsUsed,
             max: window.maxAttempts,
             delivery: delivery(window),

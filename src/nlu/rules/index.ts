@@ -1,5 +1,5 @@
 import { PreferencePatch } from "../../domain/preferences.js";
-import type { ExtractInput, Extractor } from "../extractor.js";
+import type { ExtractInput } from "../extractor.js";
 import { extractChannels } from "./channels.js";
 import { extractRenewalDate } from "./dates.js";
 import { extractDays } from "./days.js";
@@ -46,12 +46,4 @@ export function extractWithRules(input: ExtractInput): PreferencePatch {
   if (channels.value) patch.channels = channels.value;
 
   return PreferencePatch.parse(patch);
-}
-
-/** The rules extractor behind the {@link Extractor} port: always available, never fails on text. */
-export function createRulesExtractor(): Extractor {
-  return {
-    name: "rules",
-    extract: async (input) => extractWithRules(input),
-  };
 }

@@ -27,11 +27,6 @@ export function mask(text: string, spans: readonly Span[]): string {
   return out;
 }
 
-/** The span of a regex match. */
-export function spanOf(m: RegExpExecArray): Span {
-  return { start: m.index, end: m.index + m[0].length };
-}
-
 /** A number written with digits or Chinese numerals (up to 99). */
 export const NUM = "(?:\\d{1,4}|[零一二两三四五六七八九十]{1,3})";
 
@@ -85,11 +80,6 @@ export function toNumber(raw: string): number | undefined {
   const ones = rest === "" ? 0 : CN_DIGITS[rest];
   if (tens === undefined || ones === undefined || ten > 1 || rest.length > 1) return undefined;
   return tens * 10 + ones;
-}
-
-/** Whether the text holds CJK ideographs. */
-export function hasCjk(text: string): boolean {
-  return /\p{Script=Han}/u.test(text);
 }
 
 /**

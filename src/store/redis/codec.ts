@@ -1,8 +1,8 @@
 /**
  * The compact value encodings of the Redis layout (LAYOUT_VERSION). Every encoding is exact:
  * a value is only shortened when decoding gives back the very same string, otherwise it is
- * kept as it was behind a marker character no short form starts with. Records are the SQLite
- * row shapes (sqlite/rows.ts); here each field gets a codec, and a record is stored as a
+ * kept as it was behind a marker character no short form starts with. Records are the row
+ * shapes both adapters share (store/rows.ts); here each field gets a codec, and a record is stored as a
  * positional array in the order of its field list (trailing nulls dropped).
  */
 import { createHash } from "node:crypto";
@@ -714,13 +714,16 @@ export function namedOf(kind: RecordKind, tuple: unknown): Record<string, unknow
  * other digits ({@link toRelative}: `^` + 11 for a record of the same changeset), and
  * `owner_id` equal to the document's owner as `1`. The scripts (scripts.ts PRELUDE) read and
  * write the same; a ditto is only written for a value longer than itself.
+ *
+ * These pieces are exported for the inverse of {@link unpackRecords} that the layout test packs
+ * with (test/store/support/pack-records.ts): production never packs lists, the scripts do.
  */
-const OWN_OWNER = 1;
+export const OWN_OWNER = 1;
 /**
  * A timezone, phone hash, jurisdiction, language, or a receipt's agreed name or vehicle equal to
  * the profile's is stored as 1.
  */
-const PROFILE_REF: Record<string, string> = {
+export const PROFILE_REF: Record<string, string> = {
   timezone: "tz",
   phone_hash: "ph",
   jurisdiction: "j",
@@ -732,7 +735,7 @@ const PROFILE_REF: Record<string, string> = {
  * References to other records of the document, stored as their position (1-based) in the
  * target list; an outbox entry's subject is an opt-out (positive) or a window (negative).
  */
-const REFS: Partial<Record<RecordKind, Record<string, string>>> = {
+export const REFS: Partial<Record<RecordKind, Record<string, string>>> = {
   w: { receipt_id: "r", consent_id: "c" },
   r: { consent_id: "c" },
   x: { subject_id: "x" },
@@ -746,12 +749,12 @@ export interface DocContext {
   prevId?: string;
 }
 
-const isTime = (kind: RecordKind, field: string) =>
+export const isTime = (kind: RecordKind, field: string) =>
   (DOC_TIMES as Partial<Record<RecordKind, string[]>>)[kind]?.includes(field) ?? false;
 /** Instants in a document count from the profile's creation (epoch ms). */
-const since = (doc: DocContext) => (typeof doc.o.ca === "number" ? doc.o.ca : 0);
+export const since = (doc: DocContext) => (typeof doc.o.ca === "number" ? doc.o.ca : 0);
 /** An outbox entry's subject record (an opt-out or a window of the document). */
-const subjectOf = (doc: DocContext, id: unknown) =>
+export const subjectOf = (doc: DocContext, id: unknown) =>
   [...(doc.records.p ?? []), ...(doc.records.w ?? [])].find((row) => row.id === id);
 
 function resolveRef(doc: DocContext, kind: RecordKind, field: string, position: number): unknown {
@@ -760,24 +763,6 @@ function resolveRef(doc: DocContext, kind: RecordKind, field: string, position: 
   const list = target === "x" ? doc.records[position > 0 ? "p" : "w"] : doc.records[target as RecordKind];
   return list?.[Math.abs(position) - 1]?.id;
 }
-
-function positionOf(doc: DocContext, kind: RecordKind, field: string, id: unknown): unknown {
-  const target = REFS[kind]?.[field];
-  if (!target) return id;
-  const lists: [RecordKind, number][] =
-    target === "x"
-      ? [
-          ["p", 1],
-          ["w", -1],
-        ]
-      : [[target as RecordKind, 1]];
-  for (const [list, sign] of lists) {
-    const at = (doc.records[list] ?? []).findIndex((row) => row.id === id);
-    if (at >= 0) return (at + 1) * sign;
-  }
-  return id;
-}
-const dittoWorth = (value: unknown) => String(value).length > 2;
 
 /** A document's stored list of one kind as named encoded rows (`ownerRef`: the document's owner). */
 export function unpackRecords(
@@ -816,51 +801,6 @@ export function unpackRecords(
     before = out;
     doc.prevId = typeof out.id === "string" ? out.id : undefined;
     return out;
-  });
-}
-
-/** The inverse of {@link unpackRecords} (the scripts write documents; tests check both agree). */
-export function packRecords(
-  kind: RecordKind,
-  rows: Record<string, unknown>[],
-  ownerRef: string,
-  doc: DocContext,
-): unknown[] {
-  const fields = FIELD_ORDER[kind];
-  const isNull = (v: unknown) => v === null || v === undefined;
-  return rows.map((row, index) => {
-    const before = index > 0 ? rows[index - 1] : undefined;
-    const prevId = doc.prevId;
-    let rest = fields.length;
-    if (before) {
-      while (rest > 0) {
-        const f = fields[rest - 1] as string;
-        const a = row[f];
-        const b = before[f];
-        if (isNull(a) ? isNull(b) : a === b) rest--;
-        else break;
-      }
-      if (fields.slice(rest).filter((f) => !isNull(row[f])).length < 2) rest = fields.length;
-    }
-    const tuple: unknown[] = fields.slice(0, rest).map((field) => {
-      const value = row[field];
-      if (isNull(value)) return null;
-      if (before && before[field] === value && dittoWorth(value)) return {};
-      if (field === "owner_id" && value === ownerRef) return OWN_OWNER;
-      if (PROFILE_REF[field] && value === doc.o[PROFILE_REF[field] as string]) return 1;
-      if (typeof value === "string" && REFS[kind]?.[field]) return positionOf(doc, kind, field, value);
-      if (typeof value === "number" && isTime(kind, field)) return value - since(doc);
-      if (kind === "x" && field === "insurer_id" && subjectOf(doc, row.subject_id)?.insurer_id === value)
-        return 1;
-      if (field === "id" && typeof value === "string" && prevId !== undefined) {
-        return toRelative(value, prevId) ?? value;
-      }
-      return value;
-    });
-    doc.prevId = typeof row.id === "string" ? row.id : undefined;
-    if (rest < fields.length) return [...tuple, true];
-    while (tuple.length > 0 && tuple[tuple.length - 1] === null) tuple.pop();
-    return tuple;
   });
 }
 

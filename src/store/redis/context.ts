@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
 import type { MatchKeys } from "../../crypto/match-key.js";
-import type { OutboxRow } from "../sqlite/rows.js";
+import type { OutboxRow } from "../rows.js";
 import {
   decodeId,
   decodeRow,

@@ -8,7 +8,6 @@
  */
 import type { ContactWindow, OptOut, ScrubHit } from "../../domain/model.js";
 import { hasOpened } from "../../domain/window-plan.js";
-import { finishScrubRecords } from "../scrub-records.js";
 import {
   type AttemptRow,
   attemptFromRow,
@@ -21,7 +20,8 @@ import {
   scrubHitToRow,
   type WindowRow,
   windowFromRow,
-} from "../sqlite/rows.js";
+} from "../rows.js";
+import { finishScrubRecords } from "../scrub-records.js";
 import type { AckNotice, ScrubRecord, Store } from "../store.js";
 import { decodeRow, encodeHex, encodeId, encodeTime, sortableMs } from "./codec.js";
 import { unwrap } from "./commands.js";

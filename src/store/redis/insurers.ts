@@ -1,6 +1,6 @@
 /** The insurer directory: one hash per insurer (`{i:<id>}`), the webhook secret encrypted. */
 import type { Insurer } from "../../domain/model.js";
-import { insurerFromRow } from "../sqlite/rows.js";
+import { insurerFromRow } from "../rows.js";
 import { type InsurerPatch, NotFoundError, type Store } from "../store.js";
 import { unwrap } from "./commands.js";
 import { hashOf, type IndexOp, type RedisContext } from "./context.js";

@@ -15,11 +15,6 @@ export interface IoredisOptions {
 
 type Client = Redis | Cluster;
 
-/** Whether a REDIS_URL names a Cluster (several comma-separated seed nodes). */
-export function isClusterUrl(url: string): boolean {
-  return url.includes(",");
-}
-
 /** Connects lazily: the first command opens the connection. */
 export function createIoredisCommands(options: IoredisOptions): RedisCommands {
   const urls = options.url

@@ -4,7 +4,7 @@
  * Leasing is one script per insurer queue, so two processes can never both lease an entry.
  */
 import type { OutboxEntry } from "../../domain/model.js";
-import { type OutboxRow, outboxFromRow } from "../sqlite/rows.js";
+import { type OutboxRow, outboxFromRow } from "../rows.js";
 import type { Store } from "../store.js";
 import { decodeId, decodeRow, encodeId, encodeTime, namedOf } from "./codec.js";
 import { unwrap } from "./commands.js";

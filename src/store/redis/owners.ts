@@ -29,7 +29,7 @@ import {
   type WindowRow,
   windowFromRow,
   windowToRow,
-} from "../sqlite/rows.js";
+} from "../rows.js";
 import { ConflictError, DuplicateError, type OwnerProfilePatch, type Store } from "../store.js";
 import {
   decodeId,

@@ -1,12 +1,12 @@
 /**
  * Owner documents and insurer hashes ↔ the SQLite row shapes, so both stores share one
- * validated row ↔ model conversion (sqlite/rows.ts). An owner's profile is the `o` object of
+ * validated row ↔ model conversion (store/rows.ts). An owner's profile is the `o` object of
  * its document (short names, codec.ts PROFILE); insurers are plain Redis hashes whose absent
  * fields are NULL columns.
  */
 import type { FieldCipher } from "../../crypto/field-cipher.js";
 import type { Insurer, Owner } from "../../domain/model.js";
-import { type InsurerRow, insurerFromRow, type OwnerRow, ownerFromRow } from "../sqlite/rows.js";
+import { type InsurerRow, insurerFromRow, type OwnerRow, ownerFromRow } from "../rows.js";
 import { ConflictError, DuplicateError, NotFoundError } from "../store.js";
 import { decodeProfile, type OwnerDoc } from "./codec.js";
 import { replyCode } from "./commands.js";

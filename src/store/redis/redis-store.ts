@@ -58,8 +58,8 @@
  *
  * Privacy. Phone numbers, names, vehicles, webhook secrets and session values are stored as
  * FieldCipher tokens, exactly as in SQLite; phones are found by keyed hash, session keys are
- * keyed hashes too. Records decode to the SQLite row shapes and convert to the model by the
- * same validated functions (sqlite/rows.ts).
+ * keyed hashes too. Records decode to the row shapes the SQLite adapter also uses and convert
+ * to the model by the same validated functions (store/rows.ts).
  */
 import { ConfigError } from "../../config.js";
 import type { FieldCipher } from "../../crypto/field-cipher.js";

@@ -378,17 +378,6 @@ return cjson.encode(row)
 `,
 );
 
-/** KEYS: owner document. ARGV: kind. Every named record of that kind, as JSON, in creation order. */
-export const RECORDS_OF = script(
-  "records-of",
-  `
-local d = load(KEYS[1])
-if not d then return '[]' end
-if #d[ARGV[1]] == 0 then return '[]' end
-return cjson.encode(d[ARGV[1]])
-`,
-);
-
 /**
  * KEYS: owner document, pending ops. ARGV: kind (w|p), id, insurerId, at, opId, owner, member
  * time. Sets acknowledged_at once; returns {row JSON, ops JSON} or nil when not this insurer's.

@@ -1,18 +1,11 @@
 /** Applying planned changesets atomically, and reading an owner's records back. */
 
 import type { Changeset, ContactWindow, OwnerState } from "../../domain/model.js";
-import { ConflictError, DuplicateError, type Store } from "../store.js";
-import { isSqliteCode, type SqliteContext } from "./context.js";
-import { pollingTooLong, prepared, tryWrite } from "./db.js";
-import { insertOwnerNotices } from "./notifications.js";
-import { insertOutbox } from "./outbox.js";
-import { profileColumns } from "./owners.js";
 import {
   attemptToRow,
   type ConsentRow,
   consentFromRow,
   consentToRow,
-  insertSql,
   type OptOutRow,
   type OwnerRow,
   optOutFromRow,
@@ -24,7 +17,14 @@ import {
   type WindowRow,
   windowFromRow,
   windowToRow,
-} from "./rows.js";
+} from "../rows.js";
+import { ConflictError, DuplicateError, type Store } from "../store.js";
+import { isSqliteCode, type SqliteContext } from "./context.js";
+import { pollingTooLong, prepared, tryWrite } from "./db.js";
+import { insertOwnerNotices } from "./notifications.js";
+import { insertOutbox } from "./outbox.js";
+import { profileColumns } from "./owners.js";
+import { insertSql } from "./sql.js";
 
 /**
  * Under concurrent load, how long a commit waits for more changesets to join it. Each commit

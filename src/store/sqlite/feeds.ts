@@ -3,9 +3,6 @@
  * its opt-outs, and the contact attempts it recorded. Every query is scoped by insurer id.
  */
 import type { ContactWindow, OptOut } from "../../domain/model.js";
-import type { PageAfter, Store } from "../store.js";
-import type { SqliteContext } from "./context.js";
-import { prepared, whenWritable } from "./db.js";
 import {
   type AttemptRow,
   attemptFromRow,
@@ -13,7 +10,10 @@ import {
   optOutFromRow,
   type WindowRow,
   windowFromRow,
-} from "./rows.js";
+} from "../rows.js";
+import type { PageAfter, Store } from "../store.js";
+import type { SqliteContext } from "./context.js";
+import { prepared, whenWritable } from "./db.js";
 
 type FeedPart = Pick<
   Store,

@@ -1,9 +1,9 @@
 /** The insurer directory, with secrets kept apart and the webhook secret encrypted. */
 import type { Insurer, InsurerSecrets } from "../../domain/model.js";
+import { type InsurerRow, insurerFromRow } from "../rows.js";
 import { DuplicateError, type InsurerPatch, NotFoundError, type Store } from "../store.js";
 import { isSqliteCode, type SqliteContext } from "./context.js";
 import { prepared, whenWritable } from "./db.js";
-import { type InsurerRow, insurerFromRow } from "./rows.js";
 
 type InsurerPart = Pick<
   Store,

@@ -4,17 +4,17 @@
  * call (DESIGN §7). Each is marked once told.
  */
 import type { OwnerNotice } from "../../domain/model.js";
-import type { AckNotice, Store } from "../store.js";
-import type { SqliteContext } from "./context.js";
-import { type Db, prepared, whenWritable } from "./db.js";
 import {
-  insertSql,
   type OwnerNoticeRow,
   ownerNoticeFromRow,
   ownerNoticeToRow,
   type WindowRow,
   windowFromRow,
-} from "./rows.js";
+} from "../rows.js";
+import type { AckNotice, Store } from "../store.js";
+import type { SqliteContext } from "./context.js";
+import { type Db, prepared, whenWritable } from "./db.js";
+import { insertSql } from "./sql.js";
 
 type NotificationPart = Pick<
   Store,

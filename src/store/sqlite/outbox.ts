@@ -5,11 +5,12 @@
  */
 
 import type { OutboxEntry } from "../../domain/model.js";
+import { type OutboxRow, outboxFromRow, outboxToRow } from "../rows.js";
 import type { DeliveryResult, Store } from "../store.js";
 import type { SqliteContext } from "./context.js";
 import type { Db } from "./db.js";
 import { prepared, whenWritable } from "./db.js";
-import { insertSql, type OutboxRow, outboxFromRow, outboxToRow } from "./rows.js";
+import { insertSql } from "./sql.js";
 
 type OutboxPart = Pick<
   Store,

@@ -3,10 +3,10 @@
 import type { FieldCipher } from "../../crypto/field-cipher.js";
 import { uuidv7 } from "../../crypto/uuid-v7.js";
 import type { Owner } from "../../domain/model.js";
+import { type OwnerRow, ownerFromRow } from "../rows.js";
 import type { NewOwner, OwnerProfilePatch, Store } from "../store.js";
 import { SESSION_HASH, type SqliteContext } from "./context.js";
 import { prepared, whenWritable } from "./db.js";
-import { type OwnerRow, ownerFromRow } from "./rows.js";
 
 type OwnerPart = Pick<
   Store,

@@ -4,12 +4,7 @@
  * compiled statement serves 10,000 numbers.
  */
 import type { ScrubHit } from "../../domain/model.js";
-import { finishScrubRecords } from "../scrub-records.js";
-import type { ScrubRecord, Store } from "../store.js";
-import type { SqliteContext } from "./context.js";
-import { prepared, whenWritable } from "./db.js";
 import {
-  insertSql,
   type OptOutRow,
   optOutFromRow,
   type ScrubHitRow,
@@ -17,7 +12,12 @@ import {
   scrubHitToRow,
   type WindowRow,
   windowFromRow,
-} from "./rows.js";
+} from "../rows.js";
+import { finishScrubRecords } from "../scrub-records.js";
+import type { ScrubRecord, Store } from "../store.js";
+import type { SqliteContext } from "./context.js";
+import { prepared, whenWritable } from "./db.js";
+import { insertSql } from "./sql.js";
 
 type ScrubPart = Pick<Store, "scrubLookup" | "recordScrubHits" | "listScrubHits" | "purgeScrubHits">;
 

@@ -1,9 +1,11 @@
 /**
- * Row <-> model conversion. Reads are validated: enum columns and JSON columns go through zod,
- * so a corrupted or hand-edited row fails loudly instead of leaking a wrong shape.
+ * Row <-> model conversion, shared by both adapters: the SQLite tables have these columns, and
+ * the Redis layout stores the same rows (redis/codec.ts gives each field a codec). Reads are
+ * validated: enum columns and JSON columns go through zod, so a corrupted or hand-edited row
+ * fails loudly instead of leaking a wrong shape.
  */
 import { z } from "zod";
-import type { FieldCipher } from "../../crypto/field-cipher.js";
+import type { FieldCipher } from "../crypto/field-cipher.js";
 import type {
   AttemptRecord,
   Consent,
@@ -16,8 +18,8 @@ import type {
   Receipt,
   ScrubHit,
   SharedDetails,
-} from "../../domain/model.js";
-import { Channel, HourRange, Preferences, Weekday } from "../../domain/preferences.js";
+} from "../domain/model.js";
+import { Channel, HourRange, Preferences, Weekday } from "../domain/preferences.js";
 
 const Language = z.enum(["en", "zh"]);
 const Jurisdiction = z.enum(["CN", "US", "UK", "EU"]);
@@ -487,12 +489,6 @@ export function scrubHitToRow(hit: ScrubHit): ScrubHitRow {
     answer: hit.answer,
     at: hit.at,
   };
-}
-
-/** `INSERT INTO table (cols) VALUES (@cols)` for a row object's keys. */
-export function insertSql(table: string, row: object): string {
-  const columns = Object.keys(row);
-  return `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})`;
 }
 
 /** An owner notice as stored: a table row on SQLite, a JSON record on Redis. */
