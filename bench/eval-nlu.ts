@@ -1,25 +1,38 @@
 /**
- * Measures language understanding on test/nlu/cases.jsonl (issue 5, DESIGN §8): per-field
- * precision and recall and the share of messages read fully right, for the rules extractor and,
- * when OPENAI_API_KEY or OPENAI_BASE_URL is set, for the LLM extractor side by side.
+ * Measures language understanding (DESIGN §8) on the evaluation sets in test/nlu/: per-intent
+ * precision and recall, the count of unsafe readings (a message that is not a statement of
+ * preferences read as one, or given a patch), per-field precision and recall of the patch, and
+ * the share of messages read fully right — for the rules, and, when OPENAI_API_KEY or
+ * OPENAI_BASE_URL is set, for the LLM extractor side by side.
  *
- *   npm run eval:nlu                      # table
+ *   npm run eval:nlu                      # every set
+ *   npm run eval:nlu -- --set heldout     # one set: preferences, intents or heldout
  *   npm run eval:nlu -- --failures        # plus every message the rules got wrong
  *   npm run eval:nlu -- --llm-failures    # plus every message the LLM got wrong
  *   npm run eval:nlu -- --tag zh-only ... # only cases carrying a tag
+ *
+ * The held-out set was written apart from the rules and is never tuned on: read its figures,
+ * not its failures, when changing the rules.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { PreferencePatch } from "../src/domain/preferences.js";
-import { type EvalCase, parseCases, patchMatches, type Score, scoreCases } from "../src/nlu/eval.js";
+import { createExtractor, type DetailedExtractor } from "../src/nlu/create-extractor.js";
+import { type EvalCase, type Evaluation, evaluate, parseCases, readingMatches } from "../src/nlu/eval.js";
 import type { DirectoryEntry, ExtractInput } from "../src/nlu/extractor.js";
-import { extractWithRules } from "../src/nlu/rules/index.js";
-import { directory } from "../test/nlu/fixtures/directory.js";
+import type { Reading } from "../src/nlu/reading.js";
+import { readWithRules } from "../src/nlu/rules/index.js";
+import { directory, intentDirectory } from "../test/nlu/fixtures/directory.js";
+import { machineLine } from "./support/machine.js";
 
-const CASES = fileURLToPath(new URL("../test/nlu/cases.jsonl", import.meta.url));
+/** The evaluation sets, each with the directory its cases were written against. */
+const SETS: { name: string; file: string; directory: DirectoryEntry[] }[] = [
+  { name: "preferences", file: "cases.jsonl", directory },
+  { name: "intents", file: "intent-cases.jsonl", directory: intentDirectory },
+  { name: "heldout", file: "intent-heldout.jsonl", directory: intentDirectory },
+];
 
-interface Reading {
-  patch: PreferencePatch;
+interface Timed {
+  reading: Reading;
   ms: number;
   /** Set when the LLM extractor fell back to the rules. */
   fallbackReason?: string;
@@ -27,123 +40,139 @@ interface Reading {
 
 interface Run {
   name: string;
-  readings: Reading[];
-  score: Score;
-}
-
-/** The shape of the LLM factory this script expects; checked loosely, since it may not exist yet. */
-interface DetailedExtractor {
-  extractDetailed(
-    input: ExtractInput,
-  ): Promise<{ patch: PreferencePatch; extractor: string; ms: number; fallbackReason?: string }>;
+  readings: Timed[];
+  evaluation: Evaluation;
 }
 
 function args(argv: string[]) {
   const tags: string[] = [];
-  for (let i = 0; i < argv.length; i++)
+  const sets: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--tag" && argv[i + 1]) tags.push(argv[++i] as string);
-  return { failures: argv.includes("--failures"), llmFailures: argv.includes("--llm-failures"), tags };
+    if (argv[i] === "--set" && argv[i + 1]) sets.push(argv[++i] as string);
+  }
+  return { failures: argv.includes("--failures"), llmFailures: argv.includes("--llm-failures"), tags, sets };
 }
 
 function input(c: EvalCase, dir: DirectoryEntry[]): ExtractInput {
   return { text: c.text, lang: c.lang, today: c.today, directory: dir };
 }
 
-function runRules(cases: EvalCase[]): Run {
+function runRules(cases: EvalCase[], dir: DirectoryEntry[]): Run {
   const readings = cases.map((c) => {
     const t0 = performance.now();
-    const patch = extractWithRules(input(c, directory));
-    return { patch, ms: performance.now() - t0 };
+    const reading = readWithRules(input(c, dir));
+    return { reading, ms: performance.now() - t0 };
   });
-  return { name: "rules", readings, score: score(cases, readings) };
+  return {
+    name: "rules",
+    readings,
+    evaluation: evaluate(
+      cases,
+      readings.map((r) => r.reading),
+    ),
+  };
 }
 
-function score(cases: EvalCase[], readings: Reading[]): Score {
-  return scoreCases(cases.map((c, i) => ({ expected: c.expected, actual: readings[i]?.patch ?? {} })));
-}
-
-/** The LLM extractor when configured and built; undefined (with the reason on stderr) otherwise. */
+/** The LLM extractor when configured; undefined otherwise. */
 async function loadLlm(): Promise<DetailedExtractor | undefined> {
   const env = process.env;
   if (!env.OPENAI_API_KEY && !env.OPENAI_BASE_URL) return undefined;
-  const spec = "../src/nlu/create-extractor.js";
-  let mod: { createExtractor?: unknown };
-  try {
-    mod = (await import(spec)) as { createExtractor?: unknown };
-  } catch (err) {
-    console.error(`LLM extractor not available (${(err as Error).message}); rules only.`);
-    return undefined;
-  }
-  if (typeof mod.createExtractor !== "function") {
-    console.error("src/nlu/create-extractor.ts exports no createExtractor; rules only.");
-    return undefined;
-  }
   const { createLogger } = await import("../src/logger.js");
-  const extractor = (mod.createExtractor as (deps: unknown) => unknown)({
+  return createExtractor({
     openai: {
-      apiKey: env.OPENAI_API_KEY,
-      baseURL: env.OPENAI_BASE_URL,
+      ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
+      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
       model: env.OPENAI_MODEL || "gpt-4o-mini",
       timeoutMs: Number(env.OPENAI_TIMEOUT_MS) || 8000,
     },
     logger: createLogger(env.LOG_LEVEL || "warn"),
-  }) as Partial<DetailedExtractor> | undefined;
-  if (typeof extractor?.extractDetailed !== "function") {
-    console.error("createExtractor() returned no extractDetailed(); rules only.");
-    return undefined;
-  }
-  return extractor as DetailedExtractor;
+  });
 }
 
-async function runLlm(cases: EvalCase[], llm: DetailedExtractor, concurrency = 4): Promise<Run> {
-  const readings: Reading[] = new Array(cases.length);
+async function runLlm(cases: EvalCase[], dir: DirectoryEntry[], llm: DetailedExtractor, concurrency = 4) {
+  const readings: Timed[] = new Array(cases.length);
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
       const i = next++;
       const c = cases[i] as EvalCase;
       try {
-        const r = await llm.extractDetailed(input(c, directory));
+        const r = await llm.readDetailed(input(c, dir));
         readings[i] = {
-          patch: r.patch,
+          reading: r.reading,
           ms: r.ms,
           ...(r.extractor !== "llm" ? { fallbackReason: r.fallbackReason ?? "fell back" } : {}),
         };
       } catch (err) {
-        readings[i] = { patch: {}, ms: 0, fallbackReason: `threw: ${(err as Error).message}` };
+        readings[i] = {
+          reading: { intent: "other", patch: {} },
+          ms: 0,
+          fallbackReason: `threw: ${(err as Error).message}`,
+        };
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { name: "llm", readings, score: score(cases, readings) };
+  return {
+    name: "llm",
+    readings,
+    evaluation: evaluate(
+      cases,
+      readings.map((r) => r.reading),
+    ),
+  };
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(6);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const col = (s: string, w = 9) => s.padStart(w);
 
 function table(runs: Run[]): string {
-  const fields = runs[0]?.score.perField.map((f) => f.field) ?? [];
-  const head = ["field".padEnd(12), "support".padStart(7)];
-  for (const r of runs) head.push(`${r.name} P`.padStart(8), `${r.name} R`.padStart(8));
-  const lines = [head.join("  ")];
-  for (const field of fields) {
-    const row = [field.padEnd(12)];
-    const support = runs[0]?.score.perField.find((f) => f.field === field)?.support ?? 0;
-    row.push(String(support).padStart(7));
+  const first = runs[0]!.evaluation;
+  const lines: string[] = [];
+  const head = ["".padEnd(22), col("support", 7)];
+  for (const r of runs) head.push(col(`${r.name} P`), col(`${r.name} R`));
+  lines.push(head.join(" "));
+  for (const i of first.perIntent) {
+    if (
+      i.support === 0 &&
+      runs.every((r) => r.evaluation.perIntent.find((x) => x.intent === i.intent)?.predicted === 0)
+    )
+      continue;
+    const row = [`intent ${i.intent}`.padEnd(22), col(String(i.support), 7)];
     for (const r of runs) {
-      const f = r.score.perField.find((x) => x.field === field);
-      row.push(pct(f?.precision ?? 0).padStart(8), pct(f?.recall ?? 0).padStart(8));
+      const s = r.evaluation.perIntent.find((x) => x.intent === i.intent)!;
+      row.push(col(pct(s.precision)), col(pct(s.recall)));
     }
-    lines.push(row.join("  "));
+    lines.push(row.join(" "));
   }
-  const exact = ["fully right".padEnd(12), String(runs[0]?.score.n ?? 0).padStart(7)];
-  for (const r of runs) exact.push(pct(r.score.exact).padStart(17));
-  lines.push(exact.join("  "));
-  const ms = ["mean ms".padEnd(12), "".padStart(7)];
-  for (const r of runs) {
-    const mean = r.readings.reduce((s, x) => s + x.ms, 0) / Math.max(1, r.readings.length);
-    ms.push(mean.toFixed(1).padStart(17));
+  for (const f of first.patch.perField) {
+    if (
+      f.support === 0 &&
+      runs.every((r) => r.evaluation.patch.perField.find((x) => x.field === f.field)?.predicted === 0)
+    )
+      continue;
+    const row = [`field ${f.field}`.padEnd(22), col(String(f.support), 7)];
+    for (const r of runs) {
+      const s = r.evaluation.patch.perField.find((x) => x.field === f.field)!;
+      row.push(col(pct(s.precision)), col(pct(s.recall)));
+    }
+    lines.push(row.join(" "));
   }
-  lines.push(ms.join("  "));
+  const summary = (label: string, value: (e: Evaluation, r: Run) => string) => {
+    const row = [label.padEnd(22), col("", 7)];
+    for (const r of runs) row.push(col(value(r.evaluation, r), 19));
+    lines.push(row.join(" "));
+  };
+  summary("intent right", (e) => pct(e.intentAccuracy));
+  summary("unsafe", (e) => `${e.unsafe} of ${e.n}`);
+  if (first.reportsRight.of > 0)
+    summary("reports right", (e) => `${e.reportsRight.right}/${e.reportsRight.of}`);
+  if (first.stopsRight.of > 0) summary("stops right", (e) => `${e.stopsRight.right}/${e.stopsRight.of}`);
+  summary("fully right", (e) => pct(e.exact));
+  summary("mean ms", (_, r) =>
+    (r.readings.reduce((s, x) => s + x.ms, 0) / Math.max(1, r.readings.length)).toFixed(2),
+  );
   return lines.join("\n");
 }
 
@@ -151,11 +180,12 @@ function failures(name: string, cases: EvalCase[], run: Run): string {
   const out: string[] = [];
   cases.forEach((c, i) => {
     const r = run.readings[i];
-    if (!r || patchMatches(c.expected, r.patch)) return;
+    if (!r || readingMatches(c, r.reading)) return;
+    const extra = c.report ?? c.stop;
     out.push(
-      `- ${JSON.stringify(c.text)} (${c.lang}, today ${c.today})`,
-      `    expected ${JSON.stringify(c.expected)}`,
-      `    actual   ${JSON.stringify(r.patch)}${r.fallbackReason ? `  [fallback: ${r.fallbackReason}]` : ""}`,
+      `- ${JSON.stringify(c.text.length > 160 ? `${c.text.slice(0, 160)}…` : c.text)} (${c.lang}, today ${c.today})`,
+      `    expected ${c.intent} ${JSON.stringify(c.expected)}${extra ? ` ${JSON.stringify(extra)}` : ""}`,
+      `    actual   ${r.reading.intent} ${JSON.stringify(r.reading.patch)}${r.reading.report || r.reading.stop ? ` ${JSON.stringify(r.reading.report ?? r.reading.stop)}` : ""}${r.fallbackReason ? `  [fallback: ${r.fallbackReason}]` : ""}`,
     );
   });
   return `\n${name} failures (${out.length / 3}):\n${out.join("\n")}`;
@@ -163,22 +193,26 @@ function failures(name: string, cases: EvalCase[], run: Run): string {
 
 async function main() {
   const opts = args(process.argv.slice(2));
-  let cases = parseCases(readFileSync(CASES, "utf8"));
-  if (opts.tags.length > 0) cases = cases.filter((c) => opts.tags.some((t) => c.tags.includes(t)));
-  const runs = [runRules(cases)];
   const llm = await loadLlm();
-  if (llm) {
-    const run = await runLlm(cases, llm);
-    runs.push(run);
-    const fellBack = run.readings.filter((r) => r.fallbackReason).length;
-    if (fellBack > 0) console.error(`LLM fell back to the rules on ${fellBack} of ${cases.length} messages.`);
+  console.log(`NLU evaluation — ${machineLine()}`);
+  for (const set of SETS) {
+    if (opts.sets.length > 0 && !opts.sets.includes(set.name)) continue;
+    const file = fileURLToPath(new URL(`../test/nlu/${set.file}`, import.meta.url));
+    let cases = parseCases(readFileSync(file, "utf8"));
+    if (opts.tags.length > 0) cases = cases.filter((c) => opts.tags.some((t) => c.tags.includes(t)));
+    const runs = [runRules(cases, set.directory)];
+    if (llm) {
+      const run = await runLlm(cases, set.directory, llm);
+      runs.push(run);
+      const fellBack = run.readings.filter((r) => r.fallbackReason).length;
+      if (fellBack > 0)
+        console.error(`LLM fell back to the rules on ${fellBack} of ${cases.length} messages.`);
+    }
+    console.log(`\n== ${set.name}: ${cases.length} messages from test/nlu/${set.file}\n`);
+    console.log(table(runs));
+    if (opts.failures && runs[0]) console.log(failures("rules", cases, runs[0]));
+    if (opts.llmFailures && runs[1]) console.log(failures("llm", cases, runs[1]));
   }
-  console.log(`NLU evaluation: ${cases.length} messages from test/nlu/cases.jsonl\n`);
-  console.log(table(runs));
-  const rules = runs[0];
-  if (opts.failures && rules) console.log(failures("rules", cases, rules));
-  const llmRun = runs[1];
-  if (opts.llmFailures && llmRun) console.log(failures("llm", cases, llmRun));
 }
 
 main().catch((err: unknown) => {

@@ -39,6 +39,8 @@ export interface SessionData {
   editing?: boolean;
   /** Set by /delete: only then does "Yes, delete" act (an old or forged button does not). */
   deleteAsked?: boolean;
+  /** Set by /renewed (or "I already renewed"): only then does "Yes, I renewed" act. */
+  renewedAsked?: boolean;
   lang?: Language;
 }
 

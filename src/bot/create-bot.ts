@@ -140,6 +140,7 @@ export const COMMANDS = [
   "status",
   "edit",
   "stop",
+  "report",
   "renewed",
   "export",
   "delete",

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import type { DetailedExtractor } from "../nlu/create-extractor.js";
 import type { DirectoryEntry, ExtractInput } from "../nlu/extractor.js";
-import { extractWithRules } from "../nlu/rules/index.js";
+import type { Reading } from "../nlu/reading.js";
+import { readWithRules } from "../nlu/rules/index.js";
 
 /** What `onewindow parse` needs from the composition root. */
 export interface ParseDeps {
@@ -39,8 +40,8 @@ function isCalendarDate(s: string): boolean {
 
 /**
  * `onewindow parse "<text>" [--lang en|zh] [--now YYYY-MM-DD]` (DESIGN §3, §8); `args` are the
- * arguments after `parse`. Prints one JSON line `{"patch","extractor":"rules","ms"}` and returns
- * 0; on bad usage (no text, unknown option, bad --lang, malformed --now) writes the reason to
+ * arguments after `parse`. Prints one JSON line `{"intent","patch","extractor","ms"}` (plus
+ * `report`, `stop` and `ambiguous` when the reading has them) and returns 0; on bad usage (no text, unknown option, bad --lang, malformed --now) writes the reason to
  * stderr and returns 2.
  */
 export async function runParse(args: string[], deps: ParseDeps): Promise<number> {
@@ -75,13 +76,26 @@ export async function runParse(args: string[], deps: ParseDeps): Promise<number>
   const lang = values.lang === "en" || values.lang === "zh" ? values.lang : undefined;
   const input: ExtractInput = { text, today, directory: deps.directory, ...(lang ? { lang } : {}) };
   if (deps.extractor) {
-    const { patch, extractor, ms } = await deps.extractor.extractDetailed(input);
-    deps.stdout(`${JSON.stringify({ patch, extractor, ms: Math.round(ms * 100) / 100 })}\n`);
+    const { reading, extractor, ms } = await deps.extractor.readDetailed(input);
+    deps.stdout(`${JSON.stringify(printed(reading, extractor, ms))}\n`);
     return 0;
   }
   const started = performance.now();
-  const patch = extractWithRules(input);
-  const ms = Math.round((performance.now() - started) * 100) / 100;
-  deps.stdout(`${JSON.stringify({ patch, extractor: "rules", ms })}\n`);
+  const reading = readWithRules(input);
+  deps.stdout(`${JSON.stringify(printed(reading, "rules", performance.now() - started))}\n`);
   return 0;
+}
+
+/** The printed object: intent and patch first, as DESIGN §8 writes it. */
+function printed(reading: Reading, extractor: "rules" | "llm", ms: number) {
+  const { intent, patch, report, stop, ambiguous } = reading;
+  return {
+    intent,
+    patch,
+    extractor,
+    ms: Math.round(ms * 100) / 100,
+    ...(report ? { report } : {}),
+    ...(stop ? { stop } : {}),
+    ...(ambiguous ? { ambiguous } : {}),
+  };
 }

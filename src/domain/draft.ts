@@ -26,6 +26,7 @@ export type DraftNote =
   | { kind: "date_past"; date: CalendarDate }
   | { kind: "date_too_far"; date: CalendarDate; latest: CalendarDate }
   | { kind: "insurer_unknown"; insurer: string }
+  | { kind: "channels_none_left"; refused: Channel[] }
   | { kind: "hours_clipped"; from: string; to: string; allowed: HourRange }
   | { kind: "hours_outside"; from: string; to: string; allowed: HourRange }
   | { kind: "days_before_negative"; value: number }
@@ -129,13 +130,15 @@ function clipHours(
 
 /**
  * Merges `patch` into `draft` within the pack's bounds; the input draft is not changed.
- * Refused values leave the field as it was (an earlier answer stands) and add a note:
- * a renewal date before `today` or more than {@link MAX_MONTHS_AHEAD} months ahead; insurer
+ * Refused values add a note and leave the field as it was (an earlier answer stands), except a
+ * renewal date before `today`, which clears the date so it is asked again (the policy named
+ * has expired): a date more than {@link MAX_MONTHS_AHEAD} months ahead; insurer
  * ids not in the directory (names and aliases are also accepted, case-insensitively); a
  * negative `daysBefore`; hour ranges wholly outside the calling hours. Narrowed values add a
  * note too: hours clipped to the calling hours (open ends take the pack's bounds), `daysBefore`
  * above the pack maximum, `maxAttempts` above the pack's total cap. Choosing insurers clears
- * "nobody" and vice versa (insurers win when a patch carries both). Duplicates are removed and
+ * "nobody" and vice versa (insurers win when a patch carries both). Channels follow
+ * {@link applyChannels}: a negation removes only what it names. Duplicates are removed and
  * lists kept in canonical order.
  */
 export function applyPatch(
@@ -148,8 +151,12 @@ export function applyPatch(
 
   if (patch.renewalDate !== undefined) {
     const latest = addMonths(ctx.today, MAX_MONTHS_AHEAD);
-    if (patch.renewalDate < ctx.today) notes.push({ kind: "date_past", date: patch.renewalDate });
-    else if (patch.renewalDate > latest)
+    if (patch.renewalDate < ctx.today) {
+      // A policy that already expired: the date on file is no longer the one to plan for, so
+      // the question is asked again for the new policy's expiry.
+      notes.push({ kind: "date_past", date: patch.renewalDate });
+      delete next.renewalDate;
+    } else if (patch.renewalDate > latest)
       notes.push({ kind: "date_too_far", date: patch.renewalDate, latest });
     else next.renewalDate = patch.renewalDate;
   }
@@ -168,9 +175,7 @@ export function applyPatch(
     next.nobody = true;
   }
 
-  if (patch.channels !== undefined && patch.channels.length > 0) {
-    next.channels = inCanonicalOrder<Channel>(patch.channels, CHANNELS);
-  }
+  applyChannels(next, patch, notes);
   if (patch.days !== undefined && patch.days.length > 0) {
     next.days = inCanonicalOrder<Weekday>(patch.days, WEEKDAYS);
   }
@@ -198,6 +203,47 @@ export function applyPatch(
   }
 
   return { draft: next, notes };
+}
+
+/**
+ * Channels: a positive list replaces the choice (less what the same message refuses); a
+ * negation alone removes only what it names from the channels already chosen, and adds none.
+ * Before any channel was chosen a negation is remembered for the channel question. A negation
+ * that would leave no channel clears the choice, so the question is asked again. "Nobody"
+ * carries no channels at all.
+ */
+function applyChannels(next: Draft, patch: PreferencePatch, notes: DraftNote[]): void {
+  if (next.nobody === true) {
+    delete next.channels;
+    delete next.refusedChannels;
+    return;
+  }
+  const refused = new Set<Channel>(patch.withoutChannels ?? []);
+  if (patch.channels !== undefined && patch.channels.length > 0) {
+    const kept = inCanonicalOrder<Channel>(
+      patch.channels.filter((c) => !refused.has(c)),
+      CHANNELS,
+    );
+    if (kept.length > 0) {
+      next.channels = kept;
+      delete next.refusedChannels;
+      return;
+    }
+  }
+  if (refused.size === 0) return;
+  if (next.channels === undefined || next.channels.length === 0) {
+    const all = new Set([...(next.refusedChannels ?? []), ...refused]);
+    next.refusedChannels = inCanonicalOrder<Channel>([...all], CHANNELS);
+    return;
+  }
+  const left = next.channels.filter((c) => !refused.has(c));
+  if (left.length === 0) {
+    notes.push({ kind: "channels_none_left", refused: inCanonicalOrder<Channel>([...refused], CHANNELS) });
+    delete next.channels;
+    next.refusedChannels = inCanonicalOrder<Channel>([...refused], CHANNELS);
+    return;
+  }
+  next.channels = left;
 }
 
 /**

@@ -36,6 +36,8 @@ export const PreferencePatch = z
     insurers: z.array(z.string().min(1)).optional(),
     nobody: z.literal(true).optional(),
     channels: z.array(Channel).min(1).optional(),
+    /** Channels a negation takes away from those already chosen ("don't call me"); adds none. */
+    withoutChannels: z.array(Channel).min(1).optional(),
     days: z.array(Weekday).min(1).optional(),
     hours: z.array(OpenHourRange).min(1).optional(),
     daysBefore: z.number().int().optional(),
@@ -68,6 +70,8 @@ export const Draft = z
     insurers: z.array(z.string()).optional(),
     nobody: z.boolean().optional(),
     channels: z.array(Channel).optional(),
+    /** Channels refused before any was chosen: the channel question starts without them. */
+    refusedChannels: z.array(Channel).optional(),
     days: z.array(Weekday).optional(),
     hours: z.array(HourRange).optional(),
     daysBefore: z.number().int().optional(),

@@ -1,14 +1,14 @@
 import type OpenAI from "openai";
-import type { PreferencePatch } from "../domain/preferences.js";
 import type { Logger } from "../logger.js";
 import type { ExtractInput, Extractor } from "./extractor.js";
-import { mergePatches } from "./merge.js";
+import { mergeReadings } from "./merge.js";
 import { createOpenAIExtractor, LlmFailure, type LlmFailureReason } from "./openai-extractor.js";
-import { extractWithRules } from "./rules/index.js";
+import type { Reading } from "./reading.js";
+import { extractWithRules, readWithRules } from "./rules/index.js";
 
 /** One reading with what `onewindow parse` and the bot report about it. */
 export interface ExtractRun {
-  patch: PreferencePatch;
+  reading: Reading;
   /** Which extractor's reading this is: "llm" only when the LLM answered and was merged in. */
   extractor: "rules" | "llm";
   /** Wall time of the whole reading, milliseconds (two decimals). */
@@ -19,7 +19,7 @@ export interface ExtractRun {
 
 export interface DetailedExtractor extends Extractor {
   /** Reads one message and says which extractor answered, how long it took, and why not the LLM. */
-  extractDetailed(input: ExtractInput): Promise<ExtractRun>;
+  readDetailed(input: ExtractInput): Promise<ExtractRun>;
   /** The most recently finished run (shared by concurrent callers: prefer `extractDetailed`). */
   lastRun?: ExtractRun;
 }
@@ -36,8 +36,9 @@ const elapsed = (started: number) => Math.round((performance.now() - started) * 
 
 /**
  * The extractor the app uses (DESIGN §8). Without `openai`: the rules, named "rules". With it:
- * named "llm" — the rules and the LLM both read the message, {@link mergePatches} combines them,
- * and on any {@link LlmFailure} the rules' reading is returned (`extractor: "rules"`, with the
+ * named "llm" — the rules and the LLM both read the message, {@link mergeReadings} combines them
+ * (the reading that changes no consent wins a disagreement on intent), and on any
+ * {@link LlmFailure} the rules' reading is returned (`extractor: "rules"`, with the
  * `fallbackReason`). Never rejects for an LLM failure; the reason is logged without the text.
  */
 export function createExtractor(options: CreateExtractorOptions): DetailedExtractor {
@@ -45,14 +46,14 @@ export function createExtractor(options: CreateExtractorOptions): DetailedExtrac
   if (!openai) {
     const self: DetailedExtractor = {
       name: "rules",
-      async extractDetailed(input) {
+      async readDetailed(input) {
         const started = performance.now();
-        const patch = extractWithRules(input);
-        const run: ExtractRun = { patch, extractor: "rules", ms: elapsed(started) };
+        const reading = readWithRules(input);
+        const run: ExtractRun = { reading, extractor: "rules", ms: elapsed(started) };
         self.lastRun = run;
         return run;
       },
-      extract: async (input) => (await self.extractDetailed(input)).patch,
+      read: async (input) => (await self.readDetailed(input)).reading,
     };
     return self;
   }
@@ -67,14 +68,14 @@ export function createExtractor(options: CreateExtractorOptions): DetailedExtrac
   });
   const self: DetailedExtractor = {
     name: "llm",
-    async extractDetailed(input) {
+    async readDetailed(input) {
       const started = performance.now();
-      const rules = extractWithRules(input);
+      const rules = readWithRules(input);
       let run: ExtractRun;
       try {
-        const fromLlm = await llm.extract(input);
+        const fromLlm = await llm.read(input);
         run = {
-          patch: mergePatches(rules, fromLlm, input.directory),
+          reading: mergeReadings(rules, extractWithRules(input), fromLlm, input.directory),
           extractor: "llm",
           ms: elapsed(started),
         };
@@ -83,12 +84,12 @@ export function createExtractor(options: CreateExtractorOptions): DetailedExtrac
         const reason: LlmFailureReason = err instanceof LlmFailure ? err.reason : "other";
         if (!(err instanceof LlmFailure))
           options.logger.warn({ extractor: "llm", reason }, "llm merge failed");
-        run = { patch: rules, extractor: "rules", ms: elapsed(started), fallbackReason: reason };
+        run = { reading: rules, extractor: "rules", ms: elapsed(started), fallbackReason: reason };
       }
       self.lastRun = run;
       return run;
     },
-    extract: async (input) => (await self.extractDetailed(input)).patch,
+    read: async (input) => (await self.readDetailed(input)).reading,
   };
   return self;
 }

@@ -1,4 +1,4 @@
-import type { PreferencePatch } from "../domain/preferences.js";
+import type { Reading } from "./reading.js";
 
 /** An insurer as the language understanding sees it: its id, display name and other names. */
 export interface DirectoryEntry {
@@ -17,10 +17,13 @@ export interface ExtractInput {
   directory: DirectoryEntry[];
 }
 
-/** Text → preference patch (DESIGN §8). Holds only the fields the text settles. */
+/**
+ * Text → {@link Reading} (DESIGN §8): the message's intent, and for `preferences` the patch of
+ * the fields it settles (only those), for a report or a stop what it settles about them.
+ */
 export interface Extractor {
-  /** Which extractor produced the patch, as `onewindow parse` reports it. */
+  /** Which extractor produced the reading, as `onewindow parse` reports it. */
   name: "rules" | "llm";
-  /** Reads one message; never rejects for text it does not understand (that yields `{}`). */
-  extract(input: ExtractInput): Promise<PreferencePatch>;
+  /** Reads one message; never rejects for text it does not understand (that is `other`). */
+  read(input: ExtractInput): Promise<Reading>;
 }

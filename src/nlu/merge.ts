@@ -1,8 +1,9 @@
 import { PreferencePatch } from "../domain/preferences.js";
 import type { DirectoryEntry } from "./extractor.js";
+import { type Intent, Reading } from "./reading.js";
 
 /** The fields other than the certain ones, where the LLM's reading is preferred when it has one. */
-const READ_FIELDS = ["channels", "days", "hours", "daysBefore", "maxAttempts"] as const;
+const READ_FIELDS = ["channels", "withoutChannels", "days", "hours", "daysBefore", "maxAttempts"] as const;
 
 /**
  * Merges the rules' and the LLM's readings of one message (DESIGN §8, issue 5):
@@ -47,4 +48,34 @@ export function mergePatches(
     if (value !== undefined) (merged as Record<string, unknown>)[field] = value;
   }
   return PreferencePatch.parse(merged);
+}
+
+/**
+ * Merges the rules' and the LLM's readings of one message. The intent is the LLM's, except
+ * that a message the LLM reads as `preferences` while the rules find a report, a renewal, a
+ * stop or a question keeps the rules' intent: where the two disagree, the reading that changes
+ * no consent wins (DESIGN §8). A preferences patch merges both patches ({@link mergePatches});
+ * a report takes the LLM's fields and fills the rest from the rules'; a stop is the LLM's, or
+ * the rules' when the LLM named none.
+ */
+export function mergeReadings(
+  rules: Reading,
+  rulesPatch: PreferencePatch,
+  llm: Reading,
+  directory?: readonly Pick<DirectoryEntry, "id">[],
+): Reading {
+  const safer = llm.intent === "preferences" && rules.intent !== "preferences" && rules.intent !== "other";
+  const intent: Intent = safer ? rules.intent : llm.intent;
+  const merged: Reading = { intent, patch: {} };
+  if (intent === "preferences") {
+    merged.patch = mergePatches(rulesPatch, llm.patch, directory);
+    if (rules.ambiguous && !merged.patch.insurers) merged.ambiguous = rules.ambiguous;
+  }
+  if (intent === "report") merged.report = { ...rules.report, ...(safer ? {} : llm.report) };
+  if (intent === "stop") {
+    const fromLlm = safer ? undefined : llm.stop;
+    const named = fromLlm && ("everyone" in fromLlm || fromLlm.insurers.length > 0 || fromLlm.unknown);
+    merged.stop = (named ? fromLlm : rules.stop) ?? rules.stop ?? { everyone: true };
+  }
+  return Reading.parse(merged);
 }

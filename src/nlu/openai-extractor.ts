@@ -6,6 +6,7 @@ import { z } from "zod";
 import { Channel, PreferencePatch, Weekday } from "../domain/preferences.js";
 import type { Logger } from "../logger.js";
 import type { DirectoryEntry, ExtractInput, Extractor } from "./extractor.js";
+import { INTENTS, Reading, ReportChannel, type ReportReading, type StopReading } from "./reading.js";
 import { redact } from "./redact.js";
 
 /**
@@ -19,7 +20,8 @@ export const LlmPatchSchema = z
     renewalDate: z.string().describe('Policy expiry date, "YYYY-MM-DD"').nullable(),
     insurers: z.array(z.string()).describe("Directory ids of the insurers allowed to contact").nullable(),
     nobody: z.boolean().describe("true when no insurer may contact the owner at all").nullable(),
-    channels: z.array(Channel).nullable(),
+    channels: z.array(Channel).describe("Channels named as allowed").nullable(),
+    withoutChannels: z.array(Channel).describe("Channels a negation refuses; adds none").nullable(),
     days: z.array(Weekday).nullable(),
     hours: z
       .array(
@@ -36,6 +38,42 @@ export const LlmPatchSchema = z
   })
   .strict();
 export type LlmPatch = z.infer<typeof LlmPatchSchema>;
+
+/** The report object of the answer, every key present (strict structured outputs). */
+const LlmReportSchema = z
+  .object({
+    insurer: z.string().describe("Directory id of the company the caller was or claimed to be").nullable(),
+    insurerName: z.string().describe("A caller's company name that is not in the directory").nullable(),
+    channel: ReportChannel.nullable(),
+    date: z.string().describe('The day it happened, "YYYY-MM-DD", not after today').nullable(),
+    time: z.string().describe('"HH:MM", 24-hour').nullable(),
+    code: z.string().describe("The digits the caller quoted as their code").nullable(),
+    afterRefusal: z.boolean().describe("The owner had refused or stopped them before").nullable(),
+  })
+  .strict();
+
+/** The stop object of the answer. */
+const LlmStopSchema = z
+  .object({
+    insurers: z.array(z.string()).describe("Directory ids asked to stop").nullable(),
+    unknown: z.array(z.string()).describe("Names not in the directory").nullable(),
+    everyone: z.boolean().describe("Every insurer is asked to stop").nullable(),
+  })
+  .strict();
+
+/**
+ * The whole answer (DESIGN §8): the intent first, then the patch (every key null unless the
+ * intent is `preferences`), then the report or the stop. Checked afterwards by {@link Reading}.
+ */
+export const LlmReadingSchema = z
+  .object({
+    intent: z.enum(INTENTS),
+    patch: LlmPatchSchema,
+    report: LlmReportSchema.nullable(),
+    stop: LlmStopSchema.nullable(),
+  })
+  .strict();
+export type LlmReading = z.infer<typeof LlmReadingSchema>;
 
 /** Why an LLM reading failed; logged and reported as `fallbackReason`. */
 export type LlmFailureReason =
@@ -60,7 +98,7 @@ export class LlmFailure extends Error {
 }
 
 /** Where the system prompt lives; its first line carries the version. */
-export const PROMPT_URL = new URL("../../prompts/extract-preferences.md", import.meta.url);
+export const PROMPT_URL = new URL("../../prompts/read-message.md", import.meta.url);
 
 let promptCache: { text: string; version: string } | undefined;
 
@@ -122,6 +160,8 @@ export function toPreferencePatch(llm: LlmPatch, directory: readonly DirectoryEn
   if (insurers.length > 0) patch.insurers = insurers;
   else if (llm.nobody === true) patch.nobody = true;
   if (llm.channels && llm.channels.length > 0) patch.channels = [...new Set(llm.channels)];
+  if (llm.withoutChannels && llm.withoutChannels.length > 0)
+    patch.withoutChannels = [...new Set(llm.withoutChannels)];
   if (llm.days && llm.days.length > 0) patch.days = [...new Set(llm.days)];
   const hours = (llm.hours ?? [])
     .map((h) => ({ ...(h.from !== null ? { from: h.from } : {}), ...(h.to !== null ? { to: h.to } : {}) }))
@@ -133,6 +173,51 @@ export function toPreferencePatch(llm: LlmPatch, directory: readonly DirectoryEn
   if (!checked.success) {
     const fields = [...new Set(checked.error.issues.map((i) => String(i.path[0] ?? "")))].join(",");
     throw new LlmFailure("invalid_output", `output fails the patch schema (${fields})`);
+  }
+  return checked.data;
+}
+
+/**
+ * The model's whole answer → a {@link Reading}: the patch only for `preferences` (a report's
+ * stray fields are dropped, never applied), the report and the stop only with their intents,
+ * ids outside the directory moved to `insurerName` / `unknown`, codes stripped to digits.
+ */
+export function toReading(llm: LlmReading, directory: readonly DirectoryEntry[]): Reading {
+  const ids = new Set(directory.map((e) => e.id));
+  const reading: Reading = { intent: llm.intent, patch: {} };
+  if (llm.intent === "preferences") reading.patch = toPreferencePatch(llm.patch, directory);
+  if (llm.intent === "report") {
+    const r = llm.report;
+    const report: ReportReading = {};
+    if (r?.insurer && ids.has(r.insurer)) report.insurer = r.insurer;
+    else if (r?.insurerName || r?.insurer)
+      report.insurerName = (r.insurerName ?? r.insurer ?? "").slice(0, 80);
+    if (r?.channel) report.channel = r.channel;
+    if (r?.date) report.date = r.date;
+    if (r?.time) report.time = r.time;
+    const code = r?.code?.replace(/[\s-]/g, "");
+    if (code) report.code = code;
+    if (r?.afterRefusal === true) report.afterRefusal = true;
+    reading.report = report;
+  }
+  if (llm.intent === "stop") {
+    const st = llm.stop;
+    let stop: StopReading;
+    if (st?.everyone === true && !st.insurers?.length && !st.unknown?.length) stop = { everyone: true };
+    else {
+      const named = st?.insurers ?? [];
+      const insurers = [...new Set(named.filter((id) => ids.has(id)))];
+      const unknown = [...new Set([...(st?.unknown ?? []), ...named.filter((id) => !ids.has(id))])].map((u) =>
+        u.slice(0, 80),
+      );
+      stop = unknown.length > 0 ? { insurers, unknown } : { insurers };
+    }
+    reading.stop = stop;
+  }
+  const checked = Reading.safeParse(reading);
+  if (!checked.success) {
+    const fields = [...new Set(checked.error.issues.map((i) => i.path.join(".")))].join(",");
+    throw new LlmFailure("invalid_output", `output fails the reading schema (${fields})`);
   }
   return checked.data;
 }
@@ -160,7 +245,7 @@ export function classifyError(err: unknown): LlmFailure {
  * The OpenAI structured-output extractor (DESIGN §8). Sends only redacted text; the SDK makes
  * one retry (429, 5xx, timeouts, connection errors) and each attempt times out after
  * `timeoutMs`, while a deadline of `timeoutMs` bounds the whole reading, so a long
- * `retry-after` or a hang cannot hold the owner up. `extract` resolves to the LLM's patch
+ * `retry-after` or a hang cannot hold the owner up. `read` resolves to the LLM's reading
  * alone and rejects with an {@link LlmFailure} on any failure, after logging the reason (never
  * the text). Combine it with the rules through `createExtractor`.
  */
@@ -178,10 +263,10 @@ export function createOpenAIExtractor(options: OpenAIExtractorOptions): Extracto
       logLevel: "off",
     });
   const prompt = loadPrompt();
-  const responseFormat = zodResponseFormat(LlmPatchSchema, "patch");
+  const responseFormat = zodResponseFormat(LlmReadingSchema, "reading");
   const { logger, model } = options;
 
-  async function request(input: ExtractInput, signal: AbortSignal): Promise<PreferencePatch> {
+  async function request(input: ExtractInput, signal: AbortSignal): Promise<Reading> {
     const { content } = buildUserMessage(input);
     const completion = await client.chat.completions.parse(
       {
@@ -198,12 +283,12 @@ export function createOpenAIExtractor(options: OpenAIExtractorOptions): Extracto
     if (!message) throw new LlmFailure("invalid_output", "no choice in the reply");
     if (message.refusal) throw new LlmFailure("refusal", "the model refused");
     if (!message.parsed) throw new LlmFailure("invalid_output", "no structured output");
-    return toPreferencePatch(message.parsed, input.directory);
+    return toReading(message.parsed, input.directory);
   }
 
   return {
     name: "llm",
-    async extract(input) {
+    async read(input) {
       const started = performance.now();
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
@@ -214,7 +299,7 @@ export function createOpenAIExtractor(options: OpenAIExtractorOptions): Extracto
         }, timeoutMs);
       });
       try {
-        const patch = await Promise.race([request(input, controller.signal), deadline]);
+        const reading = await Promise.race([request(input, controller.signal), deadline]);
         logger.debug(
           {
             extractor: "llm",
@@ -224,7 +309,7 @@ export function createOpenAIExtractor(options: OpenAIExtractorOptions): Extracto
           },
           "llm reading done",
         );
-        return patch;
+        return reading;
       } catch (err) {
         const failure = classifyError(err);
         logger.warn(

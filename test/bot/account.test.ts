@@ -18,17 +18,32 @@ describe("/renewed, /status, /export, /delete", () => {
   });
   afterEach(() => h.close());
 
-  it("/renewed closes open windows and says so", async () => {
+  it("/renewed asks once, and only the tap closes open windows", async () => {
     const u = h.user(7001);
     await onboard(u, ["pingan"]);
     h.setNow(new Date("2027-07-10T04:00:00.000Z")); // inside the window
-    const reply = await u.command("/renewed");
+    const ask = await u.command("/renewed");
+    expect(u.texts(ask)).toContain("You already renewed?");
+    expect(u.lastButtons()).toEqual(["rn:yes", "rn:no"]);
+    // Asking changed nothing yet.
+    expect((await stateOf(h, 7001)).owner.renewedAt).toBeUndefined();
+    const reply = await u.press("rn:yes");
     expect(u.texts(reply)).toContain("already renewed");
     const state = await stateOf(h, 7001);
     expect(state.windows[0]?.closedAt ?? state.windows[0]?.revokedAt).toBeDefined();
     expect(state.owner.renewedAt).toBeDefined();
     const pingan = state.optOuts.find((o) => o.insurerId === "pingan" && !o.withdrawnAt);
     expect(pingan?.reason).toBe("renewed");
+  });
+
+  it("/renewed cancelled changes nothing", async () => {
+    const u = h.user(7003);
+    await onboard(u, ["pingan"]);
+    await u.command("/renewed");
+    expect(u.texts(await u.press("rn:no"))).toContain("nothing changed");
+    const state = await stateOf(h, 7003);
+    expect(state.owner.renewedAt).toBeUndefined();
+    expect(state.windows[0]?.revokedAt).toBeUndefined();
   });
 
   it("/renewed with nothing on file says so", async () => {

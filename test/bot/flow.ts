@@ -1,5 +1,6 @@
 /** Shared steps for the bot tests: a user driven through the harness, and store look-ups. */
 import { expect } from "vitest";
+import type { Draft } from "../../src/domain/preferences.js";
 import type { SentMessage } from "../fakes/telegram-server.js";
 import type { BotHarness } from "../support/bot-harness.js";
 
@@ -59,7 +60,11 @@ export async function stateOf(h: BotHarness, telegramUserId: number) {
 }
 
 /** The stored session of a private chat (grammY's key is the chat id). */
-export async function sessionOf(h: BotHarness, chatId: number): Promise<Record<string, unknown> | undefined> {
+/** The stored session of a chat, as the bot left it (undefined when there is none). */
+export async function sessionOf(
+  h: BotHarness,
+  chatId: number,
+): Promise<(Record<string, unknown> & { step?: string; draft: Draft }) | undefined> {
   const raw = await h.services.store.readSession(String(chatId));
-  return raw === undefined ? undefined : (JSON.parse(raw) as Record<string, unknown>);
+  return raw === undefined ? undefined : (JSON.parse(raw) as Record<string, unknown> & { draft: Draft });
 }

@@ -18,16 +18,47 @@ describe("applyPatch: renewal date", () => {
     expect(applyPatch({}, { renewalDate: "2026-06-15" }, ctx).draft.renewalDate).toBe("2026-06-15");
     expect(applyPatch({}, { renewalDate: "2027-07-15" }, ctx).draft.renewalDate).toBe("2027-07-15");
   });
-  it("refuses a past date, keeping the earlier answer", () => {
+  it("refuses a past date and asks again: a policy that expired is not the one to plan for", () => {
     const r = applyPatch({ renewalDate: "2026-07-31" }, { renewalDate: "2026-06-14" }, ctx);
-    expect(r.draft.renewalDate).toBe("2026-07-31");
+    expect(r.draft.renewalDate).toBeUndefined();
     expect(r.notes).toEqual([{ kind: "date_past", date: "2026-06-14" }]);
+    expect(missingFields(r.draft)[0]).toBe("renewalDate");
     expect(applyPatch({}, { renewalDate: "2025-01-01" }, ctx).draft.renewalDate).toBeUndefined();
   });
   it("refuses a date more than 13 months ahead", () => {
     const r = applyPatch({}, { renewalDate: "2027-07-16" }, ctx);
     expect(r.draft.renewalDate).toBeUndefined();
     expect(r.notes).toEqual([{ kind: "date_too_far", date: "2027-07-16", latest: "2027-07-15" }]);
+  });
+});
+
+describe("applyPatch: channels and negations", () => {
+  it("a negation removes only what it names from the channels chosen", () => {
+    const r = applyPatch({ channels: ["call", "sms", "email"] }, { withoutChannels: ["call"] }, ctx);
+    expect(r.draft.channels).toEqual(["sms", "email"]);
+    expect(r.notes).toEqual([]);
+  });
+  it("a negation that leaves nothing clears the choice and says so", () => {
+    const r = applyPatch({ channels: ["call"] }, { withoutChannels: ["call"] }, ctx);
+    expect(r.draft.channels).toBeUndefined();
+    expect(r.draft.refusedChannels).toEqual(["call"]);
+    expect(r.notes).toEqual([{ kind: "channels_none_left", refused: ["call"] }]);
+    expect(missingFields({ ...r.draft, renewalDate: "2026-07-31", insurers: ["pingan"] })[0]).toBe("channels");
+  });
+  it("before any choice, a negation is remembered and adds no channel", () => {
+    const r = applyPatch({}, { withoutChannels: ["email"] }, ctx);
+    expect(r.draft.channels).toBeUndefined();
+    expect(r.draft.refusedChannels).toEqual(["email"]);
+    expect(applyPatch(r.draft, { withoutChannels: ["call"] }, ctx).draft.refusedChannels).toEqual(["call", "email"]);
+  });
+  it("named channels less the refused ones replace the choice", () => {
+    const r = applyPatch({ channels: ["call"] }, { channels: ["sms", "call"], withoutChannels: ["call"] }, ctx);
+    expect(r.draft.channels).toEqual(["sms"]);
+  });
+  it("a choice of nobody carries no channels", () => {
+    const r = applyPatch({ channels: ["sms"] }, { nobody: true, channels: ["call"] }, ctx);
+    expect(r.draft).toMatchObject({ nobody: true, insurers: [] });
+    expect(r.draft.channels).toBeUndefined();
   });
 });
 

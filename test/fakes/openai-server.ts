@@ -48,11 +48,20 @@ export const NULL_PATCH = {
   insurers: null,
   nobody: null,
   channels: null,
+  withoutChannels: null,
   days: null,
   hours: null,
   daysBefore: null,
   maxAttempts: null,
 } as const;
+
+/** A whole answer that settles nothing: a preferences reading with every key null. */
+export const NULL_READING = { intent: "preferences", patch: NULL_PATCH, report: null, stop: null } as const;
+
+/** The model's answer for a statement of preferences: the patch keys given, the rest null. */
+export function preferencesAnswer(patch: Record<string, unknown>) {
+  return { ...NULL_READING, patch: { ...NULL_PATCH, ...patch } };
+}
 
 export interface RecordedRequest {
   method: string;
@@ -85,7 +94,7 @@ const COMPLETION_PATHS = new Set(["/v1/chat/completions", "/chat/completions"]);
 export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
   const requests: RecordedRequest[] = [];
   let queue: FakeReply[] = [];
-  let fallback: FakeReply | ((req: RecordedRequest) => FakeReply) = reply.json(NULL_PATCH);
+  let fallback: FakeReply | ((req: RecordedRequest) => FakeReply) = reply.json(NULL_READING);
   let served = 0;
 
   const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {

@@ -1,11 +1,28 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseCases, patchMatches, type ScoredField, sameValue, scoreCases } from "../../src/nlu/eval.js";
-import { extractWithRules } from "../../src/nlu/rules/index.js";
-import { directory } from "./fixtures/directory.js";
+import {
+  type EvalCase,
+  evaluate,
+  parseCases,
+  patchMatches,
+  readingMatches,
+  type ScoredField,
+  sameValue,
+  scoreCases,
+} from "../../src/nlu/eval.js";
+import type { DirectoryEntry } from "../../src/nlu/extractor.js";
+import type { Intent } from "../../src/nlu/reading.js";
+import { readWithRules } from "../../src/nlu/rules/index.js";
+import { directory, intentDirectory } from "./fixtures/directory.js";
 
-const cases = parseCases(readFileSync(fileURLToPath(new URL("./cases.jsonl", import.meta.url)), "utf8"));
+const load = (file: string) =>
+  parseCases(readFileSync(fileURLToPath(new URL(file, import.meta.url)), "utf8"));
+const cases = load("./cases.jsonl");
+const intentCases = load("./intent-cases.jsonl");
+const heldout = load("./intent-heldout.jsonl");
+const readAll = (set: EvalCase[], dir: DirectoryEntry[]) =>
+  set.map((c) => readWithRules({ text: c.text, lang: c.lang, today: c.today, directory: dir }));
 
 describe("scoreCases", () => {
   it("compares arrays as sets and hour ranges by their ends", () => {
@@ -60,6 +77,7 @@ describe("scoreCases", () => {
       "insurers",
       "nobody",
       "channels",
+      "withoutChannels",
       "days",
       "hours",
       "daysBefore",
@@ -102,25 +120,93 @@ describe("the evaluation set (test/nlu/cases.jsonl)", () => {
   });
 });
 
-describe("the rules on the evaluation set", () => {
-  const score = scoreCases(
-    cases.map((c) => ({
-      expected: c.expected,
-      actual: extractWithRules({ text: c.text, lang: c.lang, today: c.today, directory }),
-    })),
-  );
-  const field = (f: ScoredField) => score.perField.find((x) => x.field === f)!;
+describe("evaluate", () => {
+  const c = (intent: Intent, extra: Partial<EvalCase> = {}): EvalCase => ({
+    text: "x",
+    lang: "en",
+    today: "2026-12-01",
+    intent,
+    expected: {},
+    tags: [],
+    ...extra,
+  });
+
+  it("counts a report read as preferences, or given a patch, as unsafe", () => {
+    const e = evaluate(
+      [c("report"), c("question"), c("other"), c("preferences", { expected: { insurers: ["picc"] } })],
+      [
+        { intent: "preferences", patch: { insurers: ["picc"], channels: ["call"] } },
+        { intent: "question", patch: {} },
+        { intent: "preferences", patch: {} },
+        { intent: "preferences", patch: { insurers: ["picc"] } },
+      ],
+    );
+    expect(e.unsafe).toBe(2);
+    expect(e.intentAccuracy).toBe(0.5);
+    expect(e.exact).toBe(0.5);
+    const report = e.perIntent.find((i) => i.intent === "report")!;
+    expect(report).toMatchObject({ support: 1, predicted: 0, recall: 0 });
+    const prefs = e.perIntent.find((i) => i.intent === "preferences")!;
+    expect(prefs).toMatchObject({ support: 1, predicted: 3, correct: 1 });
+  });
+
+  it("accepts a stop of everyone for 'nobody may contact me', and only there", () => {
+    const nobody = c("preferences", { expected: { nobody: true }, tags: ["nobody-or-stop"] });
+    const everyone = { intent: "stop" as const, patch: {}, stop: { everyone: true as const } };
+    expect(readingMatches(nobody, everyone)).toBe(true);
+    expect(readingMatches({ ...nobody, tags: [] }, everyone)).toBe(false);
+    expect(readingMatches(nobody, { intent: "stop", patch: {}, stop: { insurers: ["picc"] } })).toBe(false);
+  });
+
+  it("holds a report to every field it settles", () => {
+    const expected = c("report", { report: { insurer: "picc", channel: "call", date: "2026-11-30" } });
+    expect(
+      readingMatches(expected, {
+        intent: "report",
+        patch: {},
+        report: { insurer: "picc", channel: "call", date: "2026-11-30" },
+      }),
+    ).toBe(true);
+    expect(
+      readingMatches(expected, { intent: "report", patch: {}, report: { insurer: "picc", channel: "call" } }),
+    ).toBe(false);
+  });
+});
+
+describe("the intent evaluation sets", () => {
+  it("cover every intent in both languages, a third held out", () => {
+    for (const set of [intentCases, heldout]) {
+      for (const intent of ["preferences", "report", "renewed", "stop", "question", "other"] as const)
+        for (const lang of ["en", "zh"] as const)
+          expect(
+            set.some((x) => x.intent === intent && x.lang === lang),
+            `${intent} ${lang}`,
+          ).toBe(true);
+    }
+    expect(intentCases.length + heldout.length).toBeGreaterThanOrEqual(150);
+    expect(heldout.length / (intentCases.length + heldout.length)).toBeGreaterThanOrEqual(0.3);
+    expect(heldout.every((x) => x.tags.includes("heldout"))).toBe(true);
+    const texts = [...cases, ...intentCases, ...heldout].map((x) => x.text);
+    expect(new Set(texts).size).toBe(texts.length);
+  });
+});
+
+describe("the rules on the preferences set (cases.jsonl)", () => {
+  const e = evaluate(cases, readAll(cases, directory));
+  const field = (f: ScoredField) => e.patch.perField.find((x) => x.field === f)!;
 
   // The figures the rules reached (floored to a percent): a regression below any of them fails.
-  it("reads at least 96% of the messages fully right (issue 5 asks for 85%)", () => {
-    expect(score.exact).toBeGreaterThanOrEqual(0.96);
+  it("reads at least 96% of the messages fully right, none unsafely", () => {
+    expect(e.exact).toBeGreaterThanOrEqual(0.96);
+    expect(e.unsafe).toBe(0);
   });
 
   it.each([
     ["renewalDate", 1.0, 1.0],
     ["insurers", 0.96, 0.93],
-    ["nobody", 1.0, 0.8],
-    ["channels", 0.98, 0.98],
+    ["nobody", 1.0, 0.76],
+    ["channels", 1.0, 0.98],
+    ["withoutChannels", 1.0, 1.0],
     ["days", 1.0, 1.0],
     ["hours", 1.0, 1.0],
     ["daysBefore", 1.0, 0.95],
@@ -130,3 +216,23 @@ describe("the rules on the evaluation set", () => {
     expect(field(f).recall).toBeGreaterThanOrEqual(recall);
   });
 });
+
+describe("the rules on the intent sets", () => {
+  it("tuning set: intents at least 98% right, fully right at least 96%, nothing unsafe", () => {
+    const e = evaluate(intentCases, readAll(intentCases, intentDirectory));
+    expect(e.intentAccuracy).toBeGreaterThanOrEqual(0.98);
+    expect(e.exact).toBeGreaterThanOrEqual(0.96);
+    expect(e.unsafe).toBe(0);
+  });
+
+  // Never tuned on: these are the figures to expect on new text (README, docs).
+  it("held-out set: the figures measured when it was first read", () => {
+    const e = evaluate(heldout, readAll(heldout, intentDirectory));
+    expect(e.intentAccuracy).toBeGreaterThanOrEqual(HELDOUT.intentAccuracy);
+    expect(e.exact).toBeGreaterThanOrEqual(HELDOUT.exact);
+    expect(e.unsafe).toBeLessThanOrEqual(HELDOUT.unsafe);
+  });
+});
+
+/** Held-out figures (floored), measured once per version of the rules and never tuned on. */
+const HELDOUT = { intentAccuracy: 0.79, exact: 0.66, unsafe: 10 };

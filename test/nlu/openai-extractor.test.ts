@@ -16,6 +16,8 @@ import {
   type FakeOpenAIServer,
   type FakeReply,
   NULL_PATCH,
+  NULL_READING,
+  preferencesAnswer,
   reply,
   startFakeOpenAIServer,
 } from "../fakes/openai-server.js";
@@ -44,7 +46,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   fake.reset();
-  fake.setDefault(reply.json(NULL_PATCH));
+  fake.setDefault(reply.json(NULL_READING));
   logLines = [];
 });
 
@@ -71,21 +73,23 @@ describe("createExtractor with an OpenAI-compatible server", () => {
     const text = "保险7月底到期，只要平安，工作日晚上发短信就行，最多两次吧";
     const rules = extractWithRules(input(text, "zh"));
     fake.enqueue(
-      reply.json({
-        ...NULL_PATCH,
-        renewalDate: "2027-07-30", // a guess: the rules' explicit date wins
-        insurers: ["pingan", "not-in-directory"],
-        channels: ["sms"],
-        days: WORKDAYS,
-        hours: [{ from: "18:00", to: null }],
-        maxAttempts: 2,
-      }),
+      reply.json(
+        preferencesAnswer({
+          renewalDate: "2027-07-30", // a guess: the rules' explicit date wins
+          insurers: ["pingan", "not-in-directory"],
+          channels: ["sms"],
+          days: WORKDAYS,
+          hours: [{ from: "18:00", to: null }],
+          maxAttempts: 2,
+        }),
+      ),
     );
-    const run = await llmExtractor().extractDetailed(input(text, "zh"));
+    const run = await llmExtractor().readDetailed(input(text, "zh"));
     expect(run.extractor).toBe("llm");
     expect(run.fallbackReason).toBeUndefined();
     expect(run.ms).toBeGreaterThan(0);
-    expect(run.patch).toEqual({
+    expect(run.reading.intent).toBe("preferences");
+    expect(run.reading.patch).toEqual({
       renewalDate: rules.renewalDate,
       insurers: ["pingan"],
       channels: ["sms"],
@@ -101,7 +105,7 @@ describe("createExtractor with an OpenAI-compatible server", () => {
     const body = sent(0);
     expect(body.model).toBe("gpt-test");
     expect(body.response_format.type).toBe("json_schema");
-    expect(body.response_format.json_schema.name).toBe("patch");
+    expect(body.response_format.json_schema.name).toBe("reading");
     expect(body.response_format.json_schema.strict).toBe(true);
     expect(body.messages[0]).toEqual({ role: "system", content: loadPrompt().text });
     expect(userMessage(0)).toEqual({
@@ -113,26 +117,98 @@ describe("createExtractor with an OpenAI-compatible server", () => {
     });
   });
 
-  it("sends a strict schema with every key required and nullable", async () => {
-    await llmExtractor().extractDetailed(input("hello"));
-    const schema = sent(0).response_format.json_schema.schema as {
+  it("sends a strict schema, the intent first, with every key required and nullable", async () => {
+    await llmExtractor().readDetailed(input("hello"));
+    interface ObjectSchema {
       required: string[];
       additionalProperties: boolean;
-      properties: Record<string, unknown>;
-    };
-    expect([...schema.required].sort()).toEqual(
-      ["channels", "days", "daysBefore", "hours", "insurers", "maxAttempts", "nobody", "renewalDate"].sort(),
-    );
+      properties: Record<string, ObjectSchema & { anyOf?: ObjectSchema[] }>;
+    }
+    const schema = sent(0).response_format.json_schema.schema as ObjectSchema;
+    expect(schema.required).toEqual(["intent", "patch", "report", "stop"]);
     expect(schema.additionalProperties).toBe(false);
+    const patch = schema.properties.patch!;
+    expect([...patch.required].sort()).toEqual(
+      [
+        "channels",
+        "days",
+        "daysBefore",
+        "hours",
+        "insurers",
+        "maxAttempts",
+        "nobody",
+        "renewalDate",
+        "withoutChannels",
+      ].sort(),
+    );
+    const report = schema.properties.report!.anyOf?.find((s) => s.properties) ?? schema.properties.report!;
+    expect([...report.required].sort()).toEqual(
+      ["afterRefusal", "channel", "code", "date", "insurer", "insurerName", "time"].sort(),
+    );
   });
 
-  it("answers {} when the LLM settles nothing and the rules found nothing", async () => {
-    const run = await llmExtractor().extractDetailed(input("hello there"));
-    expect(run).toMatchObject({ patch: {}, extractor: "llm" });
+  it("answers an empty patch when the LLM settles nothing and the rules found nothing", async () => {
+    const run = await llmExtractor().readDetailed(input("hello there"));
+    expect(run).toMatchObject({ reading: { patch: {} }, extractor: "llm" });
+  });
+
+  it("keeps the rules' intent when the LLM reads a report as preferences: the reading that changes nothing wins", async () => {
+    const text = "PICC called me yesterday even though I stopped them. How do I report this?";
+    fake.enqueue(reply.json(preferencesAnswer({ insurers: ["picc"], channels: ["call"] })));
+    const run = await llmExtractor().readDetailed(input(text));
+    expect(run.extractor).toBe("llm");
+    expect(run.reading).toMatchObject({
+      intent: "report",
+      patch: {},
+      report: { insurer: "picc", afterRefusal: true },
+    });
+  });
+
+  it("drops every patch field of an LLM reading that is not preferences", async () => {
+    fake.enqueue(
+      reply.json({
+        intent: "report",
+        patch: { ...NULL_PATCH, insurers: ["pingan"], channels: ["call"] },
+        report: {
+          insurer: "pingan",
+          insurerName: null,
+          channel: "call",
+          date: "2026-11-30",
+          time: "21:00",
+          code: "039 476",
+          afterRefusal: null,
+        },
+        stop: null,
+      }),
+    );
+    const run = await llmExtractor().readDetailed(
+      input("someone from ping an rang last night, said 039 476"),
+    );
+    expect(run.reading).toEqual({
+      intent: "report",
+      patch: {},
+      report: { insurer: "pingan", channel: "call", date: "2026-11-30", time: "21:00", code: "039476" },
+    });
+  });
+
+  it("moves a stop's names outside the directory to unknown", async () => {
+    fake.enqueue(
+      reply.json({
+        ...NULL_READING,
+        intent: "stop",
+        stop: { insurers: ["picc", "geico"], unknown: null, everyone: null },
+      }),
+    );
+    const run = await llmExtractor().readDetailed(input("stop PICC and Geico"));
+    expect(run.reading).toEqual({
+      intent: "stop",
+      patch: {},
+      stop: { insurers: ["picc"], unknown: ["geico"] },
+    });
   });
 
   it("reads the version line of the prompt", () => {
-    expect(loadPrompt().version).toMatch(/^extract-preferences\/\d+$/);
+    expect(loadPrompt().version).toMatch(/^read-message\/\d+$/);
     expect(loadPrompt().text).toContain("[NAME]");
   });
 
@@ -141,43 +217,43 @@ describe("createExtractor with an OpenAI-compatible server", () => {
   const failures: [string, FakeReply[], LlmFailureReason, number][] = [
     [
       "429 (retried once)",
-      [reply.rateLimited(0), reply.rateLimited(0), reply.json(NULL_PATCH)],
+      [reply.rateLimited(0), reply.rateLimited(0), reply.json(NULL_READING)],
       "rate_limited",
       2,
     ],
     [
       "500 (retried once)",
-      [reply.serverError(500), reply.serverError(500), reply.json(NULL_PATCH)],
+      [reply.serverError(500), reply.serverError(500), reply.json(NULL_READING)],
       "server_error",
       2,
     ],
     [
       "503 (retried once)",
-      [reply.serverError(503), reply.serverError(503), reply.json(NULL_PATCH)],
+      [reply.serverError(503), reply.serverError(503), reply.json(NULL_READING)],
       "server_error",
       2,
     ],
     ["400 (not retried)", [{ kind: "error", status: 400, message: "bad request" }], "other", 1],
     ["a refusal", [reply.refusal()], "refusal", 1],
     ["content that is not JSON", [reply.malformed()], "invalid_output", 1],
-    ["an unknown channel", [reply.json({ ...NULL_PATCH, channels: ["fax"] })], "invalid_output", 1],
+    ["an unknown channel", [reply.json(preferencesAnswer({ channels: ["fax"] }))], "invalid_output", 1],
     ["a missing key", [reply.json({ channels: ["sms"] })], "invalid_output", 1],
     [
       "a date that is not a date",
-      [reply.json({ ...NULL_PATCH, renewalDate: "end of July" })],
+      [reply.json(preferencesAnswer({ renewalDate: "end of July" }))],
       "invalid_output",
       1,
     ],
     [
       "an hour that is not HH:MM",
-      [reply.json({ ...NULL_PATCH, hours: [{ from: "6pm", to: null }] })],
+      [reply.json(preferencesAnswer({ hours: [{ from: "6pm", to: null }] }))],
       "invalid_output",
       1,
     ],
-    ["zero attempts", [reply.json({ ...NULL_PATCH, maxAttempts: 0 })], "invalid_output", 1],
+    ["zero attempts", [reply.json(preferencesAnswer({ maxAttempts: 0 }))], "invalid_output", 1],
     [
       "a string where a number belongs",
-      [reply.json({ ...NULL_PATCH, daysBefore: "14" })],
+      [reply.json(preferencesAnswer({ daysBefore: "14" }))],
       "invalid_output",
       1,
     ],
@@ -187,12 +263,12 @@ describe("createExtractor with an OpenAI-compatible server", () => {
     const text = "only Ping An, text me on weekday evenings, expires 2027-03-15";
     fake.enqueue(...replies);
     const started = performance.now();
-    const run = await llmExtractor(TIMEOUT).extractDetailed(input(text));
+    const run = await llmExtractor(TIMEOUT).readDetailed(input(text));
     const elapsed = performance.now() - started;
     expect(run).toMatchObject({
       extractor: "rules",
       fallbackReason: reason,
-      patch: extractWithRules(input(text)),
+      reading: { intent: "preferences", patch: extractWithRules(input(text)) },
     });
     expect(fake.requests).toHaveLength(requests);
     expect(elapsed).toBeLessThan(TIMEOUT + MARGIN);
@@ -206,10 +282,10 @@ describe("createExtractor with an OpenAI-compatible server", () => {
     fake.setDefault(reply.hang());
     const timeoutMs = 300;
     const started = performance.now();
-    const run = await llmExtractor(timeoutMs).extractDetailed(input("别给我打电话"));
+    const run = await llmExtractor(timeoutMs).readDetailed(input("别给我打电话"));
     const elapsed = performance.now() - started;
     expect(run).toMatchObject({ extractor: "rules", fallbackReason: "timeout" });
-    expect(run.patch).toEqual({ channels: ["sms", "telegram", "email"] });
+    expect(run.reading.patch).toEqual({ withoutChannels: ["call"] });
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 20);
     expect(elapsed).toBeLessThan(timeoutMs + MARGIN);
     expect(fake.requests.length).toBeGreaterThanOrEqual(1);
@@ -219,9 +295,13 @@ describe("createExtractor with an OpenAI-compatible server", () => {
   it("does not sit out a long retry-after: the timeout bounds the whole reading", async () => {
     fake.setDefault(reply.rateLimited(30));
     const started = performance.now();
-    const run = await llmExtractor(400).extractDetailed(input("nobody"));
+    const run = await llmExtractor(400).readDetailed(input("nobody"));
     expect(performance.now() - started).toBeLessThan(400 + MARGIN);
-    expect(run).toMatchObject({ extractor: "rules", fallbackReason: "timeout", patch: { nobody: true } });
+    expect(run).toMatchObject({
+      extractor: "rules",
+      fallbackReason: "timeout",
+      reading: { patch: { nobody: true } },
+    });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -231,12 +311,10 @@ describe("createExtractor with an OpenAI-compatible server", () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const started = performance.now();
-    const run = await llmExtractor(TIMEOUT, `http://127.0.0.1:${port}/v1`).extractDetailed(
-      input("only PICC"),
-    );
+    const run = await llmExtractor(TIMEOUT, `http://127.0.0.1:${port}/v1`).readDetailed(input("only PICC"));
     expect(performance.now() - started).toBeLessThan(TIMEOUT + MARGIN);
     expect(run).toEqual({
-      patch: { insurers: ["picc"] },
+      reading: { intent: "preferences", patch: { insurers: ["picc"] } },
       extractor: "rules",
       ms: expect.any(Number),
       fallbackReason: "network",
@@ -244,17 +322,20 @@ describe("createExtractor with an OpenAI-compatible server", () => {
   });
 
   it("also serves /chat/completions for servers mounted without /v1", async () => {
-    fake.enqueue(reply.json({ ...NULL_PATCH, nobody: true }));
-    const run = await llmExtractor(TIMEOUT, fake.url).extractDetailed(input("leave me be"));
+    fake.enqueue(reply.json(preferencesAnswer({ nobody: true })));
+    const run = await llmExtractor(TIMEOUT, fake.url).readDetailed(input("leave me be"));
     expect(fake.requests[0]?.path).toBe("/chat/completions");
-    expect(run).toMatchObject({ extractor: "llm", patch: { nobody: true } });
+    expect(run).toMatchObject({ extractor: "llm", reading: { patch: { nobody: true } } });
   });
 
-  it("keeps the last run for callers that only call extract()", async () => {
+  it("keeps the last run for callers that only call read()", async () => {
     const extractor = llmExtractor();
     expect(extractor.name).toBe("llm");
     fake.enqueue(reply.refusal());
-    await expect(extractor.extract(input("only Allianz"))).resolves.toEqual({ insurers: ["allianz"] });
+    await expect(extractor.read(input("only Allianz"))).resolves.toEqual({
+      intent: "preferences",
+      patch: { insurers: ["allianz"] },
+    });
     expect(extractor.lastRun).toMatchObject({ extractor: "rules", fallbackReason: "refusal" });
   });
 });
@@ -263,9 +344,12 @@ describe("createExtractor without OpenAI settings", () => {
   it("is the rules extractor", async () => {
     const extractor = createExtractor({ logger });
     expect(extractor.name).toBe("rules");
-    const run = await extractor.extractDetailed(input("only Ping An, text me on weekday evenings"));
+    const run = await extractor.readDetailed(input("only Ping An, text me on weekday evenings"));
     expect(run).toEqual({
-      patch: extractWithRules(input("only Ping An, text me on weekday evenings")),
+      reading: {
+        intent: "preferences",
+        patch: extractWithRules(input("only Ping An, text me on weekday evenings")),
+      },
       extractor: "rules",
       ms: expect.any(Number),
     });
@@ -275,8 +359,8 @@ describe("createExtractor without OpenAI settings", () => {
 });
 
 describe("createOpenAIExtractor", () => {
-  it("resolves to the LLM's patch alone", async () => {
-    fake.enqueue(reply.json({ ...NULL_PATCH, days: ["sat", "sun"], insurers: [], nobody: false }));
+  it("resolves to the LLM's reading alone", async () => {
+    fake.enqueue(reply.json(preferencesAnswer({ days: ["sat", "sun"], insurers: [], nobody: false })));
     const llm = createOpenAIExtractor({
       apiKey: "test",
       baseURL: fake.baseURL,
@@ -285,7 +369,10 @@ describe("createOpenAIExtractor", () => {
       logger,
     });
     expect(llm.name).toBe("llm");
-    await expect(llm.extract(input("weekends only"))).resolves.toEqual({ days: ["sat", "sun"] });
+    await expect(llm.read(input("weekends only"))).resolves.toEqual({
+      intent: "preferences",
+      patch: { days: ["sat", "sun"] },
+    });
   });
 
   it("rejects with a typed LlmFailure", async () => {
@@ -297,7 +384,7 @@ describe("createOpenAIExtractor", () => {
       timeoutMs: 2000,
       logger,
     });
-    const err = await llm.extract(input("weekends only")).catch((e: unknown) => e);
+    const err = await llm.read(input("weekends only")).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LlmFailure);
     expect((err as LlmFailure).reason).toBe("invalid_output");
     expect((err as LlmFailure).message).not.toContain("weekends");
@@ -350,7 +437,7 @@ describe("what leaves for the LLM", () => {
 
   it("carries no phone number, plate number, e-mail address or name", async () => {
     const extractor = llmExtractor();
-    for (const { text } of messages) await extractor.extractDetailed(input(text));
+    for (const { text } of messages) await extractor.readDetailed(input(text));
     expect(fake.requests).toHaveLength(messages.length);
 
     const prompt = loadPrompt().text;

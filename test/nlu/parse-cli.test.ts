@@ -19,7 +19,7 @@ async function run(args: string[], now = new Date("2026-12-01T04:00:00Z")) {
 }
 
 describe("onewindow parse", () => {
-  it("prints exactly one JSON line with the patch, the extractor and the time taken", async () => {
+  it("prints exactly one JSON line with the intent, the patch, the extractor and the time taken", async () => {
     const { code, out, err } = await run([
       "only Ping An, text me on weekday evenings",
       "--now",
@@ -30,7 +30,8 @@ describe("onewindow parse", () => {
     expect(out.endsWith("\n")).toBe(true);
     expect(out.trimEnd().split("\n")).toHaveLength(1);
     const parsed = JSON.parse(out);
-    expect(Object.keys(parsed)).toEqual(["patch", "extractor", "ms"]);
+    expect(Object.keys(parsed)).toEqual(["intent", "patch", "extractor", "ms"]);
+    expect(parsed.intent).toBe("preferences");
     expect(parsed.extractor).toBe("rules");
     expect(typeof parsed.ms).toBe("number");
     expect(parsed.patch).toEqual({
@@ -39,6 +40,36 @@ describe("onewindow parse", () => {
       days: ["mon", "tue", "wed", "thu", "fri"],
       hours: [{ from: "18:00", to: "20:00" }],
     });
+  });
+
+  it("reads a report as a report with an empty patch, whatever insurers and channels it names", async () => {
+    const { out } = await run([
+      "PICC called me yesterday even though I stopped them. How do I report this?",
+      "--now",
+      "2026-12-01",
+    ]);
+    const parsed = JSON.parse(out);
+    expect(parsed).toMatchObject({
+      intent: "report",
+      patch: {},
+      report: { insurer: "picc", channel: "call", date: "2026-11-30", afterRefusal: true },
+    });
+    expect(Object.keys(parsed)).toEqual(["intent", "patch", "extractor", "ms", "report"]);
+  });
+
+  it("reads a stop and a renewal, in Chinese too", async () => {
+    const stop = JSON.parse((await run(["让人保和太平洋别再打了", "--now", "2026-12-01"])).out);
+    expect(stop).toMatchObject({ intent: "stop", patch: {}, stop: { insurers: ["picc", "cpic"] } });
+    const renewed = JSON.parse((await run(["我已经续保了", "--lang", "zh"])).out);
+    expect(renewed).toMatchObject({ intent: "renewed", patch: {} });
+    expect(renewed).not.toHaveProperty("report");
+  });
+
+  it("keeps a date the text puts in the past, and takes a negation alone", async () => {
+    expect(JSON.parse((await run(["it expired on 3 November", "--now", "2026-12-01"])).out).patch).toEqual({
+      renewalDate: "2026-11-03",
+    });
+    expect(JSON.parse((await run(["don't call me"])).out).patch).toEqual({ withoutChannels: ["call"] });
   });
 
   it("resolves relative dates against --now", async () => {

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { Channel, PreferencePatch, Weekday } from "../../src/domain/preferences.js";
+import type { PreferencePatch, Weekday } from "../../src/domain/preferences.js";
 import { createLogger } from "../../src/logger.js";
 import { createExtractor } from "../../src/nlu/create-extractor.js";
-import { extractWithRules } from "../../src/nlu/rules/index.js";
-import { directory } from "./fixtures/directory.js";
+import { extractWithRules, readWithRules } from "../../src/nlu/rules/index.js";
+import { directory, intentDirectory } from "./fixtures/directory.js";
 
 const today = "2026-12-01"; // a Tuesday
 const WORKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri"];
 const ALL_DAYS: Weekday[] = [...WORKDAYS, "sat", "sun"];
-const NOT_CALL: Channel[] = ["sms", "telegram", "email"];
 
 const read = (text: string, lang?: "en" | "zh") =>
   extractWithRules({ text, today, directory, ...(lang ? { lang } : {}) });
@@ -115,12 +114,17 @@ const cases: [string, PreferencePatch][] = [
   ["telegram", { channels: ["telegram"] }],
   ["email only", { channels: ["email"] }],
   ["发邮件", { channels: ["email"] }],
-  ["don't call", { channels: NOT_CALL }],
-  ["别打电话", { channels: NOT_CALL }],
-  ["不要打电话", { channels: NOT_CALL }],
-  ["别给我打电话", { channels: NOT_CALL }],
-  ["text me, don't call", { channels: ["sms"] }],
-  ["只发短信，不要打电话", { channels: ["sms"] }],
+  // A negation removes only what it names (DESIGN §8).
+  ["don't call", { withoutChannels: ["call"] }],
+  ["别打电话", { withoutChannels: ["call"] }],
+  ["不要打电话", { withoutChannels: ["call"] }],
+  ["别给我打电话", { withoutChannels: ["call"] }],
+  ["text me, don't call", { channels: ["sms"], withoutChannels: ["call"] }],
+  ["只发短信，不要打电话", { channels: ["sms"], withoutChannels: ["call"] }],
+  ["不要邮件和Telegram，只要短信", { channels: ["sms"], withoutChannels: ["telegram", "email"] }],
+  ["no emails or calls, telegram is best", { channels: ["telegram"], withoutChannels: ["call", "email"] }],
+  ["no texts, calls are fine", { channels: ["call"], withoutChannels: ["sms"] }],
+  ["邮件就别发了", { withoutChannels: ["email"] }],
   ["发邮件或者电报", { channels: ["telegram", "email"] }],
   // counts
   ["from 2 weeks before", { daysBefore: 14 }],
@@ -157,6 +161,7 @@ const cases: [string, PreferencePatch][] = [
     "weekdays except Friday, 6-8pm, email or telegram, no calls",
     {
       channels: ["telegram", "email"],
+      withoutChannels: ["call"],
       days: ["mon", "tue", "wed", "thu"],
       hours: [{ from: "18:00", to: "20:00" }],
     },
@@ -208,7 +213,19 @@ const cases: [string, PreferencePatch][] = [
     "Expires March 15. PICC only. Text me after 7.",
     { renewalDate: "2027-03-15", insurers: ["picc"], channels: ["sms"], hours: [{ from: "19:00" }] },
   ],
-  ["2027年7月31日到期，谁都不要打电话", { renewalDate: "2027-07-31", channels: NOT_CALL }],
+  ["2027年7月31日到期，谁都不要打电话", { renewalDate: "2027-07-31", withoutChannels: ["call"] }],
+  // A choice of nobody carries no channel.
+  ["nobody may call me, I renew through a friend", { nobody: true }],
+  // A date the text puts in the past stays there, for validation to refuse (DESIGN §8).
+  ["it expired on 3 November", { renewalDate: "2026-11-03" }],
+  ["保险上个月28号就到期了", { renewalDate: "2026-11-28" }],
+  ["我的保险11月3号已经过期了", { renewalDate: "2026-11-03" }],
+  // …but a policy about to expire is in the future.
+  ["快到期了，7月31日", { renewalDate: "2027-07-31" }],
+  // Limits of days and hours are not a choice of nobody.
+  ["周末不要联系我", { days: WORKDAYS }],
+  ["晚上8点以后不要联系我", { hours: [{ to: "20:00" }] }],
+  ["到期前10天内再联系我", { daysBefore: 10 }],
   ["周三 下午3点-5点 电话", { channels: ["call"], days: ["wed"], hours: [{ from: "15:00", to: "17:00" }] }],
   [
     "every day after 7pm via telegram",
@@ -247,17 +264,40 @@ describe("extractWithRules", () => {
     });
   });
 
+  it("names an insurer by the distinctive part of its name, and asks when the part fits several", () => {
+    const only = (text: string, dir = intentDirectory) => extractWithRules({ text, today, directory: dir });
+    expect(only("only Acme may call")).toEqual({ insurers: ["acme"] });
+    expect(only("只让Acme联系我")).toEqual({ insurers: ["acme"] });
+    // "Insurance" says what kind of company, not which one.
+    expect(only("insurance, whatever")).toEqual({});
+    const two = [
+      ...intentDirectory,
+      { id: "acme-life", name: "Acme Life", aliases: [] },
+      { id: "sun", name: "阳光保险", aliases: [] },
+    ];
+    expect(only("only Acme may call", two)).toEqual({});
+    expect(readWithRules({ text: "only Acme may call", today, directory: two })).toEqual({
+      intent: "preferences",
+      patch: {},
+      ambiguous: [{ text: "Acme", candidates: ["acme", "acme-life"] }],
+    });
+    // A full name is never ambiguous.
+    expect(only("only Acme Life", two)).toEqual({ insurers: ["acme-life"] });
+    expect(only("只要阳光", two)).toEqual({ insurers: ["sun"] });
+  });
+
   it("ignores a Latin name inside another word", () => {
     expect(read("picchu trip, allianzed")).toEqual({});
   });
 });
 
 describe("createExtractor without an LLM", () => {
-  it("is named rules and resolves to the same patch", async () => {
+  it("is named rules and resolves to the same patch, as a preferences reading", async () => {
     const extractor = createExtractor({ logger: createLogger("silent") });
     expect(extractor.name).toBe("rules");
-    await expect(extractor.extract({ text: "only Ping An", today, directory })).resolves.toEqual({
-      insurers: ["pingan"],
+    await expect(extractor.read({ text: "only Ping An", today, directory })).resolves.toEqual({
+      intent: "preferences",
+      patch: { insurers: ["pingan"] },
     });
   });
 });

@@ -1,15 +1,27 @@
 import { Composer, InlineKeyboard, InputFile, type SessionFlavor } from "grammy";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
+import { askRenewed } from "./intents.js";
 
 /** /renewed, /export and /delete: what the owner can do with their whole record. */
 export function createAccountFeature(deps: BotDeps) {
   const { owners, clock } = deps;
   const feature = new Composer<BotContext>();
 
-  feature.command("renewed", async (ctx) => {
-    if (!ctx.owner.phone) {
-      await ctx.reply(ctx.t("status-none"));
+  // Closing windows and telling every insurer to stop is asked once and done on the tap, so a
+  // misread "I renewed" never closes anything by itself.
+  feature.command("renewed", (ctx) => askRenewed(ctx));
+
+  feature.callbackQuery(/^rn:(yes|no)$/, async (ctx) => {
+    if (!ctx.session.renewedAsked || !ctx.owner.phone) {
+      await ctx.answerCallbackQuery({ text: ctx.t("outdated-button") });
+      return;
+    }
+    ctx.session.renewedAsked = undefined;
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    if (ctx.match[1] !== "yes") {
+      await ctx.reply(ctx.t("renewed-cancelled"));
       return;
     }
     const { changeset } = await owners.renewed(ctx.owner.id);

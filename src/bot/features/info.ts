@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
+import { replyReportHelp } from "./intents.js";
 
 /** /language, /privacy, /help, and a polite word for anything else. */
 export function createInfoFeature(deps: BotDeps) {
@@ -23,6 +24,8 @@ export function createInfoFeature(deps: BotDeps) {
 
   feature.command("privacy", (ctx) => ctx.reply(ctx.t("privacy")));
   feature.command("help", (ctx) => ctx.reply(ctx.t("help")));
+  // Until reports can be filed (a later issue), /report says what to note down and where to complain.
+  feature.command("report", (ctx) => replyReportHelp(ctx));
 
   return feature;
 }

@@ -1,18 +1,24 @@
 /**
- * Onboarding: phone → vehicle → renewal date → who → how → summary → "I agree".
- * Every question takes buttons or free text; free text is read as a whole preference patch
- * (DESIGN §8), so one message can settle several questions, which are then skipped.
+ * Onboarding: phone → vehicle → renewal date → who → how → summary → "I agree", as one table
+ * ({@link FLOW}): each step says when it is still open, which buttons answer it, and how it is
+ * asked. Every question takes buttons or free text. Free text is first read for its intent
+ * (DESIGN §8): only a statement of preferences fills the draft (one message may settle several
+ * questions, which are then skipped); a report, a stop, a renewal, a question or thanks is
+ * answered and changes nothing. After "I agree", a change of preferences goes back through
+ * the summary.
  */
-import { Composer } from "grammy";
+import { Composer, InlineKeyboard } from "grammy";
 import { applyPatch, type DraftNote, missingFields, toPreferences } from "../../domain/draft.js";
 import { maskPhone, normalisePhone } from "../../domain/phone.js";
 import { packFor } from "../../domain/policy-packs.js";
-import type { Draft, PreferencePatch } from "../../domain/preferences.js";
+import { CHANNELS, type Draft, type PreferencePatch, type Preferences } from "../../domain/preferences.js";
 import { localDateOf } from "../../domain/time.js";
 import { formatVerificationCode } from "../../domain/verification-code.js";
 import { matchZone, zoneChoices } from "../../domain/zones.js";
+import type { AmbiguousName, Reading } from "../../nlu/reading.js";
+import { isSocial } from "../../nlu/rules/intent.js";
 import { suggestInsurers } from "../../nlu/suggest.js";
-import type { BotContext, Step } from "../context.js";
+import { type BotContext, STEPS, type Step } from "../context.js";
 import type { BotDeps } from "../deps.js";
 import { formatChannels, formatDays, formatHours, formatLocal, formatZone } from "../format.js";
 import {
@@ -31,17 +37,113 @@ import {
   zonesKeyboard,
 } from "../keyboards.js";
 import { verifyContact } from "./contact.js";
+import { answerIntent, replyOther } from "./intents.js";
 
 /** Seven or more digits in a row (spaces and dashes allowed): a phone number, not a car. */
 const PHONE_LIKE = /\d(?:[\s-]?\d){6,}/;
-const TOGGLE_STEPS = new Set<Step>(["insurers", "channels", "days", "hours"]);
-const EXAMPLES: Partial<Record<Step, string>> = {
-  channels: "example-channels",
-  days: "example-days",
-  hours: "example-hours",
-  daysBefore: "example-days-before",
-  maxAttempts: "example-attempts",
+
+type FlowStep = Exclude<Step, "idle">;
+
+/** What a step needs to know about the owner, beyond the session. */
+interface FlowEnv {
+  /** Time zones to choose from when the phone's country has several (else none). */
+  zones: readonly string[];
+}
+
+/**
+ * One question of the onboarding. The flow asks the first step, in {@link STEPS} order, that is
+ * still `open`; a button answers only the step that lists it (any other is an old button).
+ */
+interface StepSpec {
+  open(ctx: BotContext, env: FlowEnv): boolean;
+  /** The `ob:<action>` buttons that answer this step. */
+  buttons: readonly string[];
+  /** What free text the step takes, in words (documentation of the table). */
+  text: string;
+  /** The example repeated when free text settled nothing (a locale key). */
+  example?: string;
+  /** A multiple-choice step: its selection is kept in `session.pick` until Done. */
+  toggles?: true;
+}
+
+const draftOpen = (field: FlowStep) => (ctx: BotContext) =>
+  (missingFields(ctx.session.draft) as string[]).includes(field);
+
+/** The onboarding, step by step: when each question is open, what answers it. */
+export const FLOW: Readonly<Record<FlowStep, StepSpec>> = {
+  phone: {
+    open: (ctx) => !ctx.owner.phone,
+    buttons: [],
+    text: "a shared contact (verified), or a typed number (opt-outs only)",
+  },
+  timezone: {
+    open: (ctx, env) => !ctx.session.zoneAsked && env.zones.length > 1,
+    buttons: ["tz"],
+    text: "a city of one of the zones offered",
+  },
+  vehicle: {
+    open: (ctx) => !ctx.session.vehicleAsked,
+    buttons: ["vehicle"],
+    text: "the car (model or plate), never a phone number",
+    example: "example-vehicle",
+  },
+  renewalDate: {
+    open: draftOpen("renewalDate"),
+    buttons: [],
+    text: "a date, in the future and at most 13 months ahead",
+  },
+  insurers: {
+    open: draftOpen("insurers"),
+    buttons: ["ins", "ins-nobody", "ins-done"],
+    text: "insurer names, aliases or a distinctive part of a name; nobody",
+    toggles: true,
+  },
+  channels: {
+    open: draftOpen("channels"),
+    buttons: ["ch", "ch-done"],
+    text: "channels, or a negation that removes one",
+    example: "example-channels",
+    toggles: true,
+  },
+  days: {
+    open: draftOpen("days"),
+    buttons: ["day", "days", "days-done"],
+    text: "weekdays, weekends, named days, exclusions",
+    example: "example-days",
+    toggles: true,
+  },
+  hours: {
+    open: draftOpen("hours"),
+    buttons: ["hr", "hr-done"],
+    text: "times of day, clipped to the pack's calling hours",
+    example: "example-hours",
+    toggles: true,
+  },
+  daysBefore: {
+    open: draftOpen("daysBefore"),
+    buttons: ["db"],
+    text: "how many days before expiry, at most the pack's maximum",
+    example: "example-days-before",
+  },
+  maxAttempts: {
+    open: draftOpen("maxAttempts"),
+    buttons: ["att"],
+    text: "a number of attempts, capped by the pack",
+    example: "example-attempts",
+  },
+  summary: {
+    open: () => true,
+    buttons: ["agree", "change", "edit"],
+    text: "any change of preferences (shown again); nothing else changes it",
+  },
 };
+
+/** The step a button belongs to: "ob:ch:sms" answers the channels question only. */
+const BUTTON_STEP: ReadonlyMap<string, FlowStep> = new Map(
+  (Object.entries(FLOW) as [FlowStep, StepSpec][]).flatMap(([step, spec]) =>
+    spec.buttons.map((b) => [b, step] as const),
+  ),
+);
 
 export function createOnboarding(deps: BotDeps) {
   const { store, owners, extractor, clock } = deps;
@@ -56,10 +158,8 @@ export function createOnboarding(deps: BotDeps) {
 
   /** The first question still open, in the order of the flow. */
   function nextStep(ctx: BotContext): Step {
-    if (!ctx.owner.phone) return "phone";
-    if (!ctx.session.zoneAsked && zonesOf(ctx).length > 1) return "timezone";
-    if (!ctx.session.vehicleAsked) return "vehicle";
-    return (missingFields(ctx.session.draft)[0] as Step | undefined) ?? "summary";
+    const env: FlowEnv = { zones: zonesOf(ctx) };
+    return STEPS.find((step) => FLOW[step].open(ctx, env)) ?? "summary";
   }
 
   async function advance(ctx: BotContext) {
@@ -180,8 +280,16 @@ export function createOnboarding(deps: BotDeps) {
     await ctx.reply(lines.join("\n"), { reply_markup: summaryKeyboard(t) });
   }
 
-  /** Applies a patch (from text or a button), tells what was understood, moves on. */
-  async function applyAndAdvance(ctx: BotContext, patch: PreferencePatch, echo: boolean) {
+  /**
+   * Applies a patch (from text or a button), tells what was understood, moves on. Names that
+   * fit several insurers are asked about, one button per insurer they fit.
+   */
+  async function applyAndAdvance(
+    ctx: BotContext,
+    patch: PreferencePatch,
+    echo: boolean,
+    ambiguous?: readonly AmbiguousName[],
+  ) {
     const directory = await directoryOf(ctx);
     const { draft, notes } = applyPatch(ctx.session.draft, patch, {
       today: todayOf(ctx),
@@ -198,6 +306,11 @@ export function createOnboarding(deps: BotDeps) {
     }
     messages.push(...notes.map((n) => renderNote(ctx, n)));
     if (messages.length > 0) await ctx.reply(messages.join("\n"));
+    for (const name of ambiguous ?? []) {
+      const kb = new InlineKeyboard();
+      for (const id of name.candidates) kb.text(nameOfId(directory, id), `ob:one:${id}`).row();
+      await ctx.reply(ctx.t("ambiguous-insurer", { name: name.text }), { reply_markup: kb });
+    }
     await advance(ctx);
   }
 
@@ -213,6 +326,8 @@ export function createOnboarding(deps: BotDeps) {
     if (patch.nobody && draft.nobody) parts.push(t("button-nobody"));
     if (patch.insurers && draft.insurers?.length) parts.push(draft.insurers.map(nameOf).join(", "));
     if (patch.channels && draft.channels) parts.push(formatChannels(t, draft.channels));
+    else if (patch.withoutChannels && !draft.nobody)
+      parts.push(t("understood-without", { channels: formatChannels(t, patch.withoutChannels) }));
     if (patch.days && draft.days) parts.push(formatDays(t, draft.days));
     if (patch.hours && draft.hours) parts.push(formatHours(draft.hours));
     if (patch.daysBefore !== undefined && draft.daysBefore !== undefined)
@@ -281,6 +396,7 @@ export function createOnboarding(deps: BotDeps) {
     const text = ctx.message.text;
     const step = ctx.session.step;
 
+    // What a step reads itself, before the language understanding: a typed number, a city.
     if (step === "phone" || step === "idle") {
       const typed = normalisePhone(text, ctx.owner.country ?? undefined);
       // A typed number never replaces a verified one (planPhoneChange refuses it too).
@@ -296,43 +412,46 @@ export function createOnboarding(deps: BotDeps) {
         return advance(ctx);
       }
     }
-
     if (step === "timezone") {
       const zone = matchZone(text, zonesOf(ctx));
       if (zone) return setZone(ctx, zone);
     }
 
     const language = (await ctx.i18n.getLocale()) === "zh" ? "zh" : "en";
-    const patch = await extractor.extract({
+    const reading = await extractor.read({
       text,
       lang: language,
       today: todayOf(ctx),
       directory: await directoryOf(ctx),
     });
-    const settled = Object.keys(patch).length > 0;
 
+    // At the car question, words that are nothing else are the car.
+    if (step === "vehicle" && reading.intent === "other") return saveVehicle(ctx, text);
+    // Mid-flow, words that are no answer get the question again with an example (below);
+    // thanks and greetings get a short word first.
+    const unanswered = reading.intent === "other" && step !== "idle" && !isSocial(text);
+    if (reading.intent !== "preferences" && !unanswered) return answerAside(ctx, reading);
+
+    const patch = unanswered ? {} : reading.patch;
+    const settled = Object.keys(patch).length > 0;
     if (step === "idle") {
+      const consent = (await store.getOwnerState(ctx.owner.id)).consent;
+      if (consent) {
+        if (!settled) return answerAside(ctx, { intent: "other", patch: {} });
+        // A change after "I agree" starts from what was agreed and ends at the summary: nothing
+        // changes until "I agree" is tapped again.
+        startFromConsent(ctx, consent.preferences);
+        await ctx.reply(ctx.t("change-needs-agree"));
+        return applyAndAdvance(ctx, patch, true, reading.ambiguous);
+      }
       if (!settled) {
         await ctx.reply(ctx.t("help"));
         return;
       }
       await ctx.reply(ctx.t("welcome"));
     }
-    if (step === "vehicle" && !settled) {
-      // The car goes to the chosen insurer and is echoed back: never a phone number in it.
-      if (PHONE_LIKE.test(text)) {
-        await ctx.reply(ctx.t("not-understood", { example: ctx.t("example-vehicle") }), {
-          reply_markup: skipKeyboard(ctx.t),
-        });
-        return;
-      }
-      const vehicle = text.trim().slice(0, 64);
-      ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { vehicle });
-      ctx.session.vehicleAsked = true;
-      await ctx.reply(ctx.t("vehicle-saved", { vehicle }));
-      return advance(ctx);
-    }
-    if (settled) return applyAndAdvance(ctx, patch, true);
+    if (step === "vehicle" && !settled) return saveVehicle(ctx, text);
+    if (settled || reading.ambiguous) return applyAndAdvance(ctx, patch, true, reading.ambiguous);
 
     // Nothing settled: say so with an example and ask the same question again.
     if (step === "phone") {
@@ -360,34 +479,56 @@ export function createOnboarding(deps: BotDeps) {
       );
       return ask(ctx, step);
     }
-    const example = EXAMPLES[step];
+    const example = step === "idle" ? undefined : FLOW[step].example;
     await ctx.reply(ctx.t("not-understood", { example: example ? ctx.t(example) : "" }));
     return ask(ctx, step);
   });
 
+  /** The car, typed at its question; never a phone number (it goes to the chosen insurer). */
+  async function saveVehicle(ctx: BotContext, text: string) {
+    if (PHONE_LIKE.test(text)) {
+      await ctx.reply(ctx.t("not-understood", { example: ctx.t("example-vehicle") }), {
+        reply_markup: skipKeyboard(ctx.t),
+      });
+      return;
+    }
+    const vehicle = text.trim().slice(0, 64);
+    ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { vehicle });
+    ctx.session.vehicleAsked = true;
+    await ctx.reply(ctx.t("vehicle-saved", { vehicle }));
+    return advance(ctx);
+  }
+
+  /**
+   * A report, a stop, a renewal, a question or thanks: answered, and the draft, the summary
+   * and any consent stay as they were. Mid-flow, the open question is asked again (the summary
+   * above keeps its buttons, so it is only pointed at).
+   */
+  async function answerAside(ctx: BotContext, reading: Reading) {
+    const step = ctx.session.step;
+    if (reading.intent === "other") {
+      const consent = step === "idle" ? (await store.getOwnerState(ctx.owner.id)).consent : undefined;
+      await replyOther(ctx, consent !== undefined);
+    } else await answerIntent(ctx, reading, deps);
+    if (step === "summary") await ctx.reply(ctx.t("summary-unchanged"));
+    else if (step !== "idle") await ask(ctx, step);
+  }
+
+  /** The draft of a change after "I agree": what was agreed, to change and agree again. */
+  function startFromConsent(ctx: BotContext, p: Preferences) {
+    ctx.session.draft = p.insurers.length === 0 ? { renewalDate: p.renewalDate, nobody: true } : { ...p };
+    ctx.session.vehicleAsked = true;
+    ctx.session.editing = true;
+    ctx.session.pick = undefined;
+  }
+
   feature.callbackQuery(/^ob:([a-z-]+)(?::(.+))?$/i, async (ctx) => {
     const [, action = "", value = ""] = ctx.match;
     const step = ctx.session.step;
-    const expected: Record<string, Step> = {
-      tz: "timezone",
-      vehicle: "vehicle",
-      ins: "insurers",
-      "ins-nobody": "insurers",
-      "ins-done": "insurers",
-      ch: "channels",
-      "ch-done": "channels",
-      day: "days",
-      days: "days",
-      "days-done": "days",
-      hr: "hours",
-      "hr-done": "hours",
-      db: "daysBefore",
-      att: "maxAttempts",
-      agree: "summary",
-      change: "summary",
-      edit: "summary",
-    };
-    if (expected[action] !== step) {
+    // A button answers only its own step; "one" (which of several insurers a name meant)
+    // answers whatever step is open.
+    const owner = action === "one" ? (step === "idle" ? undefined : step) : BUTTON_STEP.get(action);
+    if (owner !== step) {
       await ctx.answerCallbackQuery({ text: ctx.t("outdated-button") });
       return;
     }
@@ -484,6 +625,11 @@ export function createOnboarding(deps: BotDeps) {
       }
       case "agree":
         return agree(ctx);
+      case "one": {
+        await ctx.editMessageReplyMarkup().catch(() => undefined);
+        if (!(await directoryOf(ctx)).some((i) => i.id === value)) return ask(ctx, step);
+        return applyAndAdvance(ctx, { insurers: [value] }, true);
+      }
     }
   });
 
@@ -530,13 +676,24 @@ export function createOnboarding(deps: BotDeps) {
   return feature;
 }
 
-/** What a toggle question starts with: the current answer, so /edit shows it ticked. */
+/**
+ * What a toggle question starts with: the current answer, so /edit shows it ticked; for the
+ * channels after a refusal ("don't call me"), every channel but the refused ones.
+ */
 function initialPick(draft: Draft, step: Step): string[] {
-  if (!TOGGLE_STEPS.has(step)) return [];
+  if (step === "idle" || !FLOW[step].toggles) return [];
   if (step === "insurers") return [...(draft.insurers ?? [])];
-  if (step === "channels") return [...(draft.channels ?? [])];
+  if (step === "channels") {
+    if (draft.channels?.length) return [...draft.channels];
+    const refused = draft.refusedChannels ?? [];
+    return refused.length > 0 ? CHANNELS.filter((c) => !refused.includes(c)) : [];
+  }
   if (step === "days") return [...(draft.days ?? [])];
   return [];
+}
+
+function nameOfId(directory: readonly { id: string; name: string }[], id: string): string {
+  return directory.find((i) => i.id === id)?.name ?? id;
 }
 
 function renderNote(ctx: BotContext, note: DraftNote): string {
@@ -548,6 +705,8 @@ function renderNote(ctx: BotContext, note: DraftNote): string {
       return t("note-date-too-far", { date: note.date });
     case "insurer_unknown":
       return t("note-unknown-insurer", { name: note.insurer });
+    case "channels_none_left":
+      return t("note-channels-none-left", { channels: formatChannels(t, note.refused) });
     case "hours_clipped":
       return t("note-hours-clipped", { ...hoursVars(note) });
     case "hours_outside":

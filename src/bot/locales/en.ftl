@@ -134,6 +134,46 @@ ack-digest-window = • { $insurer } acknowledged your contact window ({ $at })
 ack-reminder = { $insurer } has not acknowledged your contact window in 72 hours. /edit to choose another insurer, /stop to stop them.
 refused-on-call = You refused { $insurer } on a call, so they are now told not to contact you until { $until }.
 refused-on-call-forever = You refused { $insurer } on a call, so they are now told not to contact you until you withdraw it.
+## Intents: what the bot says to a message that is not a choice
+report-intent = I'm sorry that happened. Nothing in your choice has changed.
+report-intent-named = I'm sorry { $insurer } contacted you like that. Nothing in your choice has changed.
+report-help =
+    To report a call or message that came anyway, note down now, while you remember:
+    • when it came (date and time) and how long it lasted;
+    • the number it came from;
+    • who they said they were, and whether they quoted your verification code (a genuine agent of the insurer you chose can; anyone else cannot);
+    • what they said or asked for.
+    Where to complain: { $bodies }
+    /status shows when each insurer was told not to contact you: that is your proof they knew.
+    /report shows this list again.
+complain-CN = 12321 (harassing calls: your number, the caller's number, type, time, duration, description) and the insurance regulator's hotline 12378 (insurer, salesperson, facts, your request).
+complain-US = the FTC at donotcall.gov (date and time, calling number, company, whether you asked them to stop).
+complain-UK = the ICO or the TPS (company, number, date and time).
+complain-EU = your country's data-protection authority (company, number, date and time, that you objected).
+renewed-ask = You already renewed? Then I'll close any open contact window and tell every insurer not to contact you.
+button-renewed-yes = ✅ Yes, I renewed
+renewed-cancelled = OK, nothing changed.
+stop-intent-ask = Stop them? One tap files an opt-out:
+stop-intent-everyone = Stop every insurer from contacting you? One tap files the opt-outs:
+stop-intent-already = Already told not to contact you: { $insurers }.
+stop-intent-unknown = I don't know an insurer called "{ $name }".
+stop-intent-did-you-mean = I don't know "{ $name }". Did you mean:
+question-answer =
+    About onewindow:
+    • You choose once who may contact you before your renewal, how and when; every other insurer is told not to.
+    • /stop stops any insurer at once; /renewed if you already renewed.
+    • /report: a call came anyway — what to note down and where to complain.
+    • /status shows what every insurer was told; /export downloads your data; /delete erases it.
+    • /privacy: who sees what. /help lists every command.
+other-in-flow = Noted. Let's go on where we were:
+other-idle-consent = Your choice is on file: /status shows it, /edit changes it, /stop stops an insurer, /report if a call came anyway.
+other-idle-new = Send /start to set up who may contact you; /help lists what I can do.
+summary-unchanged = Your summary above is unchanged: tap "I agree" when it is right, or "Change something".
+change-needs-agree = That changes what you agreed to, so it needs a new "I agree": here is the summary with the change.
+ambiguous-insurer = "{ $name }" fits several insurers. Which one do you mean?
+understood-without = not by { $channels }
+note-channels-none-left = Without { $channels } there would be no way left to contact you: choose at least one way below.
+cmd-report = A call came anyway
 ## Stop, renewed, delete, export
 stop-ask = Who should stop contacting you? One tap files an opt-out.
 button-stop-everyone = 🛑 Everyone
@@ -169,6 +209,7 @@ help =
     /edit — change your choice (a new receipt replaces the old one)
     /stop — stop an insurer, or everyone
     /renewed — I already renewed
+    /report — a call came anyway: what to note, where to complain
     /export — download your data
     /delete — delete your data
     /language — English / 中文

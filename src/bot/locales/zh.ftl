@@ -134,6 +134,46 @@ ack-digest-window = • { $insurer } 已确认你的联系窗口（{ $at }）
 ack-reminder = { $insurer } 在 72 小时内没有确认你的联系窗口。/edit 改选其他保险公司，/stop 叫停他们。
 refused-on-call = 你在电话中拒绝了 { $insurer }，已通知对方在 { $until } 前不得联系你。
 refused-on-call-forever = 你在电话中拒绝了 { $insurer }，已通知对方不得联系你，直到你撤回。
+## Intents: what the bot says to a message that is not a choice
+report-intent = 很抱歉遇到这种事。你的选择没有任何改变。
+report-intent-named = 很抱歉{ $insurer }这样联系你。你的选择没有任何改变。
+report-help =
+    要举报不请自来的电话或消息，请趁还记得先记下：
+    • 什么时候来的（日期和时间），持续多久；
+    • 来电或发信的号码；
+    • 对方自称是谁，是否报出了你的验证码（你选的保险公司的真业务员能报出，其他人报不出）；
+    • 对方说了什么、要你做什么。
+    可以投诉到：{ $bodies }
+    /status 显示每家保险公司何时被告知不要联系你：这就是他们知情的证据。
+    随时发送 /report 再看这份清单。
+complain-CN = 12321（骚扰电话：你的号码、来电号码、类型、时间、时长、描述）和保险监管热线 12378（保险公司、业务员、事实、你的诉求）。
+complain-US = 美国联邦贸易委员会 donotcall.gov（日期时间、来电号码、公司、你是否要求过停止）。
+complain-UK = ICO 或 TPS（公司、号码、日期时间）。
+complain-EU = 你所在国家的数据保护机构（公司、号码、日期时间、你已反对）。
+renewed-ask = 你已经续保了？那我会关闭所有开放的联系窗口，并通知每家保险公司不要联系你。
+button-renewed-yes = ✅ 是的，已续保
+renewed-cancelled = 好的，什么都没改。
+stop-intent-ask = 要叫停吗？点一下即登记拒绝：
+stop-intent-everyone = 叫停所有保险公司？点一下即登记拒绝：
+stop-intent-already = 已经通知不要联系你的：{ $insurers }。
+stop-intent-unknown = 目录里没有叫"{ $name }"的保险公司。
+stop-intent-did-you-mean = 目录里没有"{ $name }"。你是指：
+question-answer =
+    关于 onewindow：
+    • 你只需选择一次：续保前谁可以联系你、怎么联系、什么时间；其他保险公司都会被告知不要联系你。
+    • /stop 随时叫停任何一家；已经续保请用 /renewed。
+    • /report：还是有人打来了——该记下什么、去哪里投诉。
+    • /status 查看各保险公司收到的通知；/export 下载你的数据；/delete 删除。
+    • /privacy：谁能看到什么。/help 列出所有命令。
+other-in-flow = 收到。我们接着刚才的问题：
+other-idle-consent = 你的选择已存档：/status 查看，/edit 修改，/stop 叫停某家，/report 如果还是有人打来。
+other-idle-new = 发送 /start 设置谁可以联系你；/help 查看我能做什么。
+summary-unchanged = 上面的摘要没有改变：确认无误请点"我同意"，或点"修改"。
+change-needs-agree = 这会改变你已同意的内容，需要重新点"我同意"：这是修改后的摘要。
+ambiguous-insurer = "{ $name }"对应好几家保险公司。你指的是哪一家？
+understood-without = 不用{ $channels }
+note-channels-none-left = 去掉{ $channels }就没有任何联系方式了：请在下面至少选一种。
+cmd-report = 还是有人打来了
 ## Stop, renewed, delete, export
 stop-ask = 让谁停止联系你？点一下即登记拒绝。
 button-stop-everyone = 🛑 所有人
@@ -169,6 +209,7 @@ help =
     /edit — 修改选择（新回执替换旧回执）
     /stop — 叫停某家或所有人
     /renewed — 我已续保
+    /report — 还是有人打来了：记什么、去哪投诉
     /export — 下载我的数据
     /delete — 删除我的数据
     /language — English / 中文

@@ -8,12 +8,12 @@ import type { RuleResult, Span } from "./text.js";
 const UNLESS_LIMITED =
   "(?!\\s+(?:me\\s+)?(?:before|after|until|till|on|during|between|early|late|past|in the|at (?!all\\b)|from \\d))";
 
-/** Phrases that refuse a channel; the remaining channels (or the ones named) stay allowed. */
+/** Phrases that refuse a channel. */
 const REFUSED: { channel: Channel; re: RegExp }[] = [
   {
     channel: "call",
     re: new RegExp(
-      `\\b(?:don'?t|do not|never|please don'?t|pls don'?t|no)\\s+(?:phone\\s+)?call(?:s|ing)?\\b${UNLESS_LIMITED}|\\b(?:rather|prefer|want|like) not (?:to )?(?:get|receive|have|be) (?:any )?(?:phone )?call(?:s|ed)\\b(?: at all)?${UNLESS_LIMITED}|\\b(?:don'?t|do not) want (?:any )?(?:phone )?calls\\b${UNLESS_LIMITED}|\\bno (?:phone )?calls\\b${UNLESS_LIMITED}|\\bnot by (?:phone|call)\\b|\\bno phone\\b|(?:别|不要|不用|不准|不许|不想|不需要|不接受?)(?:给我|跟我)?(?:打电话|来电|电话|打)|电话(?:就)?(?:不要|不行|不接|免了|算了)|不接电话`,
+      `\\b(?:don'?t|do not|never|please don'?t|pls don'?t|no)\\s+(?:phone\\s+)?call(?:s|ing)?\\b${UNLESS_LIMITED}|\\b(?:rather|prefer|want|like) not (?:to )?(?:get|receive|have|be) (?:any )?(?:phone )?call(?:s|ed)\\b(?: at all)?${UNLESS_LIMITED}|\\b(?:don'?t|do not) want (?:any )?(?:phone )?calls\\b${UNLESS_LIMITED}|\\bno (?:phone )?calls\\b${UNLESS_LIMITED}|\\bnot by (?:phone|call)\\b|\\bno phone\\b|(?<!其他|其它|别的|别家|其余)(?:别|不要|不用|不准|不许|不想|不需要|不接受?)(?:再)?(?:给我|跟我)?(?:打电话|来电|电话|打(?!扰))|电话(?:就)?(?:不要|不行|不接|免了|算了)|不接电话`,
       "gi",
     ),
   },
@@ -55,12 +55,48 @@ function blank(text: string, m: RegExpExecArray): string {
   return text.slice(0, m.index) + " ".repeat(m[0].length) + text.slice(m.index + m[0].length);
 }
 
+/** One channel word, for lists after a refusal ("no emails or calls", "不要邮件和Telegram"). */
+const CHANNEL_WORD: { channel: Channel; re: RegExp }[] = [
+  { channel: "call", re: /^(?:phone ?calls?|calls?|calling|phone|电话|打电话|来电)/i },
+  { channel: "sms", re: /^(?:sms|texts?|text messages?|txts?|短信)/i },
+  { channel: "email", re: /^(?:e-?mails?|邮件|电邮)/i },
+  { channel: "telegram", re: /^(?:telegram|tg|电报)/i },
+];
+// No comma: "no texts, calls are fine" lists a refusal and then a wish.
+const LIST_JOINER = /^\s*(?:和|或者?|、|and|or|nor|\/|也不要|也别|也不用)\s*(?:发|打|用)?\s*/i;
+
+/** The channels listed right after a refusal: "no emails *or calls*", "不要邮件*和Telegram*". */
+function listedAfter(rest: string): { channels: Channel[]; length: number } {
+  const channels: Channel[] = [];
+  let at = 0;
+  for (;;) {
+    const joiner = LIST_JOINER.exec(rest.slice(at));
+    if (!joiner) break;
+    const after = rest.slice(at + joiner[0].length);
+    const word = CHANNEL_WORD.find((w) => w.re.test(after));
+    if (!word) break;
+    const m = word.re.exec(after)!;
+    channels.push(word.channel);
+    at += joiner[0].length + m[0].length;
+  }
+  return { channels, length: at };
+}
+
+/** The channels a message allows and the ones it refuses. */
+export interface ChannelReading {
+  /** Channels named as allowed ("text only", "邮件"), less any the same message refuses. */
+  channels?: Channel[];
+  /** Channels refused ("don't call", "别发邮件"): a negation removes only what it names. */
+  withoutChannels?: Channel[];
+}
+
 /**
- * The channels an insurer may use: the ones named ("text only" → sms, "telegram", "邮件"), and
- * after a refusal ("don't call", "别给我打电话", "no texts") every channel but the refused ones,
- * unless others were named. In the order of {@link CHANNELS}.
+ * The channels a message names as allowed and the ones it refuses, in the order of
+ * {@link CHANNELS}. A refusal alone ("don't call me") names no allowed channel: it removes
+ * only what it names (DESIGN §8). A list after a refusal is refused whole ("no emails or
+ * calls", "不要邮件和Telegram").
  */
-export function extractChannels(text: string): RuleResult<Channel[]> {
+export function extractChannels(text: string): RuleResult<ChannelReading> {
   const spans: Span[] = [];
   let rest = text;
   for (const m of text.matchAll(NOT_A_WISH)) rest = blank(rest, m);
@@ -68,9 +104,24 @@ export function extractChannels(text: string): RuleResult<Channel[]> {
   for (const { channel, re } of REFUSED) {
     for (const m of rest.matchAll(re)) {
       refused.add(channel);
-      spans.push({ start: m.index, end: m.index + m[0].length });
-      rest = blank(rest, m);
+      const list = listedAfter(rest.slice(m.index + m[0].length));
+      for (const c of list.channels) refused.add(c);
+      const end = m.index + m[0].length + list.length;
+      spans.push({ start: m.index, end });
+      rest = rest.slice(0, m.index) + " ".repeat(end - m.index) + rest.slice(end);
     }
+  }
+  for (const m of rest.matchAll(
+    /\b(?:(?:don'?t|do not|dont) (?:want|need)(?: any)?|no(?: more)?)\s+(e-?mails?|texts?|sms|calls?|phone calls?|telegram)\b|(?:不要|别|不用|不想要?)(?:给我)?(?:发|打|用)?(邮件|电邮|短信|电话|电报|telegram|e-?mail|sms|calls?)|(邮件|电邮|短信|电报)(?:就|也)?(?:别|不要|不用)(?:再)?(?:发|打)?/gi,
+  )) {
+    const first = CHANNEL_WORD.find((w) => w.re.test(m[1] ?? m[2] ?? m[3] ?? ""));
+    if (!first) continue;
+    refused.add(first.channel);
+    const list = listedAfter(rest.slice(m.index + m[0].length));
+    for (const c of list.channels) refused.add(c);
+    const end = m.index + m[0].length + list.length;
+    spans.push({ start: m.index, end });
+    rest = rest.slice(0, m.index) + " ".repeat(end - m.index) + rest.slice(end);
   }
   const named = new Set<Channel>();
   for (const { channel, re } of NAMED) {
@@ -80,11 +131,8 @@ export function extractChannels(text: string): RuleResult<Channel[]> {
     }
   }
   for (const c of refused) named.delete(c);
-  const chosen =
-    named.size > 0
-      ? CHANNELS.filter((c) => named.has(c))
-      : refused.size > 0
-        ? CHANNELS.filter((c) => !refused.has(c))
-        : [];
-  return { value: chosen.length > 0 ? chosen : undefined, spans };
+  const value: ChannelReading = {};
+  if (named.size > 0) value.channels = CHANNELS.filter((c) => named.has(c));
+  if (refused.size > 0) value.withoutChannels = CHANNELS.filter((c) => refused.has(c));
+  return { value: named.size > 0 || refused.size > 0 ? value : undefined, spans };
 }

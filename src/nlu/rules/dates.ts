@@ -71,17 +71,18 @@ function chineseMonthDay(text: string, today: Ymd): Candidate[] {
 /** "下个月底", "下个月15号", "本月底", "月底": months named relative to today. */
 function chineseRelativeMonth(text: string, today: Ymd): Candidate[] {
   const re = new RegExp(
-    `(下下个?月|下个?月|这个月|本月|(?<![\\d零一二两三四五六七八九十个])(?=月底|月末))(?:(月?底|月?末)|(${NUM})[日号])`,
+    `(上个?月|下下个?月|下个?月|这个月|本月|(?<![\\d零一二两三四五六七八九十个])(?=月底|月末))(?:(月?底|月?末)|(${NUM})[日号])`,
     "g",
   );
   const out: Candidate[] = [];
   for (const m of text.matchAll(re)) {
     const word = m[1] ?? "";
-    const ahead = word.startsWith("下下") ? 2 : word.startsWith("下") ? 1 : 0;
+    const ahead = word.startsWith("下下") ? 2 : word.startsWith("下") ? 1 : word.startsWith("上") ? -1 : 0;
     const { y, m: month } = addMonths(today.y, today.m, ahead);
     const date = { y, m: month, d: m[2] ? lastDay(y, month) : (toNumber(m[3] ?? "") ?? 0) };
-    if (valid(date) && cmp(date, today) >= 0)
-      out.push({ span: { start: m.index, end: m.index + m[0].length }, date });
+    // "上个月28号" names a past date on purpose: kept, for validation to say why it is refused.
+    if (valid(date) && (ahead < 0 || cmp(date, today) >= 0))
+      out.push({ span: { start: m.index, end: m.index + m[0].length }, date, explicitYear: ahead < 0 });
   }
   return out;
 }
@@ -208,6 +209,8 @@ function acceptChrono(r: chrono.ParsedResult, whole: string): boolean {
   const t = r.text;
   const next = whole.slice(r.index + t.length, r.index + t.length + 12);
   if (/\b(before|ago|earlier|prior|advance|ahead|out)\b|[前]/i.test(t)) return false;
+  // "到期前10天": a lead time, not a date ten days from now.
+  if (/前\s*$/.test(whole.slice(Math.max(0, r.index - 3), r.index))) return false;
   // "in the last week" is a lead time, not a date in the past.
   if (/^(?:last|past|previous|final)\s+(?:\S+\s+)?(?:days?|weeks?|months?|years?)$/i.test(t.trim()))
     return false;
@@ -256,12 +259,29 @@ function chronoCandidates(text: string, today: Ymd, lang: "en" | "zh" | undefine
 }
 
 /**
+ * Words that put the expiry in the past ("it expired on 3 November", "上个月28号就到期了"): the
+ * date named is then the most recent such date, not the next one, so validation can say it has
+ * passed instead of silently planning for a year later.
+ */
+const PAST_EXPIRY =
+  /\b(?:expired|ran out|lapsed|ended|was due)\b|已经?(?:到期|过期)|早就到期|过期了|已过期|(?:上个?月|上周|上星期|昨天|前天|去年)[^快要将即就]{0,10}(?:到期|过期)|(?<![快要将就马上即会])到期了/i;
+
+/** The same month and day a year earlier, or undefined when that day does not exist. */
+function yearEarlier(date: Ymd): Ymd | undefined {
+  const back = { ...date, y: date.y - 1 };
+  return valid(back) ? back : undefined;
+}
+
+/**
  * The renewal date a message names, as "YYYY-MM-DD", resolved against `today` (the owner's
- * local date) to the next such date on or after it. The first date in the text wins; every
- * date-like span found is returned so other rules skip it ("next Friday" is not a calling day).
+ * local date) to the next such date on or after it — unless the text puts it in the past
+ * ({@link PAST_EXPIRY}), when it is the latest such date before today. The first date in the
+ * text wins; every date-like span found is returned so other rules skip it ("next Friday" is
+ * not a calling day).
  */
 export function extractRenewalDate(text: string, today: string, lang?: "en" | "zh"): RuleResult<string> {
   const t = parseToday(today);
+  const past = PAST_EXPIRY.test(text);
   const candidates = [
     ...chineseMonthDay(text, t),
     ...chineseRelativeMonth(text, t),
@@ -273,7 +293,13 @@ export function extractRenewalDate(text: string, today: string, lang?: "en" | "z
     ...yearEnd(text, t),
     ...holidays(text, t),
     ...chronoCandidates(text, t, lang),
-  ].filter((c) => valid(c.date) && (c.explicitYear === true || cmp(c.date, t) >= 0));
+  ]
+    .map((c) => {
+      if (!past || c.explicitYear || cmp(c.date, t) < 0) return c;
+      const back = yearEarlier(c.date);
+      return back && cmp(back, t) < 0 ? { ...c, date: back, explicitYear: true } : c;
+    })
+    .filter((c) => valid(c.date) && (c.explicitYear === true || cmp(c.date, t) >= 0));
   candidates.sort((a, b) => a.span.start - b.span.start || b.span.end - a.span.end);
   const first = candidates[0];
   return { value: first ? format(first.date) : undefined, spans: candidates.map((c) => c.span) };

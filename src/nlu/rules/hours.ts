@@ -208,6 +208,10 @@ const RULED_OUT_BEFORE =
   /\b(?:busy|not free|unavailable|driving|working|at work|in meetings?|not|never|no calls?|don'?t call(?: me)?)\b[^,.;!?]{0,12}$/i;
 const RULED_OUT_AFTER = /^\s*(?:不方便|不行|不可以|没空|没时间|不要|别打|不在|要上班|上班)/;
 
+/** A refusal right after an open range: "以后不要联系", "之后别打". */
+const REFUSED_AFTER =
+  /^\s*(?:就)?(?:不要|别|不准|不许|不可以|不能)(?:再)?(?:联系我?|打电话|打|来电|发短信|发)?/;
+
 function ruledOut(text: string, m: RegExpExecArray): boolean {
   const before = text.slice(Math.max(0, m.index - 28), m.index);
   const after = text.slice(m.index + m[0].length, m.index + m[0].length + 6);
@@ -238,9 +242,16 @@ export function extractHours(text: string): RuleResult<OpenHourRange[]> {
     const found: Span[] = [];
     for (const m of rest.matchAll(re)) {
       // undefined: not an hour after all, left for others; null: consumed, but no range.
-      const r = read(m);
+      let r = read(m);
       if (r === undefined) continue;
-      found.push({ start: m.index, end: m.index + m[0].length });
+      let end = m.index + m[0].length;
+      // "晚上8点以后不要联系我", "after 9pm no calls": the open end refused is the other side.
+      const refusal = REFUSED_AFTER.exec(text.slice(end, end + 8));
+      if (r && refusal && (r.from === undefined) !== (r.to === undefined)) {
+        r = r.from !== undefined ? { to: r.from } : { from: r.to! };
+        end += refusal[0].length;
+      }
+      found.push({ start: m.index, end });
       if (r) ranges.push(r);
     }
     for (const s of found) rest = rest.slice(0, s.start) + " ".repeat(s.end - s.start) + rest.slice(s.end);

@@ -1,11 +1,16 @@
 import { PreferencePatch } from "../../domain/preferences.js";
 import type { ExtractInput } from "../extractor.js";
+import { type AmbiguousName, Reading } from "../reading.js";
 import { extractChannels } from "./channels.js";
 import { extractRenewalDate } from "./dates.js";
 import { extractDays } from "./days.js";
 import { extractHours } from "./hours.js";
 import { extractInsurers } from "./insurers.js";
+import { readIntent } from "./intent.js";
+import { findMentions, findUnknownNames } from "./names.js";
 import { extractNumbers } from "./numbers.js";
+import { extractReport } from "./report.js";
+import { extractStop } from "./stop.js";
 import { correctTypos, mask, normalize } from "./text.js";
 
 /**
@@ -17,7 +22,14 @@ import { correctTypos, mask, normalize } from "./text.js";
  * typos in the words the rules key on are mended first ("wekdays", "tomorow").
  */
 export function extractWithRules(input: ExtractInput): PreferencePatch {
-  let text = correctTypos(normalize(input.text));
+  return readPatch(correctTypos(normalize(input.text)), input).patch;
+}
+
+function readPatch(
+  normalized: string,
+  input: ExtractInput,
+): { patch: PreferencePatch; ambiguous?: AmbiguousName[] } {
+  let text = normalized;
   const patch: PreferencePatch = {};
 
   const date = extractRenewalDate(text, input.today, input.lang);
@@ -32,6 +44,7 @@ export function extractWithRules(input: ExtractInput): PreferencePatch {
   const who = extractInsurers(text, input.directory);
   if (who.value?.insurers) patch.insurers = who.value.insurers;
   if (who.value?.nobody) patch.nobody = true;
+  const ambiguous = who.value?.ambiguous;
   text = mask(text, who.spans);
 
   const hours = extractHours(text);
@@ -42,8 +55,34 @@ export function extractWithRules(input: ExtractInput): PreferencePatch {
   if (days.value) patch.days = days.value;
   text = mask(text, days.spans);
 
-  const channels = extractChannels(text);
-  if (channels.value) patch.channels = channels.value;
+  // "Nobody may call me" names no channel: a choice of nobody carries none.
+  const channels = patch.nobody ? undefined : extractChannels(text).value;
+  if (channels?.channels) patch.channels = channels.channels;
+  if (channels?.withoutChannels) patch.withoutChannels = channels.withoutChannels;
 
-  return PreferencePatch.parse(patch);
+  return { patch: PreferencePatch.parse(patch), ...(ambiguous ? { ambiguous } : {}) };
+}
+
+/**
+ * Reads one message with the rules alone (DESIGN §8): its intent from cues of tense and speech
+ * act ({@link readIntent}), then the patch for `preferences` only, or what a report or a stop
+ * settles. A report, a question or a thank-you never carries a patch, whatever insurers,
+ * channels or dates it mentions. Synchronous, and never throws for text.
+ */
+export function readWithRules(input: ExtractInput): Reading {
+  const text = correctTypos(normalize(input.text));
+  const { patch, ambiguous } = readPatch(text, input);
+  const mentions = findMentions(text, input.directory);
+  const namesInsurer =
+    mentions.length > 0 ||
+    findUnknownNames(
+      text,
+      mentions.map((m) => m.span),
+    ).length > 0;
+  const intent = readIntent(text, { patch, namesInsurer, ambiguous: ambiguous !== undefined });
+  const reading: Reading = { intent, patch: intent === "preferences" ? patch : {} };
+  if (intent === "report") reading.report = extractReport(text, input.today, input.directory);
+  if (intent === "stop") reading.stop = extractStop(text, input.directory);
+  if (ambiguous && (intent === "preferences" || intent === "stop")) reading.ambiguous = ambiguous;
+  return Reading.parse(reading);
 }

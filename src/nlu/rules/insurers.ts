@@ -1,46 +1,14 @@
 import type { DirectoryEntry } from "../extractor.js";
-import { normalize, type RuleResult, type Span } from "./text.js";
+import type { AmbiguousName } from "../reading.js";
+import { findMentions } from "./names.js";
+import type { RuleResult, Span } from "./text.js";
 
 /** What the text says about who may contact the owner. */
 export interface InsurerReading {
   insurers?: string[];
   nobody?: true;
-}
-
-interface Mention {
-  id: string;
-  span: Span;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** A Latin name matches as whole words with any spacing ("Ping An", "PingAn", "ping-an"). */
-function termPattern(term: string): string {
-  const t = normalize(term);
-  if (!/[a-z0-9]/i.test(t)) return escapeRegExp(t);
-  const body = t
-    .split(/[\s-]+/)
-    .filter(Boolean)
-    .map(escapeRegExp)
-    .join("[\\s-]*");
-  return `(?<![a-z0-9])${body}(?![a-z0-9])`;
-}
-
-function findMentions(text: string, directory: readonly DirectoryEntry[]): Mention[] {
-  const terms = directory
-    .flatMap((e) => [e.name, ...e.aliases].map((term) => ({ id: e.id, term })))
-    .filter((t) => normalize(t.term) !== "")
-    .sort((a, b) => b.term.length - a.term.length);
-  const found: Mention[] = [];
-  for (const { id, term } of terms) {
-    for (const m of text.matchAll(new RegExp(termPattern(term), "gi"))) {
-      const span = { start: m.index, end: m.index + m[0].length };
-      if (!found.some((f) => f.span.start < span.end && span.start < f.span.end)) found.push({ id, span });
-    }
-  }
-  return found.sort((a, b) => a.span.start - b.span.start);
+  /** Parts of names that fit several insurers: the owner is asked which one. */
+  ambiguous?: AmbiguousName[];
 }
 
 /** "不需要打电话" is about channels, not about insurers. */
@@ -53,9 +21,9 @@ const NOBODY = new RegExp(
     "\\b(?:my own|through my|via my) (?:agent|broker)\\b",
     "\\b(?:don'?t|do not|never) contact me\\b(?! (?:by|via|on|over|after|before|in)\\b| at (?!all\\b))",
     "\\b(?:don'?t|do not) want (?:any ?(?:one|body)|any (?:insurers?|compan(?:y|ies))|to be contacted)\\b",
-    "\\bleave me alone\\b",
+    "(?<!\\b(?:then|after that|otherwise|afterwards),? )\\bleave me alone\\b",
     `(?:谁都不要|谁也不要|一个都不要|都不要|不需要)${NOT_A_CHANNEL}`,
-    "谁都别|都别联系|别(?:再)?联系我|不要(?:再)?联系我|不用(?:再)?联系(?:我|了)|不需要(?:再)?联系|我?自己(?:去)?续保?|自己办|不用了",
+    "谁都别|都别联系|(?<!(?:周.|末|日|天|点|以后|之后|以前|之前|晚上|早上|上午|下午|中午|半夜)\\s*)(?:别(?:再)?联系我|不要(?:再)?联系我)|不用(?:再)?联系(?:我|了)|不需要(?:再)?联系|我?自己(?:去)?续保?|自己办|不用了",
   ].join("|"),
   "i",
 );
@@ -84,7 +52,9 @@ export function extractInsurers(
   text: string,
   directory: readonly DirectoryEntry[],
 ): RuleResult<InsurerReading> {
-  const mentions = findMentions(text, directory);
+  const all = findMentions(text, directory);
+  const ambiguous = all.flatMap((m) => (m.candidates ? [{ text: m.text, candidates: m.candidates }] : []));
+  const mentions = all.flatMap((m) => (m.id ? [{ id: m.id, span: m.span }] : []));
   const nobodyMatch = NOBODY.exec(text);
   const positive = new Set<string>();
   const negative = new Set<string>();
@@ -110,7 +80,7 @@ export function extractInsurers(
     } else if (NEGATED_BEFORE.test(before) || NEGATED_AFTER.test(after)) target = negative;
     for (const id of ids) target.add(id);
   }
-  const spans = mentions.map((m) => m.span);
+  const spans = all.map((m) => m.span);
   if (nobodyMatch) spans.push({ start: nobodyMatch.index, end: nobodyMatch.index + nobodyMatch[0].length });
 
   const everyone = nobodyMatch ? null : EVERYONE.exec(text);
@@ -120,7 +90,8 @@ export function extractInsurers(
   if (positive.size > 0) chosen = [...positive].filter((id) => !negative.has(id));
   else if ((negative.size > 0 || everyone) && !nobodyMatch)
     chosen = directory.map((e) => e.id).filter((id) => !negative.has(id));
-  if (chosen && chosen.length > 0) return { value: { insurers: [...new Set(chosen)] }, spans };
-  if (nobodyMatch || chosen) return { value: { nobody: true }, spans };
-  return { value: undefined, spans };
+  const unsure = ambiguous.length > 0 ? { ambiguous } : {};
+  if (chosen && chosen.length > 0) return { value: { insurers: [...new Set(chosen)], ...unsure }, spans };
+  if (nobodyMatch || chosen) return { value: { nobody: true, ...unsure }, spans };
+  return { value: ambiguous.length > 0 ? { ambiguous } : undefined, spans };
 }

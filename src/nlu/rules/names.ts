@@ -1,0 +1,193 @@
+/**
+ * Insurer names in free text (DESIGN §8): an insurer is named by its name, an alias, or any
+ * distinctive part of its name ("Acme" for "Acme Insurance", "阳光" for "阳光保险"), unless that
+ * part fits several insurers — then the mention is ambiguous and the bot asks. Names that look
+ * like an insurer's but are not in the directory ("Sunshine Insurance", "大地保险") are found too,
+ * for reports and stops.
+ */
+import type { DirectoryEntry } from "../extractor.js";
+import { normalize, type Span } from "./text.js";
+
+/** A directory insurer named in the text; `candidates` when the words fit several. */
+export interface Mention {
+  span: Span;
+  /** The insurer meant, when the words fit one. */
+  id?: string;
+  /** Every insurer the words fit, when they fit more than one. */
+  candidates?: string[];
+  /** The text as written. */
+  text: string;
+}
+
+/** Words that say what kind of company, not which one: never a distinctive part of a name. */
+const GENERIC_WORDS = new Set([
+  "insurance",
+  "insurer",
+  "insurers",
+  "assurance",
+  "mutual",
+  "company",
+  "co",
+  "ltd",
+  "limited",
+  "inc",
+  "corp",
+  "corporation",
+  "group",
+  "life",
+  "general",
+  "property",
+  "casualty",
+  "auto",
+  "car",
+  "motor",
+  "china",
+  "chinese",
+  "the",
+  "of",
+  "and",
+  "national",
+  "international",
+]);
+
+/** Affixes of Chinese insurer names that name the kind of company ("中国…", "…保险公司"). */
+const GENERIC_CJK = /^中国|(?:财产|人寿|股份|有限|保险|财险|产险|车险|公司|集团)+$/g;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A Latin term matches as whole words with any spacing ("Ping An", "PingAn", "ping-an"). */
+function termPattern(term: string): string {
+  const t = normalize(term);
+  if (!/[a-z0-9]/i.test(t)) return escapeRegExp(t);
+  const body = t
+    .split(/[\s-]+/)
+    .filter(Boolean)
+    .map(escapeRegExp)
+    .join("[\\s-]*");
+  return `(?<![a-z0-9])${body}(?![a-z0-9])`;
+}
+
+/**
+ * The distinctive part of one name: what is left once the words that say what kind of company
+ * it is are taken away ("Acme Insurance" → "Acme", "China Pacific" → "Pacific", "阳光保险" →
+ * "阳光"). A name with no such word has no part: "Ping An" is not named by "Ping".
+ */
+function partsOf(name: string): string[] {
+  const n = normalize(name);
+  const parts: string[] = [];
+  const words = n.split(/[\s-]+/).filter(Boolean);
+  const kept = words.filter((w) => !GENERIC_WORDS.has(w.toLowerCase()));
+  const rest = kept.join(" ");
+  if (kept.length > 0 && kept.length < words.length && /[a-z]{3}/i.test(rest)) parts.push(rest);
+  if (/\p{Script=Han}/u.test(n)) {
+    const core = n.replace(/\s+/g, "").replace(GENERIC_CJK, "");
+    if (core.length >= 2 && core !== n.replace(/\s+/g, "")) parts.push(core);
+  }
+  return parts;
+}
+
+interface Term {
+  term: string;
+  ids: string[];
+}
+
+/**
+ * Every term that names insurers: full names and aliases (each one insurer), and distinctive
+ * parts (one insurer, or several when shared). A full name or alias of one insurer is never
+ * also read as another's part. Longest first, so "China Pacific" wins over "Pacific".
+ */
+export function directoryTerms(directory: readonly DirectoryEntry[]): Term[] {
+  const whole = new Map<string, string[]>();
+  const add = (into: Map<string, string[]>, term: string, id: string) => {
+    const key = normalize(term).toLowerCase();
+    if (key === "") return;
+    const ids = into.get(key) ?? [];
+    if (!ids.includes(id)) ids.push(id);
+    into.set(key, ids);
+  };
+  for (const e of directory) for (const t of [e.name, ...e.aliases]) add(whole, t, e.id);
+  const parts = new Map<string, string[]>();
+  for (const e of directory)
+    for (const t of [e.name, ...e.aliases]) for (const p of partsOf(t)) add(parts, p, e.id);
+  const terms: Term[] = [...whole].map(([term, ids]) => ({ term, ids }));
+  for (const [term, ids] of parts) if (!whole.has(term)) terms.push({ term, ids });
+  return terms.sort((a, b) => b.term.length - a.term.length);
+}
+
+/** The directory insurers the text names, in the order they appear; overlapping terms yield to longer ones. */
+export function findMentions(text: string, directory: readonly DirectoryEntry[]): Mention[] {
+  const found: Mention[] = [];
+  for (const { term, ids } of directoryTerms(directory)) {
+    for (const m of text.matchAll(new RegExp(termPattern(term), "gi"))) {
+      const span = { start: m.index, end: m.index + m[0].length };
+      if (found.some((f) => f.span.start < span.end && span.start < f.span.end)) continue;
+      found.push(
+        ids.length === 1 ? { span, id: ids[0]!, text: m[0] } : { span, candidates: ids, text: m[0] },
+      );
+    }
+  }
+  return found.sort((a, b) => a.span.start - b.span.start);
+}
+
+/** Latin words that start a sentence or name a person, never a company that called. */
+const NOT_A_COMPANY = new Set(
+  "i it he she they we you someone somebody some a an the this that then so and but my your his her their our who what why when where how ok okay hi hey no yes also again today yesterday please pls stop tell block".split(
+    " ",
+  ),
+);
+
+/**
+ * Names that look like an insurer's but are in no directory entry: "<Name> Insurance",
+ * "<名>保险/财险/人寿", and a capitalised word that calls or is told to stop ("Geico called",
+ * "Geico, stop"). Spans already read as directory mentions are skipped.
+ */
+export function findUnknownNames(text: string, taken: readonly Span[]): { name: string; span: Span }[] {
+  const out: { name: string; span: Span }[] = [];
+  const free = (s: Span) => !taken.some((t) => t.start < s.end && s.start < t.end);
+  const push = (name: string, start: number) => {
+    const span = { start, end: start + name.length };
+    if (free(span) && !out.some((o) => o.span.start < span.end && span.start < o.span.end))
+      out.push({ name: name.trim(), span });
+  };
+  for (const m of text.matchAll(
+    /(?<![A-Za-z])((?:[A-Z][A-Za-z]+\s){1,2}(?:Insurance|Assurance|Insurers?|Mutual))\b/g,
+  ))
+    push(m[1]!, m.index);
+  for (const m of text.matchAll(
+    /(?:^|[^\p{Script=Han}]|[让叫跟和及、把被是给])([\p{Script=Han}]{2,4}?(?:保险|财险|人寿))(?:公司)?/gu,
+  )) {
+    // Words that run into a name ("让阳光保险", "又有卖保险的") are not part of it.
+    const name = m[1]!
+      .replace(/^.*(?:冒充|假冒|假装|自称|说是|说他是|说她是)/u, "")
+      .replace(/^[让叫跟和及、把被是给又有卖的了在都也还说从人]+/u, "");
+    if (name.length < 4) continue;
+    if (
+      /^(?:推销|卖|买|车险|保险|续保|这个|那个|一个|哪个|别的|其他|其它|所有|商业|交强|任何|各家|每家)/u.test(
+        name,
+      )
+    )
+      continue;
+    push(name, m.index + m[0].lastIndexOf(name));
+  }
+  // "让太平阳别再打": whoever is told to stop is an insurer, named or not.
+  for (const m of text.matchAll(/[让叫]([\p{Script=Han}A-Za-z]{2,6}?)(?:以后)?(?:别|不要|不许)再?/gu)) {
+    const name = m[1]!;
+    if (!/^(?:他们|她们|它们|他|她|它|所有|全部|大家|别人|其他|其它|这些|那些|保险公司)/u.test(name))
+      push(name, m.index + 1);
+  }
+  // "stop Geico", "block Progressive": whoever a stop names.
+  for (const m of text.matchAll(
+    /\b(?:stop|block|unsubscribe(?: me)? from|unsub(?: me)? from|opt (?:me )?out of|tell)\s+([A-Z][A-Za-z]{2,})\b/gi,
+  )) {
+    if (/^[A-Z]/.test(m[1]!) && !NOT_A_COMPANY.has(m[1]!.toLowerCase()))
+      push(m[1]!, m.index + m[0].lastIndexOf(m[1]!));
+  }
+  for (const m of text.matchAll(
+    /(?<![A-Za-z])([A-Z][A-Za-z]{2,})(?=\s*(?:,\s*stop|called|calls|rang|texted|emailed|messaged|keeps|kept|has been|is calling))/g,
+  )) {
+    if (!NOT_A_COMPANY.has(m[1]!.toLowerCase())) push(m[1]!, m.index);
+  }
+  return out.sort((a, b) => a.span.start - b.span.start);
+}

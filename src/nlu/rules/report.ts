@@ -1,0 +1,271 @@
+/**
+ * What a report settles (DESIGN §8, §13): who called or claimed to, how, when, the code the
+ * caller quoted, and whether the owner had refused before. Every date is in the past or today:
+ * a contact that is reported has happened.
+ */
+import type { DirectoryEntry } from "../extractor.js";
+import type { ReportChannel, ReportReading } from "../reading.js";
+import { contactCueAt } from "./intent.js";
+import { findMentions, findUnknownNames, type Mention } from "./names.js";
+
+interface Ymd {
+  y: number;
+  m: number;
+  d: number;
+}
+
+const WEEKDAYS_EN = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+const WEEKDAYS_ZH = "日一二三四五六";
+
+function ymd(s: string): Ymd {
+  const [y = 1970, m = 1, d = 1] = s.split("-").map(Number);
+  return { y, m, d };
+}
+function shift({ y, m, d }: Ymd, days: number): Ymd {
+  const t = new Date(Date.UTC(y, m - 1, d + days));
+  return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
+}
+function weekday({ y, m, d }: Ymd): number {
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+}
+function iso({ y, m, d }: Ymd): string {
+  return `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+}
+function valid({ y, m, d }: Ymd): boolean {
+  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+const CN_DIGIT: Record<string, string> = {
+  零: "0",
+  〇: "0",
+  一: "1",
+  幺: "1",
+  二: "2",
+  两: "2",
+  三: "3",
+  四: "4",
+  五: "5",
+  六: "6",
+  七: "7",
+  八: "8",
+  九: "9",
+};
+
+/** "十", "十五", "二十一", "9", "九" → a number (up to 59). */
+function cnNumber(raw: string): number | undefined {
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const ten = raw.indexOf("十");
+  if (ten < 0) return raw.length === 1 && CN_DIGIT[raw] ? Number(CN_DIGIT[raw]) : undefined;
+  const tens = ten === 0 ? 1 : Number(CN_DIGIT[raw.slice(0, ten)] ?? Number.NaN);
+  const ones = raw.slice(ten + 1);
+  const o = ones === "" ? 0 : Number(CN_DIGIT[ones] ?? Number.NaN);
+  const n = tens * 10 + o;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The day of a reported contact: "yesterday", "上周三", "on Monday", "11月28号" — never in the future. */
+export function reportedDate(text: string, today: string): string | undefined {
+  const t = ymd(today);
+  const checks: [RegExp, (m: RegExpExecArray) => Ymd | undefined][] = [
+    [/\bday before yesterday\b|前天/i, () => shift(t, -2)],
+    [/\byesterday\b|\blast night\b|昨天|昨晚|昨日/i, () => shift(t, -1)],
+    [
+      /(?:上个?(?:周|星期|礼拜))([一二三四五六日天])/,
+      (m) => {
+        const target = WEEKDAYS_ZH.indexOf(m[1] === "天" ? "日" : m[1]!);
+        // The previous calendar week, Monday to Sunday.
+        const mondayThisWeek = shift(t, -((weekday(t) + 6) % 7));
+        return shift(mondayThisWeek, -7 + ((target + 6) % 7));
+      },
+    ],
+    [
+      /\b(?:last|on|this past) (mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|(?<!下)(?:周|星期|礼拜)([一二三四五六日天])/i,
+      (m) => {
+        const target = m[1]
+          ? WEEKDAYS_EN.indexOf(m[1].toLowerCase())
+          : WEEKDAYS_ZH.indexOf(m[2] === "天" ? "日" : m[2]!);
+        const back = (weekday(t) - target + 7) % 7;
+        return shift(t, /last|上/i.test(m[0]) && back === 0 ? -7 : -back);
+      },
+    ],
+    [
+      /(\d{1,2})月(\d{1,2})[日号]/,
+      (m) => {
+        let d = { y: t.y, m: Number(m[1]), d: Number(m[2]) };
+        if (iso(d) > iso(t)) d = { ...d, y: t.y - 1 };
+        return valid(d) ? d : undefined;
+      },
+    ],
+    [
+      /\b(?:on )?(?:the )?(\d{1,2})(?:st|nd|rd|th)? (?:of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* (\d{1,2})(?:st|nd|rd|th)?\b/i,
+      (m) => {
+        const months = "janfebmaraprmayjunjulaugsepoctnovdec";
+        const mon = months.indexOf((m[2] ?? m[3] ?? "").toLowerCase().slice(0, 3)) / 3 + 1;
+        let d = { y: t.y, m: mon, d: Number(m[1] ?? m[4]) };
+        if (iso(d) > iso(t)) d = { ...d, y: t.y - 1 };
+        return valid(d) ? d : undefined;
+      },
+    ],
+    [
+      /\b(?:today|tonight|this (?:morning|afternoon|evening)|just now|just|earlier|an? (?:hour|few minutes?|minute|couple of hours) ago|\d+ (?:minutes?|hours?|mins?|hrs?) ago)\b|今天|今早|今晚|今日|刚才|刚刚|刚(?=[打来收接])|早上|上午|中午|下午|晚上|半夜|凌晨/i,
+      () => t,
+    ],
+  ];
+  for (const [re, date] of checks) {
+    const m = re.exec(text);
+    if (!m) continue;
+    const d = date(m);
+    if (d && valid(d) && iso(d) <= iso(t)) return iso(d);
+  }
+  return undefined;
+}
+
+/** The clock time of a reported contact: "at 7am", "9:30 tonight", "上午10点", "晚上九点半". */
+export function reportedTime(text: string): string | undefined {
+  const fmt = (h: number, min: number) =>
+    h >= 0 && h < 24 && min >= 0 && min < 60
+      ? `${String(h).padStart(2, "0")}:${String(min).padStart(2, "0")}`
+      : undefined;
+  const zh =
+    /(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜)?\s*([\d零一二两三四五六七八九十]{1,3})\s*[点点](?:(半)|([\d零一二三四五六七八九十]{1,3})分?)?(?!多)/.exec(
+      text,
+    );
+  // "一点" alone is "a little": an hour needs digits, a part of the day, or minutes.
+  if (zh && (zh[1] || /\d/.test(zh[2]!) || zh[3] || zh[4])) {
+    let h = cnNumber(zh[2]!);
+    const min = zh[3] ? 30 : zh[4] ? cnNumber(zh[4]) : 0;
+    if (h !== undefined && min !== undefined) {
+      if (/下午|傍晚|晚上|夜里/.test(zh[1] ?? "") && h < 12) h += 12;
+      if (zh[1] === "中午" && h < 11) h += 12;
+      return fmt(h, min);
+    }
+  }
+  const en =
+    /\b(?:at|around|about|like|@)\s*(?:like |around |about )?(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?!\s*(?:times?|calls?|texts?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|x\b|%|\d))|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\b(\d{1,2}):(\d{2})\b/i.exec(
+      text,
+    );
+  if (!en) return undefined;
+  let h = Number(en[1] ?? en[4] ?? en[7]);
+  const min = Number(en[2] ?? en[5] ?? en[8] ?? 0);
+  const half = (en[3] ?? en[6] ?? "").toLowerCase();
+  const after = text.slice(en.index + en[0].length, en.index + en[0].length + 20);
+  const evening =
+    half.startsWith("p") || /^\s*(?:tonight|this evening|in the evening|at night|last night)/i.test(after);
+  if (evening && h < 12) h += 12;
+  if (half.startsWith("a") && h === 12) h = 0;
+  if (!half && !evening && /\b(?:tonight|last night|this evening)\b/i.test(text) && h < 12) h += 12;
+  return fmt(h, min);
+}
+
+const CODE_DIGITS = "[\\d零〇一幺二两三四五六七八九]";
+
+/**
+ * The code a caller quoted: digits (or Chinese numerals) after "code"/"验证码", or after "报了个"
+ * / "said" once the message speaks of a code; separators dropped.
+ */
+export function quotedCode(text: string): string | undefined {
+  const spoken = new RegExp(
+    `(?:报了个?|说(?:的)?是|念了|quoted|said(?: it was)?|gave(?: me)?)\\s*((?:${CODE_DIGITS}[\\s-]?){2,7}${CODE_DIGITS})(?![\\s-]?${CODE_DIGITS})`,
+    "i",
+  );
+  const re =
+    /(?:\bcode|验证码|核验码|校验码|暗号)[^\d零〇一幺二两三四五六七八九。.!?！？]{0,30}?((?:[\d零〇一幺二两三四五六七八九][\s-]?){2,7}[\d零〇一幺二两三四五六七八九])(?![\s-]?[\d零〇一幺二两三四五六七八九])/gi;
+  for (const m of text.matchAll(re)) {
+    const digits = [...m[1]!]
+      .map((c) => CN_DIGIT[c] ?? c)
+      .join("")
+      .replace(/[\s-]/g, "");
+    if (/^\d{3,8}$/.test(digits)) return digits;
+  }
+  const m = /\bcode\b|验证码|核验码|校验码/i.test(text) ? spoken.exec(text) : null;
+  const digits = m
+    ? [...m[1]!]
+        .map((c) => CN_DIGIT[c] ?? c)
+        .join("")
+        .replace(/[\s-]/g, "")
+    : "";
+  return /^\d{3,8}$/.test(digits) ? digits : undefined;
+}
+
+const AFTER_REFUSAL =
+  /\b(?:after i (?:said|told|asked)|even though i|even after i|despite (?:me|my|i)|although i|i (?:already |clearly )?(?:said|told (?:them|him|her|\w+)) (?:no|not to|to stop|stop)|i (?:already |had )?(?:opted out|unsubscribed|stopped them|blocked|refused)|told (?:them|him|her|\w+(?: \w+)?) (?:no|not to|to stop)|said (?:no|stop)|asked (?:them|him|her) to stop|i (?:said|told) .{0,20}(?:no|stop)\b)|说(?:了|过)?(?:不要|别|不用|不需要)|我说不要|拒绝(?:了|过)|拒绝.{0,8}(?:次|了|过)|已经(?:让|叫|跟|和|告诉).{0,10}(?:别|不要|不用)|明明|都说了|说好了?(?:不|别)|说得?清清楚楚|谁都不许|已经退订|退订了|取消了|拉黑了/i;
+
+const CHANNEL_WORDS: [ReportChannel, RegExp][] = [
+  ["sms", /\b(?:texts?|texted|txt|sms|text messages?)\b|短信|短消息/i],
+  ["email", /\be-?mail(?:s|ed)?\b|邮件|电邮|邮箱/i],
+  ["telegram", /\btelegram\b|\btg\b|电报/i],
+  ["other", /\b(?:wechat|whatsapp|letter|visit(?:ed)?|knocked|door)\b|微信|上门|QQ/i],
+  [
+    "call",
+    /\b(?:call(?:s|ed|ing)?|rang|ring(?:ing)?|phoned|phone|voicemail|hung up|line)\b|电话|打来|来电|打给|打过来|打了|打我|又打|还打|还在打|一直打|响了/i,
+  ],
+];
+
+/** The channel word nearest the contact told of (the whole text when no cue is found). */
+function channelNear(text: string, at: number): ReportChannel | undefined {
+  let best: ReportChannel | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const [channel, re] of CHANNEL_WORDS) {
+    for (const m of text.matchAll(new RegExp(re.source, "gi"))) {
+      const distance = at < 0 ? m.index : Math.abs(m.index - at);
+      if (distance < bestDistance) {
+        best = channel;
+        bestDistance = distance;
+      }
+    }
+  }
+  return best;
+}
+
+/** Which mention is the caller: the one nearest before a contact word, else the one after "from"/"自称"/"是". */
+function callerMention(text: string, mentions: readonly Mention[]): Mention | undefined {
+  const named = mentions.filter((m) => m.id !== undefined);
+  if (named.length <= 1) return named[0];
+  // A mention in a permission clause ("除了平安谁都不许", "only Ping An") is not the caller.
+  const caller = named.filter((m) => {
+    const before = text.slice(Math.max(0, m.span.start - 6), m.span.start);
+    return !/(?:除了|只要|只让|只允许|only|except|but)\s*$/i.test(before);
+  });
+  const contact = /called|rang|texted|emailed|messaged|打|来电|发|自称|冒充|说是|from/gi;
+  let best: Mention | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const m of caller.length > 0 ? caller : named) {
+    contact.lastIndex = m.span.end;
+    const next = contact.exec(text);
+    const distance = next ? next.index - m.span.end : Number.POSITIVE_INFINITY;
+    if (distance < bestDistance) {
+      best = m;
+      bestDistance = distance;
+    }
+  }
+  return best ?? caller[caller.length - 1];
+}
+
+/** The report a message settles; fields it does not settle are absent. */
+export function extractReport(
+  text: string,
+  today: string,
+  directory: readonly DirectoryEntry[],
+): ReportReading {
+  const report: ReportReading = {};
+  const mentions = findMentions(text, directory);
+  const caller = callerMention(text, mentions);
+  if (caller?.id) report.insurer = caller.id;
+  else {
+    const unknown = findUnknownNames(
+      text,
+      mentions.map((m) => m.span),
+    )[0];
+    if (unknown) report.insurerName = unknown.name;
+  }
+  const channel = channelNear(text, contactCueAt(text));
+  if (channel) report.channel = channel;
+  const date = reportedDate(text, today);
+  if (date) report.date = date;
+  const time = reportedTime(text);
+  if (time) report.time = time;
+  const code = quotedCode(text);
+  if (code) report.code = code;
+  if (AFTER_REFUSAL.test(text)) report.afterRefusal = true;
+  return report;
+}
