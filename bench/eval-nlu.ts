@@ -6,7 +6,7 @@
  * OPENAI_BASE_URL is set, for the LLM extractor side by side.
  *
  *   npm run eval:nlu                      # every set
- *   npm run eval:nlu -- --set heldout     # one set: preferences, intents or heldout
+ *   npm run eval:nlu -- --set heldout     # one set: preferences, intents, intents-2 or heldout
  *   npm run eval:nlu -- --failures        # plus every message the rules got wrong
  *   npm run eval:nlu -- --llm-failures    # plus every message the LLM got wrong
  *   npm run eval:nlu -- --tag zh-only ... # only cases carrying a tag
@@ -28,6 +28,7 @@ import { machineLine } from "./support/machine.js";
 const SETS: { name: string; file: string; directory: DirectoryEntry[] }[] = [
   { name: "preferences", file: "cases.jsonl", directory },
   { name: "intents", file: "intent-cases.jsonl", directory: intentDirectory },
+  { name: "intents-2", file: "intent-cases-2.jsonl", directory: intentDirectory },
   { name: "heldout", file: "intent-heldout.jsonl", directory: intentDirectory },
 ];
 

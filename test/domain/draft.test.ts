@@ -43,16 +43,25 @@ describe("applyPatch: channels and negations", () => {
     expect(r.draft.channels).toBeUndefined();
     expect(r.draft.refusedChannels).toEqual(["call"]);
     expect(r.notes).toEqual([{ kind: "channels_none_left", refused: ["call"] }]);
-    expect(missingFields({ ...r.draft, renewalDate: "2026-07-31", insurers: ["pingan"] })[0]).toBe("channels");
+    expect(missingFields({ ...r.draft, renewalDate: "2026-07-31", insurers: ["pingan"] })[0]).toBe(
+      "channels",
+    );
   });
   it("before any choice, a negation is remembered and adds no channel", () => {
     const r = applyPatch({}, { withoutChannels: ["email"] }, ctx);
     expect(r.draft.channels).toBeUndefined();
     expect(r.draft.refusedChannels).toEqual(["email"]);
-    expect(applyPatch(r.draft, { withoutChannels: ["call"] }, ctx).draft.refusedChannels).toEqual(["call", "email"]);
+    expect(applyPatch(r.draft, { withoutChannels: ["call"] }, ctx).draft.refusedChannels).toEqual([
+      "call",
+      "email",
+    ]);
   });
   it("named channels less the refused ones replace the choice", () => {
-    const r = applyPatch({ channels: ["call"] }, { channels: ["sms", "call"], withoutChannels: ["call"] }, ctx);
+    const r = applyPatch(
+      { channels: ["call"] },
+      { channels: ["sms", "call"], withoutChannels: ["call"] },
+      ctx,
+    );
     expect(r.draft.channels).toEqual(["sms"]);
   });
   it("a choice of nobody carries no channels", () => {

@@ -13,7 +13,7 @@ const REFUSED: { channel: Channel; re: RegExp }[] = [
   {
     channel: "call",
     re: new RegExp(
-      `\\b(?:don'?t|do not|never|please don'?t|pls don'?t|no)\\s+(?:phone\\s+)?call(?:s|ing)?\\b${UNLESS_LIMITED}|\\b(?:rather|prefer|want|like) not (?:to )?(?:get|receive|have|be) (?:any )?(?:phone )?call(?:s|ed)\\b(?: at all)?${UNLESS_LIMITED}|\\b(?:don'?t|do not) want (?:any )?(?:phone )?calls\\b${UNLESS_LIMITED}|\\bno (?:phone )?calls\\b${UNLESS_LIMITED}|\\bnot by (?:phone|call)\\b|\\bno phone\\b|(?<!其他|其它|别的|别家|其余)(?:别|不要|不用|不准|不许|不想|不需要|不接受?)(?:再)?(?:给我|跟我)?(?:打电话|来电|电话|打(?!扰))|电话(?:就)?(?:不要|不行|不接|免了|算了)|不接电话`,
+      `\\b(?:don'?t|do not|never|please don'?t|pls don'?t|no)\\s+(?:phone\\s+)?call(?:s|ing)?\\b${UNLESS_LIMITED}|\\b(?:rather|prefer|want|like) not (?:to )?(?:get|receive|have|be) (?:any )?(?:phone )?call(?:s|ed)\\b(?: at all)?${UNLESS_LIMITED}|\\b(?:don'?t|do not) want (?:any )?(?:phone )?calls\\b${UNLESS_LIMITED}|\\bno (?:phone )?calls\\b${UNLESS_LIMITED}|\\bnot by (?:phone|call)\\b|\\bno phone\\b|\\bstop (?:calling|ringing|phoning)\\b|(?<!其他|其它|别的|别家|其余)(?:别|不要|不用|不准|不许|不想|不需要|不接受?)(?:再)?(?:给我|跟我)?(?:打电话|打我电话|来电|电话|打(?!扰))|电话(?:就)?(?:不要|不行|不接|免了|算了)|不接电话`,
       "gi",
     ),
   },
@@ -39,7 +39,7 @@ const NAMED: { channel: Channel; re: RegExp }[] = [
   {
     channel: "call",
     re: new RegExp(
-      `\\b(?:call me|give me a call|ring me|phone me|calls? (?:only|is fine|are fine|ok|okay)|(?:only|just) (?:phone )?calls?|by (?:phone|call)|phone calls?|via (?:phone|call)|call is fine)\\b|\\bcalls?(?=\\s*(?:or|and|/|,)\\s*${OTHER_CHANNEL}\\b)|(?<=\\b${OTHER_CHANNEL}\\s*(?:or|and|/|,)\\s*)calls?\\b|打电话|来电|电话|打给我|打我手机|(?<![别不要用])打吧`,
+      `\\b(?:call me|give me a call|ring me|phone me|telephone me|calls? (?:only|is fine|are fine|ok|okay)|(?:only|just) (?:phone )?calls?|by (?:phone|call)|phone calls?|via (?:phone|call)|call is fine)\\b|\\bcalls?(?=\\s*(?:or|and|/|,)\\s*${OTHER_CHANNEL}\\b)|(?<=\\b${OTHER_CHANNEL}\\s*(?:or|and|/|,)\\s*)calls?\\b|打电话|来电|电话|打给我|打我手机|(?<![别不要用])打吧`,
       "gi",
     ),
   },
@@ -112,7 +112,7 @@ export function extractChannels(text: string): RuleResult<ChannelReading> {
     }
   }
   for (const m of rest.matchAll(
-    /\b(?:(?:don'?t|do not|dont) (?:want|need)(?: any)?|no(?: more)?)\s+(e-?mails?|texts?|sms|calls?|phone calls?|telegram)\b|(?:不要|别|不用|不想要?)(?:给我)?(?:发|打|用)?(邮件|电邮|短信|电话|电报|telegram|e-?mail|sms|calls?)|(邮件|电邮|短信|电报)(?:就|也)?(?:别|不要|不用)(?:再)?(?:发|打)?/gi,
+    /\b(?:(?:don'?t|do not|dont) (?:want|need)(?: any)?|no(?: more)?|not(?: by| via)?|stop)\s+(e-?mails?|texts?|texting|sms|calls?|phone calls?|telegram)\b|(?:不要|别|不用|不想要?)(?:给我)?(?:发|打|用)?(邮件|电邮|短信|电话|电报|telegram|e-?mail|sms|calls?)|(邮件|电邮|短信|电报)(?:就|也)?(?:别|不要|不用)(?:再)?(?:发|打)?/gi,
   )) {
     const first = CHANNEL_WORD.find((w) => w.re.test(m[1] ?? m[2] ?? m[3] ?? ""));
     if (!first) continue;

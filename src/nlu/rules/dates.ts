@@ -122,6 +122,16 @@ function chineseFromNow(text: string, today: Ymd): Candidate[] {
 const MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec";
 
 /** "ends on the 20th", "due the 3rd": that day of this month, or of next month once it has passed. */
+/** "the 2nd of next month", "on the 15th next month": a day of the month after this one. */
+function englishDayNextMonth(text: string, today: Ymd): Candidate[] {
+  const out: Candidate[] = [];
+  for (const m of text.matchAll(/\bthe\s+(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?next month\b/gi)) {
+    const date = { ...addMonths(today.y, today.m, 1), d: Number(m[1]) };
+    if (valid(date)) out.push({ span: { start: m.index, end: m.index + m[0].length }, date });
+  }
+  return out;
+}
+
 function englishDayOnly(text: string, today: Ymd): Candidate[] {
   const re = new RegExp(
     `\\b(?:on|by|until|till|ends?|expires?|due|is|runs? out)\\s+the\\s+(\\d{1,2})(?:st|nd|rd|th)\\b(?!\\s*(?:of\\b|${MONTHS}))`,
@@ -209,6 +219,9 @@ function acceptChrono(r: chrono.ParsedResult, whole: string): boolean {
   const t = r.text;
   const next = whole.slice(r.index + t.length, r.index + t.length + 12);
   if (/\b(before|ago|earlier|prior|advance|ahead|out)\b|[前]/i.test(t)) return false;
+  // "4S店" is a car dealer, not a date.
+  if (/^\d{1,2}\s*[a-z]{1,2}$/i.test(t.trim()) && !/\d\s*(?:am|pm|st|nd|rd|th)$/i.test(t.trim()))
+    return false;
   // "到期前10天": a lead time, not a date ten days from now.
   if (/前\s*$/.test(whole.slice(Math.max(0, r.index - 3), r.index))) return false;
   // "in the last week" is a lead time, not a date in the past.
@@ -219,13 +232,13 @@ function acceptChrono(r: chrono.ParsedResult, whole: string): boolean {
   if (/^\s*(?:before|ahead|prior|in advance|earlier|out\b)/i.test(next)) return false;
   // A bare weekday ("Friday", "周三") is a calling day; only "next Friday", "下周三" is a date.
   const weekdayName = /\b(mon|tue|wed|thu|fri|sat|sun)|周|星期|礼拜/i.test(t);
-  if (weekdayName && !/\b(next|this|coming)\b|(?:下|这|本)个?(?:周|星期|礼拜)/i.test(t)) return false;
+  if (weekdayName && !/\b(next|this|coming|last)\b|(?:下|这|本|上)个?(?:周|星期|礼拜)/i.test(t)) return false;
   if (/^(next|this|coming)\s+(week|month|year)$/i.test(t.trim())) return false;
   // "I'm with Allianz now", "during the day": no date is named.
   if (/^(?:now|right now|just now|the day|that day|this day|现在|刚才)$/i.test(t.trim())) return false;
   if (r.start.isCertain("day")) {
     // chrono reads bare time-of-day words ("晚上") as today.
-    return !/^[\s早上午中下晚傍凌晨今天点时]*$/.test(t) || /今天/.test(t);
+    return !/^[\s早上午中下晚傍凌晨今天点时半夜]*$/.test(t) || /今天/.test(t);
   }
   return r.start.isCertain("weekday") && weekdayName;
 }
@@ -239,13 +252,18 @@ function dateLength(text: string): number {
   return time && time.index > 0 ? time.index : text.length;
 }
 
-function chronoCandidates(text: string, today: Ymd, lang: "en" | "zh" | undefined): Candidate[] {
+function chronoCandidates(
+  text: string,
+  today: Ymd,
+  lang: "en" | "zh" | undefined,
+  forward = true,
+): Candidate[] {
   // Noon UTC with an explicit zero offset: chrono's components then equal `today` on any host.
   const ref = { instant: new Date(Date.UTC(today.y, today.m - 1, today.d, 12)), timezone: 0 };
   const parsers = lang === "zh" ? [chrono.zh.hans, chrono.en] : [chrono.en, chrono.zh.hans];
   const out: Candidate[] = [];
   for (const parser of parsers) {
-    for (const r of parser.parse(text, ref, { forwardDate: true })) {
+    for (const r of parser.parse(text, ref, { forwardDate: forward })) {
       if (!acceptChrono(r, text)) continue;
       const date = { y: r.start.get("year") ?? 0, m: r.start.get("month") ?? 0, d: r.start.get("day") ?? 0 };
       // An explicit year is the owner's word: a past date is kept so validation can say why it is refused.
@@ -289,17 +307,21 @@ export function extractRenewalDate(text: string, today: string, lang?: "en" | "z
     ...chineseFromNow(text, t),
     ...dottedDayFirst(text),
     ...englishDayOnly(text, t),
+    ...englishDayNextMonth(text, t),
     ...englishFortnight(text, t),
     ...yearEnd(text, t),
     ...holidays(text, t),
-    ...chronoCandidates(text, t, lang),
+    ...chronoCandidates(text, t, lang, !past),
   ]
     .map((c) => {
       if (!past || c.explicitYear || cmp(c.date, t) < 0) return c;
       const back = yearEarlier(c.date);
       return back && cmp(back, t) < 0 ? { ...c, date: back, explicitYear: true } : c;
     })
-    .filter((c) => valid(c.date) && (c.explicitYear === true || cmp(c.date, t) >= 0));
+    .filter(
+      (c) =>
+        valid(c.date) && (c.explicitYear === true || cmp(c.date, t) >= 0 || (past && cmp(c.date, t) < 0)),
+    );
   candidates.sort((a, b) => a.span.start - b.span.start || b.span.end - a.span.end);
   const first = candidates[0];
   return { value: first ? format(first.date) : undefined, spans: candidates.map((c) => c.span) };

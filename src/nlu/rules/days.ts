@@ -38,7 +38,7 @@ const EXCLUDE_BEFORE =
   /(?:\b(?:except(?: on| for)?|but not(?: on)?|(?:day|days|time|week) but(?: on)?|not(?: on)?|no|never(?: on)?|excluding|apart from|busy(?: on)?|(?:no|never|don'?t|do not) (?:calls?|calling|contact|texts?|messages?|call me|text me|contact me)(?: on)?)\s+|除了|不要在|不想在|不要|别在|不在|不能在|不包括)\s*$/i;
 // "周末不要打": the refusal belongs to the days, so it is consumed with them (no channel is refused).
 const EXCLUDE_AFTER =
-  /^\s*(?:不行|不要(?:打电话|打|联系|来电)?|不可以|除外|别打电话|别打|别联系|不方便|休息|没空|不在)/;
+  /^\s*(?:no\b|not ok\b|not okay\b|not fine\b|is out\b|不行|不要(?:打电话|打|联系|来电)?|不可以|除外|别打电话|别打|别联系|不方便|休息|没空|不在)/;
 
 /**
  * Days of the week contact may happen on: "weekdays"/"工作日"/"周一到周五", "weekends"/"周末",

@@ -215,7 +215,9 @@ const REFUSED_AFTER =
 function ruledOut(text: string, m: RegExpExecArray): boolean {
   const before = text.slice(Math.max(0, m.index - 28), m.index);
   const after = text.slice(m.index + m[0].length, m.index + m[0].length + 6);
-  return RULED_OUT_BEFORE.test(before) || RULED_OUT_AFTER.test(after);
+  return (
+    RULED_OUT_BEFORE.test(before) || /(?:不是|不要|别在|不在)\s*$/.test(before) || RULED_OUT_AFTER.test(after)
+  );
 }
 
 /** Whether an explicit range starts or ends inside a period ("evening" 18:00–20:00). */
@@ -270,6 +272,13 @@ export function extractHours(text: string): RuleResult<OpenHourRange[]> {
   // and 9 in the evening", "in the afternoon, between 2 and 5"): the explicit time wins.
   const exact = ranges.slice(0, explicit);
   const kept = ranges.filter((r, i) => i < explicit || !exact.some((e) => overlaps(e, r)));
+  // "not before 10am and not after 7pm": one open start and one open end make one range.
+  const starts = kept.filter((r) => r.from !== undefined && r.to === undefined);
+  const ends = kept.filter((r) => r.to !== undefined && r.from === undefined);
+  if (starts.length === 1 && ends.length === 1 && starts[0]!.from! < ends[0]!.to!) {
+    const joined = { from: starts[0]!.from!, to: ends[0]!.to! };
+    kept.splice(0, kept.length, ...kept.filter((r) => r !== starts[0] && r !== ends[0]), joined);
+  }
   const unique = new Map(kept.map((r) => [`${r.from ?? ""}-${r.to ?? ""}`, r]));
   const sorted = [...unique.values()].sort((a, b) => (a.from ?? "").localeCompare(b.from ?? ""));
   return { value: sorted.length > 0 ? sorted : undefined, spans };

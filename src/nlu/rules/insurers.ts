@@ -38,7 +38,7 @@ const CURRENT_BEFORE =
 const CURRENT_AFTER = /^\s*(?:的(?!.{0,2}(?:联系|打|发))|买的|续的)/;
 
 const NEGATED_BEFORE =
-  /(?:\b(?:not|no|never|exclude|excluding|without|(?:don'?t|do not|never) want (?:to hear from|calls from|anything from|messages from)|nothing from|not from)\s+|不要|别|不用|不想要|不包括|不接受?)\s*$/i;
+  /(?:\b(?:not|no|never|exclude|excluding|without|(?:don'?t|do not|never) want (?:to hear from|calls from|anything from|messages from)|nothing from|not from)\s+|不要|别|不用|不想要|不包括|不接受?|不是)\s*$/i;
 const EXCEPT_BEFORE = /(?:\b(?:except(?: for)?|but(?: not)?|other than|apart from|besides)\s+|除了)\s*$/i;
 const NEGATED_AFTER = /^\s*(?:不要|不行|不可以|除外|别|免了|就算了)/;
 

@@ -133,7 +133,7 @@ export function findMentions(text: string, directory: readonly DirectoryEntry[])
 
 /** Latin words that start a sentence or name a person, never a company that called. */
 const NOT_A_COMPANY = new Set(
-  "i it he she they we you someone somebody some a an the this that then so and but my your his her their our who what why when where how ok okay hi hey no yes also again today yesterday please pls stop tell block".split(
+  "i it he she they we you someone somebody some a an the this that then so and but my your his her their our who what why when where how ok okay hi hey no yes also again today yesterday please pls stop tell block telegram sms email wechat whatsapp only just both all everyone nobody".split(
     " ",
   ),
 );
@@ -189,5 +189,22 @@ export function findUnknownNames(text: string, taken: readonly Span[]): { name: 
   )) {
     if (!NOT_A_COMPANY.has(m[1]!.toLowerCase())) push(m[1]!, m.index);
   }
+  // "from Geico", "Progressive and Ping An": a capitalised name beside a caller or a listed insurer.
+  for (const m of text.matchAll(/\bfrom\s+([A-Z][A-Za-z]{2,})\b/g)) {
+    if (!NOT_A_COMPANY.has(m[1]!.toLowerCase()) && !MONTH_OR_DAY.test(m[1]!))
+      push(m[1]!, m.index + m[0].lastIndexOf(m[1]!));
+  }
+  for (const t of taken) {
+    const before = /(?<![A-Za-z])([A-Z][A-Za-z]{2,})\s*(?:,|and|&|or)\s*$/.exec(
+      text.slice(Math.max(0, t.start - 30), t.start),
+    );
+    if (before && !NOT_A_COMPANY.has(before[1]!.toLowerCase())) push(before[1]!, t.start - before[0].length);
+    const after = /^\s*(?:,|and|&|or)\s*([A-Z][A-Za-z]{2,})(?![A-Za-z])/.exec(text.slice(t.end, t.end + 30));
+    if (after && !NOT_A_COMPANY.has(after[1]!.toLowerCase()))
+      push(after[1]!, t.end + after[0].lastIndexOf(after[1]!));
+  }
   return out.sort((a, b) => a.span.start - b.span.start);
 }
+
+const MONTH_OR_DAY =
+  /^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*$|^(?:today|tomorrow|yesterday)$/i;

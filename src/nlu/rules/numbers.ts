@@ -6,7 +6,7 @@ export interface NumbersReading {
   maxAttempts?: number;
 }
 
-const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, month: 30 };
+const UNIT_DAYS: Record<string, number> = { day: 1, week: 7, wk: 7, month: 30, mo: 30 };
 
 function enUnit(unit: string): number {
   return UNIT_DAYS[unit.toLowerCase().replace(/s$/, "")] ?? 1;
@@ -37,7 +37,7 @@ const RULES: Rule[] = [
   {
     field: "daysBefore",
     re: new RegExp(
-      `\\b(${EN_NUM})\\s*(days?|weeks?|months?)\\s+(?:before|prior|ahead|in advance|earlier|out)\\b`,
+      `\\b(${EN_NUM})\\s*(days?|weeks?|wks?|months?|mos?)\\s+(?:before|prior|ahead|in advance|earlier|out)\\b`,
       "gi",
     ),
     read: (m) => count(m[1], enUnit(m[2] ?? "")),

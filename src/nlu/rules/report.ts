@@ -5,7 +5,7 @@
  */
 import type { DirectoryEntry } from "../extractor.js";
 import type { ReportChannel, ReportReading } from "../reading.js";
-import { contactCueAt } from "./intent.js";
+import { contactCue } from "./intent.js";
 import { findMentions, findUnknownNames, type Mention } from "./names.js";
 
 interface Ymd {
@@ -89,6 +89,14 @@ export function reportedDate(text: string, today: string): string | undefined {
       },
     ],
     [
+      // A report tells of the past: a bare weekday is the latest one ("Thursday evening").
+      /\b(mon|tue|wed|thu|fri|sat|sun)(?:day|s|urday|nesday|rsday|sday)?\b(?=\s+(?:morning|afternoon|evening|night|at|around|about)\b|[,.])/i,
+      (m) => {
+        const target = WEEKDAYS_EN.indexOf(m[1]!.toLowerCase());
+        return shift(t, -((weekday(t) - target + 7) % 7));
+      },
+    ],
+    [
       /(\d{1,2})月(\d{1,2})[日号]/,
       (m) => {
         let d = { y: t.y, m: Number(m[1]), d: Number(m[2]) };
@@ -127,7 +135,7 @@ export function reportedTime(text: string): string | undefined {
       ? `${String(h).padStart(2, "0")}:${String(min).padStart(2, "0")}`
       : undefined;
   const zh =
-    /(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜)?\s*([\d零一二两三四五六七八九十]{1,3})\s*[点点](?:(半)|([\d零一二三四五六七八九十]{1,3})分?)?(?!多)/.exec(
+    /(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜|昨晚|今晚|昨天晚上|今天晚上)?\s*([\d零一二两三四五六七八九十]{1,3})\s*点(?:(半)|([\d零一二三四五六七八九十]{1,3})分?)?(?!多|不到|左右|前后)/.exec(
       text,
     );
   // "一点" alone is "a little": an hour needs digits, a part of the day, or minutes.
@@ -135,13 +143,13 @@ export function reportedTime(text: string): string | undefined {
     let h = cnNumber(zh[2]!);
     const min = zh[3] ? 30 : zh[4] ? cnNumber(zh[4]) : 0;
     if (h !== undefined && min !== undefined) {
-      if (/下午|傍晚|晚上|夜里/.test(zh[1] ?? "") && h < 12) h += 12;
+      if (/下午|傍晚|晚上|夜里|昨晚|今晚/.test(zh[1] ?? "") && h < 12) h += 12;
       if (zh[1] === "中午" && h < 11) h += 12;
       return fmt(h, min);
     }
   }
   const en =
-    /\b(?:at|around|about|like|@)\s*(?:like |around |about )?(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?!\s*(?:times?|calls?|texts?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|x\b|%|\d))|\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\b(\d{1,2}):(\d{2})\b/i.exec(
+    /\b(?:at|@)\s*(?:like |around |about )?(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?![\d.:]|\s*(?:times?|calls?|texts?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|x\b|%))|\b(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\b(\d{1,2})[:.](\d{2})\b(?!\s*(?:%|\d))/i.exec(
       text,
     );
   if (!en) return undefined;
@@ -165,7 +173,7 @@ const CODE_DIGITS = "[\\d零〇一幺二两三四五六七八九]";
  */
 export function quotedCode(text: string): string | undefined {
   const spoken = new RegExp(
-    `(?:报了个?|说(?:的)?是|念了|quoted|said(?: it was)?|gave(?: me)?)\\s*((?:${CODE_DIGITS}[\\s-]?){2,7}${CODE_DIGITS})(?![\\s-]?${CODE_DIGITS})`,
+    `(?:报了个?|说(?:的)?是|念了|quoted|said(?: it was)?|gave(?: me)?)(?:号码|数字|码)?\\s*((?:${CODE_DIGITS}[\\s-]?){2,7}${CODE_DIGITS})(?![\\s-]?${CODE_DIGITS})`,
     "i",
   );
   const re =
@@ -188,26 +196,33 @@ export function quotedCode(text: string): string | undefined {
 }
 
 const AFTER_REFUSAL =
-  /\b(?:after i (?:said|told|asked)|even though i|even after i|despite (?:me|my|i)|although i|i (?:already |clearly )?(?:said|told (?:them|him|her|\w+)) (?:no|not to|to stop|stop)|i (?:already |had )?(?:opted out|unsubscribed|stopped them|blocked|refused)|told (?:them|him|her|\w+(?: \w+)?) (?:no|not to|to stop)|said (?:no|stop)|asked (?:them|him|her) to stop|i (?:said|told) .{0,20}(?:no|stop)\b)|说(?:了|过)?(?:不要|别|不用|不需要)|我说不要|拒绝(?:了|过)|拒绝.{0,8}(?:次|了|过)|已经(?:让|叫|跟|和|告诉).{0,10}(?:别|不要|不用)|明明|都说了|说好了?(?:不|别)|说得?清清楚楚|谁都不许|已经退订|退订了|取消了|拉黑了/i;
+  /\b(?:after i (?:said|told|asked)|even though i|even after i|despite (?:me|my|i)|although i|i (?:already |clearly )?(?:said|told (?:them|him|her|\w+)) (?:no|not to|to stop|stop)|i (?:already |had )?(?:opted out|unsubscribed|stopped them|blocked|refused)|told (?:them|him|her|\w+(?: \w+)?) (?:no|not to|to stop)|said (?:no|stop)(?! (?:telegram|calls?|texts?|sms|e-?mails?|weekends?|mornings?|evenings?))|already (?:say|said|told) (?:no|them)|asked (?:them|him|her) to stop|i (?:said|told) .{0,20}(?:no|stop)\b(?! (?:telegram|calls?|texts?|sms|e-?mails?)))|说(?:了|过)?(?:不要|别|不用|不需要)|我说不要|拒绝(?:了|过)|拒绝.{0,8}(?:次|了|过)|已经(?:让|叫|跟|和|告诉).{0,10}(?:别|不要|不用)|明明|都说了|说好了?(?:不|别)|说得?清清楚楚|谁都不许|已经退订|退订了|取消了|拉黑了/i;
 
 const CHANNEL_WORDS: [ReportChannel, RegExp][] = [
-  ["sms", /\b(?:texts?|texted|txt|sms|text messages?)\b|短信|短消息/i],
+  ["sms", /\b(?:texts?|texted|txt|sms|text messages?)\b|短信|短消息|^\s*fwd?\s*:|【[^】]{2,12}】/i],
   ["email", /\be-?mail(?:s|ed)?\b|邮件|电邮|邮箱/i],
   ["telegram", /\btelegram\b|\btg\b|电报/i],
-  ["other", /\b(?:wechat|whatsapp|letter|visit(?:ed)?|knocked|door)\b|微信|上门|QQ/i],
+  ["other", /\b(?:wechat\w*|whats ?app\w*|letter|visit(?:ed)?|knocked|door)\b|微信|上门|QQ/i],
   [
     "call",
     /\b(?:call(?:s|ed|ing)?|rang|ring(?:ing)?|phoned|phone|voicemail|hung up|line)\b|电话|打来|来电|打给|打过来|打了|打我|又打|还打|还在打|一直打|响了/i,
   ],
 ];
 
-/** The channel word nearest the contact told of (the whole text when no cue is found). */
-function channelNear(text: string, at: number): ReportChannel | undefined {
+/** The channel word nearest the contact told of (the first in the text when no cue is found). */
+function channelNear(
+  text: string,
+  cue: { start: number; end: number } | undefined,
+): ReportChannel | undefined {
   let best: ReportChannel | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const [channel, re] of CHANNEL_WORDS) {
     for (const m of text.matchAll(new RegExp(re.source, "gi"))) {
-      const distance = at < 0 ? m.index : Math.abs(m.index - at);
+      const distance = !cue
+        ? m.index
+        : m.index >= cue.start && m.index < cue.end
+          ? 0
+          : Math.min(Math.abs(m.index - cue.start), Math.abs(m.index - cue.end));
       if (distance < bestDistance) {
         best = channel;
         bestDistance = distance;
@@ -258,7 +273,7 @@ export function extractReport(
     )[0];
     if (unknown) report.insurerName = unknown.name;
   }
-  const channel = channelNear(text, contactCueAt(text));
+  const channel = channelNear(text, contactCue(text));
   if (channel) report.channel = channel;
   const date = reportedDate(text, today);
   if (date) report.date = date;
