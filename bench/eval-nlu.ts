@@ -25,11 +25,11 @@ import { directory, intentDirectory } from "../test/nlu/fixtures/directory.js";
 import { machineLine } from "./support/machine.js";
 
 /** The evaluation sets, each with the directory its cases were written against. */
-const SETS: { name: string; file: string; directory: DirectoryEntry[] }[] = [
-  { name: "preferences", file: "cases.jsonl", directory },
-  { name: "intents", file: "intent-cases.jsonl", directory: intentDirectory },
-  { name: "intents-2", file: "intent-cases-2.jsonl", directory: intentDirectory },
-  { name: "heldout", file: "intent-heldout.jsonl", directory: intentDirectory },
+const SETS: { name: string; files: string[]; directory: DirectoryEntry[] }[] = [
+  { name: "preferences", files: ["cases.jsonl"], directory },
+  { name: "intents", files: ["intent-cases.jsonl"], directory: intentDirectory },
+  { name: "intents-2", files: ["intent-cases-2.jsonl"], directory: intentDirectory },
+  { name: "heldout", files: ["intent-heldout.jsonl", "intent-heldout-2.jsonl"], directory: intentDirectory },
 ];
 
 interface Timed {
@@ -198,8 +198,9 @@ async function main() {
   console.log(`NLU evaluation — ${machineLine()}`);
   for (const set of SETS) {
     if (opts.sets.length > 0 && !opts.sets.includes(set.name)) continue;
-    const file = fileURLToPath(new URL(`../test/nlu/${set.file}`, import.meta.url));
-    let cases = parseCases(readFileSync(file, "utf8"));
+    let cases = set.files.flatMap((f) =>
+      parseCases(readFileSync(fileURLToPath(new URL(`../test/nlu/${f}`, import.meta.url)), "utf8")),
+    );
     if (opts.tags.length > 0) cases = cases.filter((c) => opts.tags.some((t) => c.tags.includes(t)));
     const runs = [runRules(cases, set.directory)];
     if (llm) {
@@ -209,7 +210,7 @@ async function main() {
       if (fellBack > 0)
         console.error(`LLM fell back to the rules on ${fellBack} of ${cases.length} messages.`);
     }
-    console.log(`\n== ${set.name}: ${cases.length} messages from test/nlu/${set.file}\n`);
+    console.log(`\n== ${set.name}: ${cases.length} messages from test/nlu/${set.files.join(" + ")}\n`);
     console.log(table(runs));
     if (opts.failures && runs[0]) console.log(failures("rules", cases, runs[0]));
     if (opts.llmFailures && runs[1]) console.log(failures("llm", cases, runs[1]));

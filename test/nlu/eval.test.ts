@@ -21,7 +21,8 @@ const load = (file: string) =>
 const cases = load("./cases.jsonl");
 const intentCases = load("./intent-cases.jsonl");
 const intentCases2 = load("./intent-cases-2.jsonl");
-const heldout = load("./intent-heldout.jsonl");
+// Two held-out files, written apart from the rules by different hands: read as one set.
+const heldout = [...load("./intent-heldout.jsonl"), ...load("./intent-heldout-2.jsonl")];
 const readAll = (set: EvalCase[], dir: DirectoryEntry[]) =>
   set.map((c) => readWithRules({ text: c.text, lang: c.lang, today: c.today, directory: dir }));
 
@@ -185,7 +186,10 @@ describe("the intent evaluation sets", () => {
           ).toBe(true);
     }
     expect(intentCases.length + intentCases2.length + heldout.length).toBeGreaterThanOrEqual(150);
-    expect(heldout.length).toBeGreaterThanOrEqual(50);
+    // A third of the intent cases is held out.
+    expect(
+      heldout.length / (intentCases.length + intentCases2.length + heldout.length),
+    ).toBeGreaterThanOrEqual(1 / 3);
     expect(heldout.every((x) => x.tags.includes("heldout"))).toBe(true);
     const texts = [...cases, ...intentCases, ...intentCases2, ...heldout].map((x) => x.text);
     expect(new Set(texts).size).toBe(texts.length);
@@ -244,7 +248,8 @@ describe("the rules on the intent sets", () => {
 
 /**
  * Held-out figures (floored), read after each round of tuning on the other sets, never its
- * failures: 2026-12-07 first rules 79.5 % / 66.3 % / 10 unsafe; after the second tuning set
- * 84.3 % / 72.3 % / 7 unsafe of 83.
+ * failures. 2026-12-07, first file (83): first rules 79.5 % intent right / 66.3 % fully right /
+ * 10 unsafe; after the second tuning set 84.3 % / 72.3 % / 7. Second file (100), first read on
+ * that version: 85.0 % / 74.0 % / 7. Both (183): 84.7 % / 73.2 % / 14 unsafe.
  */
-const HELDOUT = { intentAccuracy: 0.84, exact: 0.72, unsafe: 7 };
+const HELDOUT = { intentAccuracy: 0.84, exact: 0.73, unsafe: 14 };
