@@ -39,8 +39,12 @@ export interface SessionData {
   editing?: boolean;
   /** Set by /delete: only then does "Yes, delete" act (an old or forged button does not). */
   deleteAsked?: boolean;
-  /** Set by /renewed (or "I already renewed"): only then does "Yes, I renewed" act. */
-  renewedAsked?: boolean;
+  /** Set by /renewed (or "I already renewed"): only its own "Yes, I renewed" button acts. */
+  renewedAsked?: string;
+  /** The message that shows the summary now: only its "I agree" agrees (an older one is outdated). */
+  summaryMessageId?: number;
+  /** The insurers a name fitted, while the owner is asked which one they meant. */
+  oneOf?: string[];
   lang?: Language;
 }
 

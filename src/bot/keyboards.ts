@@ -28,9 +28,13 @@ export function insurersKeyboard(t: T, directory: readonly Insurer[], picked: re
   return kb.row().text(t("button-nobody"), "ob:ins-nobody").row().text(t("button-done"), "ob:ins-done");
 }
 
-export function channelsKeyboard(t: T, picked: readonly string[]) {
+/** One toggle per channel; the ones the owner refused in words are marked 🚫 (a tap still picks them). */
+export function channelsKeyboard(t: T, picked: readonly string[], refused: readonly string[] = []) {
   const kb = new InlineKeyboard();
-  for (const c of CHANNELS) kb.text(mark(picked.includes(c), t(`channel-${c}`)), `ob:ch:${c}`);
+  for (const c of CHANNELS) {
+    const label = refused.includes(c) && !picked.includes(c) ? `🚫 ${t(`channel-${c}`)}` : t(`channel-${c}`);
+    kb.text(mark(picked.includes(c), label), `ob:ch:${c}`);
+  }
   return kb.row().text(t("button-done"), "ob:ch-done");
 }
 

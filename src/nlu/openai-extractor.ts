@@ -182,7 +182,11 @@ export function toPreferencePatch(llm: LlmPatch, directory: readonly DirectoryEn
  * stray fields are dropped, never applied), the report and the stop only with their intents,
  * ids outside the directory moved to `insurerName` / `unknown`, codes stripped to digits.
  */
-export function toReading(llm: LlmReading, directory: readonly DirectoryEntry[]): Reading {
+export function toReading(
+  llm: LlmReading,
+  directory: readonly DirectoryEntry[],
+  today = "9999-12-31",
+): Reading {
   const ids = new Set(directory.map((e) => e.id));
   const reading: Reading = { intent: llm.intent, patch: {} };
   if (llm.intent === "preferences") reading.patch = toPreferencePatch(llm.patch, directory);
@@ -193,7 +197,8 @@ export function toReading(llm: LlmReading, directory: readonly DirectoryEntry[])
     else if (r?.insurerName || r?.insurer)
       report.insurerName = (r.insurerName ?? r.insurer ?? "").slice(0, 80);
     if (r?.channel) report.channel = r.channel;
-    if (r?.date) report.date = r.date;
+    // A reported contact has happened: a date after today is the model's mistake, dropped.
+    if (r?.date && r.date <= today) report.date = r.date;
     if (r?.time) report.time = r.time;
     const code = r?.code?.replace(/[\s-]/g, "");
     if (code) report.code = code;
@@ -283,7 +288,7 @@ export function createOpenAIExtractor(options: OpenAIExtractorOptions): Extracto
     if (!message) throw new LlmFailure("invalid_output", "no choice in the reply");
     if (message.refusal) throw new LlmFailure("refusal", "the model refused");
     if (!message.parsed) throw new LlmFailure("invalid_output", "no structured output");
-    return toReading(message.parsed, input.directory);
+    return toReading(message.parsed, input.directory, input.today);
   }
 
   return {

@@ -24,10 +24,12 @@ describe("/renewed, /status, /export, /delete", () => {
     h.setNow(new Date("2027-07-10T04:00:00.000Z")); // inside the window
     const ask = await u.command("/renewed");
     expect(u.texts(ask)).toContain("You already renewed?");
-    expect(u.lastButtons()).toEqual(["rn:yes", "rn:no"]);
+    const [yes, no] = u.lastButtons();
+    expect(yes).toMatch(/^rn:yes:[0-9a-f]+$/);
+    expect(no).toMatch(/^rn:no:[0-9a-f]+$/);
     // Asking changed nothing yet.
     expect((await stateOf(h, 7001)).owner.renewedAt).toBeUndefined();
-    const reply = await u.press("rn:yes");
+    const reply = await u.press(yes!);
     expect(u.texts(reply)).toContain("already renewed");
     const state = await stateOf(h, 7001);
     expect(state.windows[0]?.closedAt ?? state.windows[0]?.revokedAt).toBeDefined();
@@ -40,7 +42,7 @@ describe("/renewed, /status, /export, /delete", () => {
     const u = h.user(7003);
     await onboard(u, ["pingan"]);
     await u.command("/renewed");
-    expect(u.texts(await u.press("rn:no"))).toContain("nothing changed");
+    expect(u.texts(await u.press(u.lastButtons()[1]!))).toContain("nothing changed");
     const state = await stateOf(h, 7003);
     expect(state.owner.renewedAt).toBeUndefined();
     expect(state.windows[0]?.revokedAt).toBeUndefined();

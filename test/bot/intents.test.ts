@@ -8,6 +8,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BotHarness, DIRECTORY, startBotHarness } from "../support/bot-harness.js";
 import { contactAndSkip, onboard, renewalToSummary, sessionOf, stateOf } from "./flow.js";
 
+/** To the summary with Ping An by SMS (buttons only). */
+async function toSummaryFor(u: ReturnType<BotHarness["user"]>) {
+  await contactAndSkip(u);
+  await renewalToSummary(u, ["pingan"]);
+}
+
 describe("intents: what a message is for decides what it may change", () => {
   let h: BotHarness;
   beforeEach(async () => {
@@ -41,14 +47,14 @@ describe("intents: what a message is for decides what it may change", () => {
     const consent = (await stateOf(h, 8102)).consent;
 
     const complaint = u.texts(await u.send("平安在我说不要之后还在打电话"));
-    expect(complaint).toContain("很抱歉Ping An这样联系你");
+    expect(complaint).toContain("很抱歉遇到这次来自（或冒用）Ping An名义的联系");
     expect(complaint).not.toContain("到期");
     expect(await sessionOf(h, 8102)).toMatchObject({ step: "idle", draft: {} });
 
     // "I already renewed" asks before it closes anything.
     const renewed = u.texts(await u.send("我已经续保了"));
     expect(renewed).toContain("你已经续保了？");
-    expect(u.lastButtons()).toEqual(["rn:yes", "rn:no"]);
+    expect(u.lastButtons()).toEqual([expect.stringMatching(/^rn:yes:/), expect.stringMatching(/^rn:no:/)]);
 
     const thanks = u.texts(await u.send("好的，谢谢"));
     expect(thanks).not.toContain("没能读出日期");
@@ -66,7 +72,7 @@ describe("intents: what a message is for decides what it may change", () => {
     const reply = await u.send("someone called me saying they're from Ping An but couldn't tell me the code");
     const text = u.texts(reply);
     expect(text).not.toContain("Got it");
-    expect(text).toContain("I'm sorry Ping An contacted you like that");
+    expect(text).toContain("in the name of, Ping An");
     // The open question is asked again, and nothing was filled in.
     expect(reply.at(-1)?.text).toContain("When does your policy expire?");
     expect(await sessionOf(h, 8103)).toMatchObject({ step: "renewalDate", draft: {} });
@@ -78,7 +84,7 @@ describe("intents: what a message is for decides what it may change", () => {
     const text = u.texts(
       await u.send("PICC called me yesterday even though I stopped them. How do I report this?"),
     );
-    expect(text).toContain("I'm sorry PICC contacted you like that");
+    expect(text).toContain("in the name of, PICC");
     expect(text).toContain("note down");
     expect(text).not.toContain("Hello! I'm onewindow");
     expect(text).not.toContain("Got it: PICC");
@@ -114,19 +120,69 @@ describe("intents: what a message is for decides what it may change", () => {
   it("'stop' names: a one-tap button for a known insurer, 'did you mean' for a typo, none for a stranger", async () => {
     const u = h.user(8107, { languageCode: "zh" });
     await onboard(u, ["pingan"]);
+    const stopOf = (id: string) => u.lastButtons().find((b) => b.startsWith(`stop:${id}:`));
     await u.send("让太平阳别再打电话");
-    expect(u.lastButtons()).toContain("stop:cpic");
+    expect(stopOf("cpic")).toBeDefined();
     const unknown = u.texts(await u.send("stop Geico please"));
     expect(unknown).toContain("Geico");
-    expect(u.lastButtons()).toEqual(["stop:all"]);
+    // Nothing named that we know: only "everyone" is offered.
+    expect(u.lastButtons()).toEqual([expect.stringMatching(/^stop:all:/)]);
     // Nothing is stopped until a button is tapped.
     expect((await stateOf(h, 8107)).optOuts.some((o) => o.reason === "owner_request")).toBe(false);
 
     await u.send("stop PICC and Ping An");
-    expect(u.lastButtons()).toEqual(expect.arrayContaining(["stop:pingan"]));
-    await u.press("stop:pingan");
+    // The insurers named, and never "everyone" when some were named.
+    expect(u.lastButtons().some((b) => b.startsWith("stop:all"))).toBe(false);
+    await u.press(stopOf("pingan")!);
     const stopped = (await stateOf(h, 8107)).optOuts.find((o) => o.insurerId === "pingan" && !o.withdrawnAt);
     expect(stopped?.reason).toBe("owner_request");
+  });
+
+  it("'stop all except Ping An' offers everyone else, never Ping An", async () => {
+    const u = h.user(8110);
+    await onboard(u, ["pingan"]);
+    const text = u.texts(await u.send("Stop all except Ping An"));
+    // Everyone else was told when the owner agreed; Ping An is kept, and nothing offers to stop it.
+    for (const name of ["PICC", "CPIC", "Allianz"]) expect(text).toContain(name);
+    expect(text).toContain("Already told not to contact you");
+    const buttons = u.lastButtons();
+    expect(buttons.some((b) => b.startsWith("stop:pingan") || b.startsWith("stop:all"))).toBe(false);
+  });
+
+  it("a stop button offered before a new consent cannot revoke the window agreed later", async () => {
+    const u = h.user(8111);
+    await contactAndSkip(u);
+    await u.send("stop PICC");
+    // The offer, then the open question asked again: the buttons are on the message before.
+    const oldMessage = h.fake.sent(8111).at(-2)!;
+    const old = JSON.stringify(oldMessage.replyMarkup).match(/stop:picc:[0-9a-f]+/)?.[0];
+    expect(old).toBeDefined();
+    await u.send("31 July");
+    await renewalToSummary(u, ["picc"], "31 July");
+    await u.press("ob:agree");
+    const pressed = await u.press(old!, oldMessage.messageId);
+    expect(pressed.map((m) => m.text ?? "").join("")).not.toContain("told to stop");
+    const answer = h.fake.calls.filter((c) => c.method === "answerCallbackQuery").at(-1);
+    expect(answer?.payload.text).toContain("already answered");
+    expect((await stateOf(h, 8111)).windows.find((w) => w.insurerId === "picc")?.revokedAt).toBeUndefined();
+  });
+
+  it("a phone number inside a report is not taken as the owner's number", async () => {
+    const u = h.user(8112);
+    await u.command("/start");
+    const reply = u.texts(await u.send("PICC called me from 13987654321 yesterday, is that legit?"));
+    expect(reply).not.toContain("I saved");
+    expect((await stateOf(h, 8112)).owner.phone).toBeUndefined();
+  });
+
+  it("an old summary's I agree does not agree to a newer draft", async () => {
+    const u = h.user(8113);
+    await toSummaryFor(u);
+    const first = h.fake.sent(8113).at(-1)!;
+    await u.send("only PICC");
+    await u.press("ob:agree", first.messageId);
+    expect((await stateOf(h, 8113)).consent).toBeUndefined();
+    expect(u.texts(h.fake.sent(8113).slice(-1))).toContain("out of date");
   });
 
   it("a change of preferences after consent goes back through the summary and I agree", async () => {
@@ -140,6 +196,37 @@ describe("intents: what a message is for decides what it may change", () => {
     expect((await stateOf(h, 8108)).consent?.id).toBe(consent?.id);
     await u.press("ob:agree");
     expect((await stateOf(h, 8108)).consent?.preferences.insurers).toEqual(["allianz"]);
+  });
+
+  it("thanks at the car question is not a car, and the same date again after consent changes nothing", async () => {
+    const u = h.user(8114);
+    await u.command("/start");
+    await u.contact("8613812345678");
+    const thanks = u.texts(await u.send("thanks"));
+    expect(thanks).not.toContain("Saved: thanks");
+    expect((await stateOf(h, 8114)).owner.vehicle).toBeUndefined();
+    await u.press("ob:vehicle:skip");
+    await renewalToSummary(u, ["pingan"]);
+    await u.press("ob:agree");
+    const again = u.texts(await u.send("31 July"));
+    expect(again).toContain("nothing changed");
+    expect(await sessionOf(h, 8114)).toMatchObject({ step: "idle", draft: {} });
+  });
+
+  it("a 'Yes, I renewed' asked before agreeing cannot close the window agreed after", async () => {
+    const u = h.user(8115);
+    await contactAndSkip(u);
+    await u.send("I already renewed last year with PICC");
+    const asked = h.fake.sent(8115).find((m) => JSON.stringify(m.replyMarkup ?? "").includes("rn:yes"));
+    const yes = JSON.stringify(asked?.replyMarkup).match(/rn:yes:[0-9a-f]+/)?.[0];
+    expect(yes).toBeDefined();
+    await u.send("31 July");
+    await renewalToSummary(u, ["picc"], "31 July");
+    await u.press("ob:agree");
+    await u.press(yes!, asked!.messageId);
+    const state = await stateOf(h, 8115);
+    expect(state.owner.renewedAt).toBeUndefined();
+    expect(state.windows.find((w) => w.insurerId === "picc")?.closedAt).toBeUndefined();
   });
 
   it("an old button after consent is answered as outdated and changes nothing", async () => {
@@ -199,10 +286,15 @@ describe("negations, past dates and names", () => {
     expect(u.texts(reply)).toContain("no way left to contact you");
     expect(reply.at(-1)?.text).toContain("How may they contact you?");
     expect((await sessionOf(h, 8202))?.draft.channels).toBeUndefined();
-    // The question starts with every other channel ticked.
-    expect(u.lastButtons()).toContain("ob:ch-done");
+    // Nothing is ticked for the owner: a negation adds no channel; the refused one is marked.
+    const labels = JSON.stringify(reply.at(-1)?.replyMarkup);
+    expect(labels).toContain("🚫 call");
+    expect(labels).not.toContain("✅");
     await u.press("ob:ch-done");
-    expect((await sessionOf(h, 8202))?.draft.channels).toEqual(["sms", "telegram", "email"]);
+    expect((await sessionOf(h, 8202))?.draft.channels).toBeUndefined();
+    await u.press("ob:ch:sms");
+    await u.press("ob:ch-done");
+    expect((await sessionOf(h, 8202))?.draft.channels).toEqual(["sms"]);
   });
 
   it("'不要邮件和Telegram，只要短信' keeps SMS alone", async () => {
@@ -257,7 +349,7 @@ describe("negations, past dates and names", () => {
     const ramble = `${story.repeat(Math.ceil(4096 / story.length))}`.slice(0, 4096);
     expect(ramble).toHaveLength(4096);
     const text = u.texts(await u.send(ramble));
-    expect(text).toContain("I'm sorry PICC contacted you like that");
+    expect(text).toContain("in the name of, PICC");
     expect(await sessionOf(h, 8208)).toMatchObject({ step: "renewalDate", draft: {} });
   });
 });
@@ -277,6 +369,16 @@ describe("insurer names", () => {
     const text = u.texts(await u.send("31 July, only Acme may call"));
     expect(text).toContain("Acme Insurance");
     expect((await sessionOf(h, 8301))?.draft.insurers).toEqual(["acme"]);
+  });
+
+  it("the insurer picked for an ambiguous name joins the others named, and its button works once", async () => {
+    await h.services.insurers.add({ id: "acme-life", name: "Acme Life", aliases: [], contact: "400-2" });
+    const u = h.user(8303);
+    await contactAndSkip(u);
+    await u.send("31 July");
+    await u.send("Ping An and Acme");
+    await u.press("ob:one:acme-life");
+    expect((await sessionOf(h, 8303))?.draft.insurers).toEqual(["pingan", "acme-life"]);
   });
 
   it("a part that fits several insurers asks which one, one button each", async () => {

@@ -250,6 +250,8 @@ describe("the rules on the intent sets", () => {
  * Held-out figures (floored), read after each round of tuning on the other sets, never its
  * failures. 2026-12-07, first file (83): first rules 79.5 % intent right / 66.3 % fully right /
  * 10 unsafe; after the second tuning set 84.3 % / 72.3 % / 7. Second file (100), first read on
- * that version: 85.0 % / 74.0 % / 7. Both (183): 84.7 % / 73.2 % / 14 unsafe.
+ * that version: 85.0 % / 74.0 % / 7. Both (183): 84.7 % / 73.2 % / 14 unsafe; after the fixes
+ * of a review (questions and complaints never a choice, stops that keep an insurer) 85.2 % /
+ * 74.3 % / 11.
  */
-const HELDOUT = { intentAccuracy: 0.84, exact: 0.73, unsafe: 14 };
+const HELDOUT = { intentAccuracy: 0.85, exact: 0.74, unsafe: 11 };

@@ -12,8 +12,8 @@ export function createAccountFeature(deps: BotDeps) {
   // misread "I renewed" never closes anything by itself.
   feature.command("renewed", (ctx) => askRenewed(ctx));
 
-  feature.callbackQuery(/^rn:(yes|no)$/, async (ctx) => {
-    if (!ctx.session.renewedAsked || !ctx.owner.phone) {
+  feature.callbackQuery(/^rn:(yes|no):([0-9a-f]+)$/, async (ctx) => {
+    if (ctx.session.renewedAsked !== ctx.match[2] || !ctx.owner.phone) {
       await ctx.answerCallbackQuery({ text: ctx.t("outdated-button") });
       return;
     }

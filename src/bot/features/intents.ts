@@ -4,6 +4,7 @@
  * summary or a consent: each answers, and offers a button where an action would follow (a
  * stop, a renewal), so nothing happens without a tap.
  */
+import { randomBytes } from "node:crypto";
 import { InlineKeyboard } from "grammy";
 import { activeOptOut } from "../../domain/plans.js";
 import { packFor } from "../../domain/policy-packs.js";
@@ -52,26 +53,37 @@ export async function answerIntent(ctx: BotContext, reading: Reading, deps: BotD
 /** "I already renewed" closes windows and files opt-outs: asked once, done on the tap. */
 export async function askRenewed(ctx: BotContext): Promise<void> {
   if (!ctx.owner.phone) {
-    await ctx.reply(ctx.t("status-none"));
+    await ctx.reply(ctx.t(ctx.session.step === "idle" ? "status-none" : "needs-phone-first"));
     return;
   }
-  ctx.session.renewedAsked = true;
+  // The buttons carry a nonce: only the newest question's "Yes" acts, and agreeing forgets it.
+  const nonce = randomBytes(4).toString("hex");
+  ctx.session.renewedAsked = nonce;
   const kb = new InlineKeyboard()
-    .text(ctx.t("button-renewed-yes"), "rn:yes")
-    .text(ctx.t("button-cancel"), "rn:no");
+    .text(ctx.t("button-renewed-yes"), `rn:yes:${nonce}`)
+    .text(ctx.t("button-cancel"), `rn:no:${nonce}`);
   await ctx.reply(ctx.t("renewed-ask"), { reply_markup: kb });
 }
 
-/** The one-tap stop for the insurers a message named; "did you mean" for names not in the directory. */
+/**
+ * The one-tap stop for the insurers a message named; "did you mean" for names not in the
+ * directory; one button per insurer a name could mean. "Everyone" is offered only when the
+ * message named nobody, so a stop never reaches the insurer a message keeps.
+ */
 async function offerStop(ctx: BotContext, reading: Reading, deps: BotDeps): Promise<void> {
   if (!ctx.owner.phone) {
-    await ctx.reply(ctx.t("status-none"));
+    await ctx.reply(ctx.t(ctx.session.step === "idle" ? "status-none" : "needs-phone-first"));
     return;
   }
   const stop = reading.stop ?? { everyone: true as const };
   const kb = new InlineKeyboard();
+  // Buttons offered from a message carry the consent they were offered under: once the owner
+  // agrees anew, an old "Stop PICC" is outdated and cannot revoke the new window.
+  const consent = (await deps.store.getOwnerState(ctx.owner.id)).consent;
+  const mark = consentMarkOf(consent?.id);
+  const stopButton = (id: string, label: string) => kb.text(label, `stop:${id}:${mark}`).row();
   if ("everyone" in stop) {
-    kb.text(ctx.t("button-stop-everyone"), "stop:all");
+    stopButton("all", ctx.t("button-stop-everyone"));
     await ctx.reply(ctx.t("stop-intent-everyone"), { reply_markup: kb });
     return;
   }
@@ -81,7 +93,7 @@ async function offerStop(ctx: BotContext, reading: Reading, deps: BotDeps): Prom
   const lines: string[] = [];
   const named = directory.filter((i) => stop.insurers.includes(i.id));
   const alreadyStopped = named.filter((i) => activeOptOut(state, i.id, now, state.owner.phoneHash));
-  for (const i of named) if (!alreadyStopped.includes(i)) kb.text(`🛑 ${i.name}`, `stop:${i.id}`).row();
+  for (const i of named) if (!alreadyStopped.includes(i)) stopButton(i.id, `🛑 ${i.name}`);
   if (alreadyStopped.length > 0)
     lines.push(ctx.t("stop-intent-already", { insurers: alreadyStopped.map((i) => i.name).join(", ") }));
   const offered = new Set(named.map((i) => i.id));
@@ -94,13 +106,30 @@ async function offerStop(ctx: BotContext, reading: Reading, deps: BotDeps): Prom
     lines.push(ctx.t("stop-intent-did-you-mean", { name }));
     for (const g of guesses) {
       offered.add(g.id);
-      kb.text(`🛑 ${g.name}?`, `stop:${g.id}`).row();
+      stopButton(g.id, `🛑 ${g.name}?`);
+    }
+  }
+  for (const a of reading.ambiguous ?? []) {
+    lines.push(ctx.t("ambiguous-insurer", { name: a.text }));
+    for (const id of a.candidates) {
+      const insurer = directory.find((i) => i.id === id);
+      if (insurer && !offered.has(id)) {
+        offered.add(id);
+        stopButton(id, `🛑 ${insurer.name}`);
+      }
     }
   }
   const buttons = offered.size - alreadyStopped.length > 0;
   if (buttons) lines.unshift(ctx.t("stop-intent-ask"));
-  kb.text(ctx.t("button-stop-everyone"), "stop:all");
-  await ctx.reply(lines.join("\n") || ctx.t("stop-intent-ask"), { reply_markup: kb });
+  const nothingNamed = named.length === 0 && !reading.ambiguous;
+  if (nothingNamed) stopButton("all", ctx.t("button-stop-everyone"));
+  const text = lines.join("\n") || ctx.t("stop-intent-ask");
+  await ctx.reply(text, buttons || nothingNamed ? { reply_markup: kb } : {});
+}
+
+/** A short mark of a consent id (or "0" for none), small enough for callback data. */
+export function consentMarkOf(consentId: string | undefined): string {
+  return consentId ? consentId.replace(/-/g, "").slice(-8) : "0";
 }
 
 /** A short reply for `other`: where the owner is, and what they can do. */

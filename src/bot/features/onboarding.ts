@@ -11,7 +11,7 @@ import { Composer, InlineKeyboard } from "grammy";
 import { applyPatch, type DraftNote, missingFields, toPreferences } from "../../domain/draft.js";
 import { maskPhone, normalisePhone } from "../../domain/phone.js";
 import { packFor } from "../../domain/policy-packs.js";
-import { CHANNELS, type Draft, type PreferencePatch, type Preferences } from "../../domain/preferences.js";
+import type { Draft, PreferencePatch, Preferences } from "../../domain/preferences.js";
 import { localDateOf } from "../../domain/time.js";
 import { formatVerificationCode } from "../../domain/verification-code.js";
 import { matchZone, zoneChoices } from "../../domain/zones.js";
@@ -41,6 +41,8 @@ import { answerIntent, replyOther } from "./intents.js";
 
 /** Seven or more digits in a row (spaces and dashes allowed): a phone number, not a car. */
 const PHONE_LIKE = /\d(?:[\s-]?\d){6,}/;
+/** A message that is a phone number and nothing else. */
+const WHOLE_PHONE = /^\s*\+?[\d\s().-]{7,20}\s*$/;
 
 type FlowStep = Exclude<Step, "idle">;
 
@@ -197,7 +199,9 @@ export function createOnboarding(deps: BotDeps) {
         });
         return;
       case "channels":
-        await ctx.reply(t("ask-channels"), { reply_markup: channelsKeyboard(t, pick) });
+        await ctx.reply(t("ask-channels"), {
+          reply_markup: channelsKeyboard(t, pick, ctx.session.draft.refusedChannels ?? []),
+        });
         return;
       case "days":
         await ctx.reply(t("ask-days"), { reply_markup: daysKeyboard(t, pick) });
@@ -272,12 +276,16 @@ export function createOnboarding(deps: BotDeps) {
         )}`,
     );
     const text = [lines.join("\n"), ...consentTexts].join("\n\n");
-    if (text.length <= 4000) {
-      await ctx.reply(text, { reply_markup: summaryKeyboard(t) });
-      return;
-    }
-    for (const consent of consentTexts) await ctx.reply(consent.slice(0, 4000));
-    await ctx.reply(lines.join("\n"), { reply_markup: summaryKeyboard(t) });
+    // Only the newest summary can be agreed to: the previous one loses its buttons, and its
+    // "I agree" is answered as outdated (it showed other choices).
+    const previous = ctx.session.summaryMessageId;
+    if (previous !== undefined && ctx.chat)
+      await ctx.api.editMessageReplyMarkup(ctx.chat.id, previous).catch(() => undefined);
+    if (text.length > 4000) for (const consent of consentTexts) await ctx.reply(consent.slice(0, 4000));
+    const sent = await ctx.reply(text.length <= 4000 ? text : lines.join("\n"), {
+      reply_markup: summaryKeyboard(t),
+    });
+    ctx.session.summaryMessageId = sent.message_id;
   }
 
   /**
@@ -309,6 +317,7 @@ export function createOnboarding(deps: BotDeps) {
     for (const name of ambiguous ?? []) {
       const kb = new InlineKeyboard();
       for (const id of name.candidates) kb.text(nameOfId(directory, id), `ob:one:${id}`).row();
+      ctx.session.oneOf = [...new Set([...(ctx.session.oneOf ?? []), ...name.candidates])];
       await ctx.reply(ctx.t("ambiguous-insurer", { name: name.text }), { reply_markup: kb });
     }
     await advance(ctx);
@@ -363,6 +372,7 @@ export function createOnboarding(deps: BotDeps) {
     ctx.session.vehicleAsked = true;
     ctx.session.editing = true;
     ctx.session.step = "summary";
+    ctx.session.summaryMessageId = undefined;
     await ctx.reply(ctx.t("ask-change"), { reply_markup: changeKeyboard(ctx.t, p.insurers.length === 0) });
   });
 
@@ -397,7 +407,8 @@ export function createOnboarding(deps: BotDeps) {
     const step = ctx.session.step;
 
     // What a step reads itself, before the language understanding: a typed number, a city.
-    if (step === "phone" || step === "idle") {
+    // Only a message that is a number is the owner's number ("PICC called me from 139…" is not).
+    if ((step === "phone" || step === "idle") && WHOLE_PHONE.test(text)) {
       const typed = normalisePhone(text, ctx.owner.country ?? undefined);
       // A typed number never replaces a verified one (planPhoneChange refuses it too).
       if (typed && !ctx.owner.phoneVerified) {
@@ -426,7 +437,7 @@ export function createOnboarding(deps: BotDeps) {
     });
 
     // At the car question, words that are nothing else are the car.
-    if (step === "vehicle" && reading.intent === "other") return saveVehicle(ctx, text);
+    if (step === "vehicle" && reading.intent === "other" && !isSocial(text)) return saveVehicle(ctx, text);
     // Mid-flow, words that are no answer get the question again with an example (below);
     // thanks and greetings get a short word first.
     const unanswered = reading.intent === "other" && step !== "idle" && !isSocial(text);
@@ -441,7 +452,21 @@ export function createOnboarding(deps: BotDeps) {
         // A change after "I agree" starts from what was agreed and ends at the summary: nothing
         // changes until "I agree" is tapped again.
         startFromConsent(ctx, consent.preferences);
-        await ctx.reply(ctx.t("change-needs-agree"));
+        const before = JSON.stringify(ctx.session.draft);
+        const { draft } = applyPatch(ctx.session.draft, patch, {
+          today: todayOf(ctx),
+          pack: packOf(ctx),
+          directory: await directoryOf(ctx),
+        });
+        if (JSON.stringify(draft) === before && !reading.ambiguous) {
+          // "31 July" again: nothing to agree to anew.
+          ctx.session.step = "idle";
+          ctx.session.draft = {};
+          ctx.session.editing = undefined;
+          await ctx.reply(ctx.t("change-none"));
+          return;
+        }
+        if (missingFields(draft).length === 0) await ctx.reply(ctx.t("change-needs-agree"));
         return applyAndAdvance(ctx, patch, true, reading.ambiguous);
       }
       if (!settled) {
@@ -510,7 +535,11 @@ export function createOnboarding(deps: BotDeps) {
       const consent = step === "idle" ? (await store.getOwnerState(ctx.owner.id)).consent : undefined;
       await replyOther(ctx, consent !== undefined);
     } else await answerIntent(ctx, reading, deps);
-    if (step === "summary") await ctx.reply(ctx.t("summary-unchanged"));
+    if (step === "summary" && ctx.session.editing && ctx.session.summaryMessageId === undefined)
+      await ctx.reply(ctx.t("ask-change"), {
+        reply_markup: changeKeyboard(ctx.t, ctx.session.draft.nobody === true),
+      });
+    else if (step === "summary") await ctx.reply(ctx.t("summary-unchanged"));
     else if (step !== "idle") await ask(ctx, step);
   }
 
@@ -527,7 +556,9 @@ export function createOnboarding(deps: BotDeps) {
     const step = ctx.session.step;
     // A button answers only its own step; "one" (which of several insurers a name meant)
     // answers whatever step is open.
-    const owner = action === "one" ? (step === "idle" ? undefined : step) : BUTTON_STEP.get(action);
+    const offered = action === "one" && (ctx.session.oneOf ?? []).includes(value);
+    const owner =
+      action === "one" ? (offered && step !== "idle" ? step : undefined) : BUTTON_STEP.get(action);
     if (owner !== step) {
       await ctx.answerCallbackQuery({ text: ctx.t("outdated-button") });
       return;
@@ -544,7 +575,7 @@ export function createOnboarding(deps: BotDeps) {
         step === "insurers"
           ? insurersKeyboard(t, await directoryOf(ctx), p)
           : step === "channels"
-            ? channelsKeyboard(t, p)
+            ? channelsKeyboard(t, p, ctx.session.draft.refusedChannels ?? [])
             : step === "days"
               ? daysKeyboard(t, p)
               : hoursKeyboard(t, packOf(ctx), p);
@@ -607,6 +638,7 @@ export function createOnboarding(deps: BotDeps) {
       case "change":
         await ctx.editMessageReplyMarkup().catch(() => undefined);
         ctx.session.editing = true;
+        ctx.session.summaryMessageId = undefined;
         await ctx.reply(ctx.t("ask-change"), {
           reply_markup: changeKeyboard(ctx.t, ctx.session.draft.nobody === true),
         });
@@ -623,12 +655,22 @@ export function createOnboarding(deps: BotDeps) {
         await ctx.editMessageReplyMarkup().catch(() => undefined);
         return ask(ctx, field);
       }
-      case "agree":
+      case "agree": {
+        const from = ctx.callbackQuery.message?.message_id;
+        if (ctx.session.summaryMessageId !== undefined && from !== ctx.session.summaryMessageId) {
+          await ctx.editMessageReplyMarkup().catch(() => undefined);
+          await ctx.reply(ctx.t("summary-outdated"));
+          return;
+        }
         return agree(ctx);
+      }
       case "one": {
         await ctx.editMessageReplyMarkup().catch(() => undefined);
+        ctx.session.oneOf = undefined;
         if (!(await directoryOf(ctx)).some((i) => i.id === value)) return ask(ctx, step);
-        return applyAndAdvance(ctx, { insurers: [value] }, true);
+        // The one meant joins the insurers already chosen ("Ping An and Acme" → which Acme?).
+        const insurers = [...new Set([...(ctx.session.draft.insurers ?? []), value])];
+        return applyAndAdvance(ctx, { insurers }, true);
       }
     }
   });
@@ -670,24 +712,21 @@ export function createOnboarding(deps: BotDeps) {
     ctx.session.draft = {};
     ctx.session.pick = undefined;
     ctx.session.editing = undefined;
+    ctx.session.summaryMessageId = undefined;
+    ctx.session.oneOf = undefined;
+    // A "Yes, I renewed" asked before this agreement must not close the windows it opens.
+    ctx.session.renewedAsked = undefined;
     await ctx.reply(lines.join("\n"));
   }
 
   return feature;
 }
 
-/**
- * What a toggle question starts with: the current answer, so /edit shows it ticked; for the
- * channels after a refusal ("don't call me"), every channel but the refused ones.
- */
+/** What a toggle question starts with: the current answer, so /edit shows it ticked. */
 function initialPick(draft: Draft, step: Step): string[] {
   if (step === "idle" || !FLOW[step].toggles) return [];
   if (step === "insurers") return [...(draft.insurers ?? [])];
-  if (step === "channels") {
-    if (draft.channels?.length) return [...draft.channels];
-    const refused = draft.refusedChannels ?? [];
-    return refused.length > 0 ? CHANNELS.filter((c) => !refused.includes(c)) : [];
-  }
+  if (step === "channels") return [...(draft.channels ?? [])];
   if (step === "days") return [...(draft.days ?? [])];
   return [];
 }

@@ -3,6 +3,7 @@ import { activeOptOut } from "../../domain/plans.js";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
 import { formatLocal } from "../format.js";
+import { consentMarkOf } from "./intents.js";
 
 /**
  * /stop (one button per insurer, and everyone) and the one-tap deep link
@@ -60,20 +61,30 @@ export function createStopFeature(deps: BotDeps) {
     await ctx.reply(ctx.t("stop-ask"), { reply_markup: kb });
   });
 
-  feature.callbackQuery(/^stop:(.+)$/, async (ctx) => {
+  // "stop:<id>" from /stop; "stop:<id>:<mark>" offered from a message, valid only under the
+  // consent it was offered under (consentMarkOf), so it never revokes a window agreed later.
+  feature.callbackQuery(/^stop:([^:]+)(?::([0-9a-f]+))?$/, async (ctx) => {
+    const [, target = "", mark] = ctx.match;
+    if (mark !== undefined) {
+      const consent = (await store.getOwnerState(ctx.owner.id)).consent;
+      if (consentMarkOf(consent?.id) !== mark) {
+        await ctx.answerCallbackQuery({ text: ctx.t("outdated-button") });
+        return;
+      }
+    }
     await ctx.answerCallbackQuery();
     await ctx.editMessageReplyMarkup().catch(() => undefined);
     if (!ctx.owner.phone) {
       await ctx.reply(ctx.t("status-none"));
       return;
     }
-    const target = ctx.match[1] ?? "";
     if (target === "all") {
       await owners.stop(ctx.owner.id, "all", "owner_request");
       await ctx.reply(ctx.t("stopped-all"));
       return;
     }
-    if (!(await store.getInsurer(target))) return;
+    // Only an insurer of the owner's own directory (a sandbox owner never reaches a real one).
+    if (!(await owners.directoryFor(ctx.owner)).some((i) => i.id === target)) return;
     await stopOne(ctx, target);
   });
 

@@ -136,15 +136,15 @@ refused-on-call = You refused { $insurer } on a call, so they are now told not t
 refused-on-call-forever = You refused { $insurer } on a call, so they are now told not to contact you until you withdraw it.
 ## Intents: what the bot says to a message that is not a choice
 report-intent = I'm sorry that happened. Nothing in your choice has changed.
-report-intent-named = I'm sorry { $insurer } contacted you like that. Nothing in your choice has changed.
+report-intent-named = I'm sorry about that contact from, or in the name of, { $insurer }. Nothing in your choice has changed.
 report-help =
     To report a call or message that came anyway, note down now, while you remember:
     • when it came (date and time) and how long it lasted;
     • the number it came from;
-    • who they said they were, and whether they quoted your verification code (a genuine agent of the insurer you chose can; anyone else cannot);
+    • who they said they were, and whether they quoted a verification code (only an insurer you agreed to gets one from onewindow; no one else can know it);
     • what they said or asked for.
     Where to complain: { $bodies }
-    /status shows when each insurer was told not to contact you: that is your proof they knew.
+    /status shows when each insurer was told not to contact you, and whether the notice was delivered.
     /report shows this list again.
 complain-CN = 12321 (harassing calls: your number, the caller's number, type, time, duration, description) and the insurance regulator's hotline 12378 (insurer, salesperson, facts, your request).
 complain-US = the FTC at donotcall.gov (date and time, calling number, company, whether you asked them to stop).
@@ -161,13 +161,16 @@ stop-intent-did-you-mean = I don't know "{ $name }". Did you mean:
 question-answer =
     About onewindow:
     • You choose once who may contact you before your renewal, how and when; every other insurer is told not to.
-    • /stop stops any insurer at once; /renewed if you already renewed.
+    • /stop stops any insurer with one tap; /renewed if you already renewed.
     • /report: a call came anyway — what to note down and where to complain.
     • /status shows what every insurer was told; /export downloads your data; /delete erases it.
     • /privacy: who sees what. /help lists every command.
 other-in-flow = Noted. Let's go on where we were:
 other-idle-consent = Your choice is on file: /status shows it, /edit changes it, /stop stops an insurer, /report if a call came anyway.
 other-idle-new = Send /start to set up who may contact you; /help lists what I can do.
+summary-outdated = That summary is out of date. Please check the newest one below it and tap "I agree" there.
+change-none = That is what you already agreed to: nothing changed.
+needs-phone-first = First share your phone number (the question above): then I can do that.
 summary-unchanged = Your summary above is unchanged: tap "I agree" when it is right, or "Change something".
 change-needs-agree = That changes what you agreed to, so it needs a new "I agree": here is the summary with the change.
 ambiguous-insurer = "{ $name }" fits several insurers. Which one do you mean?

@@ -136,15 +136,15 @@ refused-on-call = 你在电话中拒绝了 { $insurer }，已通知对方在 { $
 refused-on-call-forever = 你在电话中拒绝了 { $insurer }，已通知对方不得联系你，直到你撤回。
 ## Intents: what the bot says to a message that is not a choice
 report-intent = 很抱歉遇到这种事。你的选择没有任何改变。
-report-intent-named = 很抱歉{ $insurer }这样联系你。你的选择没有任何改变。
+report-intent-named = 很抱歉遇到这次来自（或冒用）{ $insurer }名义的联系。你的选择没有任何改变。
 report-help =
     要举报不请自来的电话或消息，请趁还记得先记下：
     • 什么时候来的（日期和时间），持续多久；
     • 来电或发信的号码；
-    • 对方自称是谁，是否报出了你的验证码（你选的保险公司的真业务员能报出，其他人报不出）；
+    • 对方自称是谁，是否报出了验证码（只有你同意的保险公司会从 onewindow 拿到验证码，其他人不可能知道）；
     • 对方说了什么、要你做什么。
     可以投诉到：{ $bodies }
-    /status 显示每家保险公司何时被告知不要联系你：这就是他们知情的证据。
+    /status 显示每家保险公司何时被告知不要联系你，以及通知是否已送达。
     随时发送 /report 再看这份清单。
 complain-CN = 12321（骚扰电话：你的号码、来电号码、类型、时间、时长、描述）和保险监管热线 12378（保险公司、业务员、事实、你的诉求）。
 complain-US = 美国联邦贸易委员会 donotcall.gov（日期时间、来电号码、公司、你是否要求过停止）。
@@ -161,13 +161,16 @@ stop-intent-did-you-mean = 目录里没有"{ $name }"。你是指：
 question-answer =
     关于 onewindow：
     • 你只需选择一次：续保前谁可以联系你、怎么联系、什么时间；其他保险公司都会被告知不要联系你。
-    • /stop 随时叫停任何一家；已经续保请用 /renewed。
+    • /stop 一键叫停任何一家；已经续保请用 /renewed。
     • /report：还是有人打来了——该记下什么、去哪里投诉。
     • /status 查看各保险公司收到的通知；/export 下载你的数据；/delete 删除。
     • /privacy：谁能看到什么。/help 列出所有命令。
 other-in-flow = 收到。我们接着刚才的问题：
 other-idle-consent = 你的选择已存档：/status 查看，/edit 修改，/stop 叫停某家，/report 如果还是有人打来。
 other-idle-new = 发送 /start 设置谁可以联系你；/help 查看我能做什么。
+summary-outdated = 这份摘要已经过时了。请查看下面最新的一份，在那里点"我同意"。
+change-none = 这和你已同意的内容一样：没有任何改变。
+needs-phone-first = 请先分享你的手机号（上面的问题），然后我才能办这件事。
 summary-unchanged = 上面的摘要没有改变：确认无误请点"我同意"，或点"修改"。
 change-needs-agree = 这会改变你已同意的内容，需要重新点"我同意"：这是修改后的摘要。
 ambiguous-insurer = "{ $name }"对应好几家保险公司。你指的是哪一家？

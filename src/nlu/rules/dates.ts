@@ -12,6 +12,8 @@ interface Candidate {
   date: Ymd;
   /** The text named the year ("2025-01-01"): kept even when past, for validation to refuse. */
   explicitYear?: boolean;
+  /** Named relative to today ("下个月15号", "in 3 weeks"): never moved a year back. */
+  relative?: boolean;
 }
 
 function parseToday(today: string): Ymd {
@@ -63,7 +65,12 @@ function chineseMonthDay(text: string, today: Ymd): Candidate[] {
       y += 1;
       date = { y, m: month, d: dayOf(y) };
     }
-    if (valid(date)) out.push({ span: { start: m.index, end: m.index + m[0].length }, date });
+    if (valid(date))
+      out.push({
+        span: { start: m.index, end: m.index + m[0].length },
+        date,
+        explicitYear: explicitYear !== undefined,
+      });
   }
   return out;
 }
@@ -82,7 +89,12 @@ function chineseRelativeMonth(text: string, today: Ymd): Candidate[] {
     const date = { y, m: month, d: m[2] ? lastDay(y, month) : (toNumber(m[3] ?? "") ?? 0) };
     // "上个月28号" names a past date on purpose: kept, for validation to say why it is refused.
     if (valid(date) && (ahead < 0 || cmp(date, today) >= 0))
-      out.push({ span: { start: m.index, end: m.index + m[0].length }, date, explicitYear: ahead < 0 });
+      out.push({
+        span: { start: m.index, end: m.index + m[0].length },
+        date,
+        explicitYear: ahead < 0,
+        relative: true,
+      });
   }
   return out;
 }
@@ -278,11 +290,26 @@ function chronoCandidates(
 
 /**
  * Words that put the expiry in the past ("it expired on 3 November", "上个月28号就到期了"): the
- * date named is then the most recent such date, not the next one, so validation can say it has
- * passed instead of silently planning for a year later.
+ * date named in the same clause is then the most recent such date, not the next one, so
+ * validation can say it has passed instead of silently planning for a year later.
  */
 const PAST_EXPIRY =
-  /\b(?:expired|ran out|lapsed|ended|was due)\b|已经?(?:到期|过期)|早就到期|过期了|已过期|(?:上个?月|上周|上星期|昨天|前天|去年)[^快要将即就]{0,10}(?:到期|过期)|(?<![快要将就马上即会])到期了/i;
+  /\b(?:expired|ran out|lapsed|was due)\b|已经?(?:到期|过期)|早就到期|过期了|已过期|(?:上个?月|上周|上星期|昨天|前天|去年)[^快要将即就]{0,10}(?:到期|过期)/i;
+/** "到期了" alone is past or about to be: past only when the next such date is most of a year away. */
+const PAST_OR_SOON = /(?<![快要将就马上即会])到期了|\bended\b/i;
+const MOSTLY_A_YEAR_DAYS = 300;
+
+/** The clause of `text` around a span, where a word like "expired" belongs to that date. */
+function clauseOf(text: string, span: Span): string {
+  const before = text.slice(0, span.start).search(/[^,.;!?，。；！？]*$/);
+  const rest = text.slice(span.end);
+  const end = rest.search(/[,.;!?，。；！？]/);
+  return text.slice(before, end < 0 ? text.length : span.end + end);
+}
+
+function daysBetween(a: Ymd, b: Ymd): number {
+  return (Date.UTC(b.y, b.m - 1, b.d) - Date.UTC(a.y, a.m - 1, a.d)) / 86_400_000;
+}
 
 /** The same month and day a year earlier, or undefined when that day does not exist. */
 function yearEarlier(date: Ymd): Ymd | undefined {
@@ -299,28 +326,43 @@ function yearEarlier(date: Ymd): Ymd | undefined {
  */
 export function extractRenewalDate(text: string, today: string, lang?: "en" | "zh"): RuleResult<string> {
   const t = parseToday(today);
-  const past = PAST_EXPIRY.test(text);
+  const past = PAST_EXPIRY.test(text) || PAST_OR_SOON.test(text);
   const candidates = [
     ...chineseMonthDay(text, t),
     ...chineseRelativeMonth(text, t),
     ...chineseDayOnly(text, t),
-    ...chineseFromNow(text, t),
+    ...chineseFromNow(text, t).map((c) => ({ ...c, relative: true })),
     ...dottedDayFirst(text),
     ...englishDayOnly(text, t),
-    ...englishDayNextMonth(text, t),
-    ...englishFortnight(text, t),
+    ...englishDayNextMonth(text, t).map((c) => ({ ...c, relative: true })),
+    ...englishFortnight(text, t).map((c) => ({ ...c, relative: true })),
     ...yearEnd(text, t),
     ...holidays(text, t),
     ...chronoCandidates(text, t, lang, !past),
   ]
     .map((c) => {
-      if (!past || c.explicitYear || cmp(c.date, t) < 0) return c;
-      const back = yearEarlier(c.date);
+      if (!past || c.explicitYear || c.relative) return c;
+      const clause = clauseOf(text, c.span);
+      if (cmp(c.date, t) < 0) {
+        // Read backwards because of another clause ("my old policy ended, the new one expires
+        // 31 July"): a date its own clause does not put in the past is the next one.
+        if (PAST_EXPIRY.test(clause) || PAST_OR_SOON.test(clause)) return c;
+        const ahead = { ...c.date, y: c.date.y + 1 };
+        return valid(ahead) && cmp(ahead, t) >= 0 ? { ...c, date: ahead } : c;
+      }
+      const moved =
+        PAST_EXPIRY.test(clause) ||
+        (PAST_OR_SOON.test(clause) && daysBetween(t, c.date) > MOSTLY_A_YEAR_DAYS);
+      const back = moved ? yearEarlier(c.date) : undefined;
       return back && cmp(back, t) < 0 ? { ...c, date: back, explicitYear: true } : c;
     })
     .filter(
       (c) =>
-        valid(c.date) && (c.explicitYear === true || cmp(c.date, t) >= 0 || (past && cmp(c.date, t) < 0)),
+        valid(c.date) &&
+        (c.explicitYear === true ||
+          cmp(c.date, t) >= 0 ||
+          // "expired last Sunday": a past date the clause itself says has passed.
+          (past && PAST_EXPIRY.test(clauseOf(text, c.span)))),
     );
   candidates.sort((a, b) => a.span.start - b.span.start || b.span.end - a.span.end);
   const first = candidates[0];

@@ -6,7 +6,7 @@ import { extractRenewalDate } from "./dates.js";
 import { extractDays } from "./days.js";
 import { extractHours } from "./hours.js";
 import { extractInsurers } from "./insurers.js";
-import { readIntent } from "./intent.js";
+import { readIntent, statementText } from "./intent.js";
 import { findMentions, findUnknownNames } from "./names.js";
 import { extractNumbers } from "./numbers.js";
 import { extractReport } from "./report.js";
@@ -71,7 +71,7 @@ function readPatch(
  */
 export function readWithRules(input: ExtractInput): Reading {
   const text = correctTypos(normalize(input.text));
-  const { patch, ambiguous } = readPatch(text, input);
+  const first = readPatch(text, input);
   const mentions = findMentions(text, input.directory);
   const namesInsurer =
     mentions.length > 0 ||
@@ -79,10 +79,25 @@ export function readWithRules(input: ExtractInput): Reading {
       text,
       mentions.map((m) => m.span),
     ).length > 0;
-  const intent = readIntent(text, { patch, namesInsurer, ambiguous: ambiguous !== undefined });
-  const reading: Reading = { intent, patch: intent === "preferences" ? patch : {} };
+  const intent = readIntent(text, {
+    patch: first.patch,
+    namesInsurer,
+    ambiguous: first.ambiguous !== undefined,
+  });
+  const reading: Reading = { intent, patch: {} };
+  if (intent === "preferences") {
+    // The patch of a statement is read without the sentences that tell of contacts.
+    const statement = statementText(text);
+    const { patch, ambiguous } = statement === text ? first : readPatch(statement, input);
+    reading.patch = patch;
+    if (ambiguous) reading.ambiguous = ambiguous;
+  }
   if (intent === "report") reading.report = extractReport(text, input.today, input.directory);
-  if (intent === "stop") reading.stop = extractStop(text, input.directory);
-  if (ambiguous && (intent === "preferences" || intent === "stop")) reading.ambiguous = ambiguous;
-  return Reading.parse(reading);
+  if (intent === "stop") {
+    reading.stop = extractStop(text, input.directory);
+    if (first.ambiguous) reading.ambiguous = first.ambiguous;
+  }
+  // Never throws for text: a reading the schema refuses (a name too long to be one) is `other`.
+  const checked = Reading.safeParse(reading);
+  return checked.success ? checked.data : { intent: "other", patch: {} };
 }

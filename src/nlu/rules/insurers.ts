@@ -53,8 +53,22 @@ export function extractInsurers(
   directory: readonly DirectoryEntry[],
 ): RuleResult<InsurerReading> {
   const all = findMentions(text, directory);
-  const ambiguous = all.flatMap((m) => (m.candidates ? [{ text: m.text, candidates: m.candidates }] : []));
-  const mentions = all.flatMap((m) => (m.id ? [{ id: m.id, span: m.span }] : []));
+  // A name that fits several insurers: refused, it refuses them all ("not Acme"); chosen, the
+  // owner is asked which one.
+  const negatedHere = (span: Span) =>
+    NEGATED_BEFORE.test(text.slice(Math.max(0, span.start - 24), span.start)) ||
+    EXCEPT_BEFORE.test(text.slice(Math.max(0, span.start - 24), span.start)) ||
+    NEGATED_AFTER.test(text.slice(span.end, span.end + 8));
+  const ambiguous = all.flatMap((m) =>
+    m.candidates && !negatedHere(m.span) ? [{ text: m.text, candidates: m.candidates }] : [],
+  );
+  const mentions = all.flatMap((m) =>
+    m.id
+      ? [{ id: m.id, span: m.span }]
+      : m.candidates && negatedHere(m.span)
+        ? m.candidates.map((id) => ({ id, span: m.span }))
+        : [],
+  );
   const nobodyMatch = NOBODY.exec(text);
   const positive = new Set<string>();
   const negative = new Set<string>();

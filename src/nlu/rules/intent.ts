@@ -114,7 +114,7 @@ const PERMITS =
 // --- question, and the rest -----------------------------------------------------------------
 
 const QUESTION =
-  /[?？]|^\s*(?:how|what|what'?s|whats|who|whom|why|where|when|which|is|are|am|can|could|do|does|did|will|would|should|may|shall|any)\b|\b(?:how (?:do|does|can|to|long|much|many|often)|what (?:is|are|does|do|happens|if)|who (?:can|sees|gets|will)|is (?:it|my|this|there)|do you|does (?:it|this|the bot|onewindow)|i wonder|tell me (?:how|what|why))\b|怎么|怎样|如何|什么|为什么|为啥|哪里|哪儿|哪个|哪些|谁|吗|是否|能不能|可不可以|会不会|有没有|是不是|多少钱|收费|免费|干嘛|干什么/i;
+  /[?？]|^\s*(?:how|what|what'?s|whats|who|whom|why|where|when|which|is|are|am|do|does|did|will|would|should|shall|(?:can|could|may) (?:i|we|you|u)\b)\b|\b(?:how (?:do|does|can|to|long|much|many|often)|what (?:is|are|does|do|happens|if)|who (?:can|sees|gets|will)|i wonder|tell me (?:how|what|why))\b|怎么|怎样|如何|什么|为什么|为啥|哪里|哪儿|哪个|哪些|谁(?![都也])|吗|是否|能不能|可不可以|会不会|有没有|是不是|多少钱|收费|免费|干嘛|干什么/i;
 
 /** A question about the service or the owner's data, even when it names an insurer or a channel. */
 const ABOUT_THE_SERVICE =
@@ -128,6 +128,17 @@ const SOCIAL =
 export function isSocial(text: string): boolean {
   return SOCIAL.test(text.normalize("NFKC").trim());
 }
+
+/**
+ * A complaint about contact ("我讨厌平安打电话", "PICC calls me on weekends, it's annoying",
+ * "PICC has been calling"): about contacts that happen, so a report, never a choice.
+ */
+const COMPLAINT =
+  /讨厌|烦死|烦人|好烦|太烦|很烦|骚扰|太多了|受不了|受够|吵醒|\b(?:annoying|annoyed|harass\w*|sick of|tired of|fed up|hate|woke me|keeps? getting|has been (?:calling|texting|ringing)|have been (?:calling|texting|ringing)|is (?:calling|texting|ringing) me|there was an? (?:call|text|message|email)|(?:calls|texts|emails|rings|messages) me (?:on|every|all|at|during|in|twice|again|non-?stop|constantly))\b/i;
+
+/** A request that comes as a question ("can Allianz email me instead?"): still a statement of what the owner wants. */
+const REQUEST =
+  /\b(?:can|could|would|will) (?:you|u)\b|\b(?:can|could|may) [A-Za-z]+ (?:just )?(?:call|text|email|e-mail|message|contact)\b|\b(?:make it|change (?:it|that)|switch (?:it|to)|set (?:it|me)|instead|rather|please|pls)\b|能不能|可不可以|可以.{0,6}吗|改成|换成|帮我|请|\bi (?:never|didn'?t) (?:say|said|want|ask)|\bi said\b|不对|我说的是|不是/i;
 
 /** Words of the choice itself: the expiry, who may contact, how. */
 const PREFERENCE_TALK =
@@ -150,14 +161,16 @@ export function readIntent(text: string, ctx: IntentContext): Intent {
     if (!(ctx.patch.insurers !== undefined && PERMITS.test(text))) return "stop";
   }
   if (SOCIAL.test(text)) return "other";
+  // "我讨厌平安打电话", "PICC calls me on weekends, it's annoying": about contacts, not a choice —
+  // unless the same message also says who may contact the owner or when the policy expires.
+  if (COMPLAINT.test(text) && ctx.namesInsurer && !PERMITS.test(text) && !PREFERENCE_TALK.test(text))
+    return "report";
   // A long message that settles answers is a statement, whatever it asks along the way.
   if (QUESTION.test(text) && !(settled && text.length > 200)) {
-    // "What's the weather tomorrow?" settles a date by accident; a question about the choice
-    // ("can Ping An call me on weekends?") names more than a date.
-    const onlyADate = Object.keys(ctx.patch).every((k) => k === "renewalDate") && !PREFERENCE_TALK.test(text);
-    if (!settled || onlyADate || ABOUT_THE_SERVICE.test(text)) return "question";
+    // A question asks, whatever it names ("why does Ping An text me every evening?"), unless it
+    // is a request in the form of a question ("can Allianz email me instead?").
+    if (!settled || !REQUEST.test(text) || ABOUT_THE_SERVICE.test(text)) return "question";
   }
-  if (SOCIAL.test(text)) return "other";
   if (settled) return "preferences";
   // "My insurance expires next year" talks about the choice without settling it: the question
   // is asked again, rather than the message being passed over.
@@ -169,6 +182,28 @@ export function readIntent(text: string, ctx: IntentContext): Intent {
 function sentences(text: string): string[] {
   return text.split(/[.!?;。！？；\n]+|[，,](?=[^，,]{8,})/).filter((x) => x.trim() !== "");
 }
+
+/**
+ * The part of a message a preference patch is read from: without the sentences that tell of
+ * contacts, in particular or in general ("I want PICC. Ping An called me too often last year"
+ * chooses PICC only). The whole text when nothing is left.
+ */
+export function statementText(text: string): string {
+  const parts = text.split(/(?<=[.!?;。！？；，,\n])/);
+  const kept = parts.filter(
+    (x) =>
+      !(
+        CONTACT_CERTAIN.test(x) ||
+        CONTACT_HAPPENED.test(x) ||
+        (GENERAL_PAST.test(x) && CONTACT_WORD.test(x))
+      ),
+  );
+  const joined = kept.join("");
+  return kept.length === parts.length || joined.trim() === "" ? text : joined;
+}
+
+/** Contact words, for sentences of experience in general ("人保去年天天打电话"). */
+const CONTACT_WORD = /电话|短信|打|\bcall|\btext|\bring|\bphone/i;
 
 /**
  * Where the first cue of a contact that happened is (its start and end), or undefined: the

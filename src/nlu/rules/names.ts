@@ -80,13 +80,18 @@ function partsOf(name: string): string[] {
   const words = n.split(/[\s-]+/).filter(Boolean);
   const kept = words.filter((w) => !GENERIC_WORDS.has(w.toLowerCase()));
   const rest = kept.join(" ");
-  if (kept.length > 0 && kept.length < words.length && /[a-z]{3}/i.test(rest)) parts.push(rest);
+  // At least four letters, and no word of the calendar: "Sun" of "Sun Life" would catch "Sat and Sun".
+  if (kept.length > 0 && kept.length < words.length && /[a-z]{4}/i.test(rest) && !CALENDAR_WORD.test(rest))
+    parts.push(rest);
   if (/\p{Script=Han}/u.test(n)) {
     const core = n.replace(/\s+/g, "").replace(GENERIC_CJK, "");
     if (core.length >= 2 && core !== n.replace(/\s+/g, "")) parts.push(core);
   }
   return parts;
 }
+
+const CALENDAR_WORD =
+  /^(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*$|^(?:today|tomorrow|week|weekend|morning|evening|night)$/i;
 
 interface Term {
   term: string;
@@ -148,6 +153,8 @@ export function findUnknownNames(text: string, taken: readonly Span[]): { name: 
   const free = (s: Span) => !taken.some((t) => t.start < s.end && s.start < t.end);
   const push = (name: string, start: number) => {
     const span = { start, end: start + name.length };
+    // A name is short: anything longer is not one (and must not reach the reading's schema).
+    if (name.trim().length > 40) return;
     if (free(span) && !out.some((o) => o.span.start < span.end && span.start < o.span.end))
       out.push({ name: name.trim(), span });
   };

@@ -79,20 +79,21 @@ export function reportedDate(text: string, today: string): string | undefined {
       },
     ],
     [
-      /\b(?:last|on|this past) (mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|(?<!下)(?:周|星期|礼拜)([一二三四五六日天])/i,
+      // "下个周三", "这周五", "next Friday" are ahead, no contact that happened: no date from them.
+      /\b(last|on|this past) (mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)\b|(?<![下这本]个?)(?:周|星期|礼拜)([一二三四五六日天])/i,
       (m) => {
-        const target = m[1]
-          ? WEEKDAYS_EN.indexOf(m[1].toLowerCase())
-          : WEEKDAYS_ZH.indexOf(m[2] === "天" ? "日" : m[2]!);
+        const target = m[2]
+          ? WEEKDAYS_EN.indexOf(m[2].toLowerCase().slice(0, 3))
+          : WEEKDAYS_ZH.indexOf(m[3] === "天" ? "日" : m[3]!);
         const back = (weekday(t) - target + 7) % 7;
-        return shift(t, /last|上/i.test(m[0]) && back === 0 ? -7 : -back);
+        return shift(t, /last|past/i.test(m[1] ?? "") && back === 0 ? -7 : -back);
       },
     ],
     [
       // A report tells of the past: a bare weekday is the latest one ("Thursday evening").
-      /\b(mon|tue|wed|thu|fri|sat|sun)(?:day|s|urday|nesday|rsday|sday)?\b(?=\s+(?:morning|afternoon|evening|night|at|around|about)\b|[,.])/i,
+      /\b(mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)\b(?=\s+(?:morning|afternoon|evening|night|at|around|about)\b|[,.])/i,
       (m) => {
-        const target = WEEKDAYS_EN.indexOf(m[1]!.toLowerCase());
+        const target = WEEKDAYS_EN.indexOf(m[1]!.toLowerCase().slice(0, 3));
         return shift(t, -((weekday(t) - target + 7) % 7));
       },
     ],
@@ -105,10 +106,11 @@ export function reportedDate(text: string, today: string): string | undefined {
       },
     ],
     [
-      /\b(?:on )?(?:the )?(\d{1,2})(?:st|nd|rd|th)? (?:of )?(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* (\d{1,2})(?:st|nd|rd|th)?\b/i,
+      /\b(?:on )?(?:the )?(\d{1,2})(?:st|nd|rd|th)? (?:of )?(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b|\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?) (\d{1,2})(?:st|nd|rd|th)?\b/i,
       (m) => {
         const months = "janfebmaraprmayjunjulaugsepoctnovdec";
         const mon = months.indexOf((m[2] ?? m[3] ?? "").toLowerCase().slice(0, 3)) / 3 + 1;
+        if (mon < 1) return undefined;
         let d = { y: t.y, m: mon, d: Number(m[1] ?? m[4]) };
         if (iso(d) > iso(t)) d = { ...d, y: t.y - 1 };
         return valid(d) ? d : undefined;
@@ -144,6 +146,7 @@ export function reportedTime(text: string): string | undefined {
     const min = zh[3] ? 30 : zh[4] ? cnNumber(zh[4]) : 0;
     if (h !== undefined && min !== undefined) {
       if (/下午|傍晚|晚上|夜里|昨晚|今晚/.test(zh[1] ?? "") && h < 12) h += 12;
+      else if (/晚上|夜里|半夜|昨晚|今晚/.test(zh[1] ?? "") && h === 12) h = 0;
       if (zh[1] === "中午" && h < 11) h += 12;
       return fmt(h, min);
     }
@@ -179,6 +182,10 @@ export function quotedCode(text: string): string | undefined {
   const re =
     /(?:\bcode|验证码|核验码|校验码|暗号)[^\d零〇一幺二两三四五六七八九。.!?！？]{0,30}?((?:[\d零〇一幺二两三四五六七八九][\s-]?){2,7}[\d零〇一幺二两三四五六七八九])(?![\s-]?[\d零〇一幺二两三四五六七八九])/gi;
   for (const m of text.matchAll(re)) {
+    // Digits right after "number", "号码", "from" are the caller's number, not a code; a date is a date.
+    const between = m[0].slice(0, m[0].length - m[1]!.length);
+    if (/(?:number|no\.|号码|来电|电话|from|热线|客服)\s*(?:was|is|:|：|是)?\s*$/i.test(between)) continue;
+    if (/^\d{4}-\d{1,2}-\d{1,2}/.test(m[1]!.trim())) continue;
     const digits = [...m[1]!]
       .map((c) => CN_DIGIT[c] ?? c)
       .join("")
