@@ -1,11 +1,14 @@
 import * as chrono from "chrono-node";
+import {
+  addDays,
+  cmp,
+  formatYmd as format,
+  lastDay,
+  parseYmd as parseToday,
+  valid,
+  type Ymd,
+} from "./calendar.js";
 import { EN_NUM, NUM, type RuleResult, type Span, toNumber } from "./text.js";
-
-interface Ymd {
-  y: number;
-  m: number;
-  d: number;
-}
 
 interface Candidate {
   span: Span;
@@ -16,36 +19,10 @@ interface Candidate {
   relative?: boolean;
 }
 
-function parseToday(today: string): Ymd {
-  const [y, m, d] = today.split("-").map(Number);
-  return { y: y ?? 1970, m: m ?? 1, d: d ?? 1 };
-}
-
-function lastDay(y: number, m: number): number {
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
-}
-
-function valid({ y, m, d }: Ymd): boolean {
-  return m >= 1 && m <= 12 && d >= 1 && d <= lastDay(y, m);
-}
-
-function cmp(a: Ymd, b: Ymd): number {
-  return a.y - b.y || a.m - b.m || a.d - b.d;
-}
-
-function format({ y, m, d }: Ymd): string {
-  return `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
-}
-
 /** Month arithmetic on the calendar alone, so no host timezone can shift a day. */
 function addMonths(y: number, m: number, n: number): { y: number; m: number } {
   const i = y * 12 + (m - 1) + n;
   return { y: Math.floor(i / 12), m: (i % 12) + 1 };
-}
-
-function addDays({ y, m, d }: Ymd, n: number): Ymd {
-  const t = new Date(Date.UTC(y, m - 1, d + n));
-  return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
 }
 
 const YEAR_WORDS: Record<string, number> = { 今年: 0, 明年: 1, 后年: 2 };

@@ -5,35 +5,20 @@
  */
 import type { DirectoryEntry } from "../extractor.js";
 import type { ReportChannel, ReportReading } from "../reading.js";
+import {
+  formatYmd as iso,
+  addDays as shift,
+  valid,
+  weekdayOf as weekday,
+  type Ymd,
+  parseYmd as ymd,
+} from "./calendar.js";
 import { contactCue } from "./intent.js";
 import { findMentions, findUnknownNames, type Mention } from "./names.js";
-
-interface Ymd {
-  y: number;
-  m: number;
-  d: number;
-}
+import { toNumber } from "./text.js";
 
 const WEEKDAYS_EN = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const WEEKDAYS_ZH = "日一二三四五六";
-
-function ymd(s: string): Ymd {
-  const [y = 1970, m = 1, d = 1] = s.split("-").map(Number);
-  return { y, m, d };
-}
-function shift({ y, m, d }: Ymd, days: number): Ymd {
-  const t = new Date(Date.UTC(y, m - 1, d + days));
-  return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate() };
-}
-function weekday({ y, m, d }: Ymd): number {
-  return new Date(Date.UTC(y, m - 1, d)).getUTCDay();
-}
-function iso({ y, m, d }: Ymd): string {
-  return `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
-}
-function valid({ y, m, d }: Ymd): boolean {
-  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
-}
 
 const CN_DIGIT: Record<string, string> = {
   零: "0",
@@ -50,18 +35,6 @@ const CN_DIGIT: Record<string, string> = {
   八: "8",
   九: "9",
 };
-
-/** "十", "十五", "二十一", "9", "九" → a number (up to 59). */
-function cnNumber(raw: string): number | undefined {
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const ten = raw.indexOf("十");
-  if (ten < 0) return raw.length === 1 && CN_DIGIT[raw] ? Number(CN_DIGIT[raw]) : undefined;
-  const tens = ten === 0 ? 1 : Number(CN_DIGIT[raw.slice(0, ten)] ?? Number.NaN);
-  const ones = raw.slice(ten + 1);
-  const o = ones === "" ? 0 : Number(CN_DIGIT[ones] ?? Number.NaN);
-  const n = tens * 10 + o;
-  return Number.isFinite(n) ? n : undefined;
-}
 
 /** The day of a reported contact: "yesterday", "上周三", "on Monday", "11月28号" — never in the future. */
 export function reportedDate(text: string, today: string): string | undefined {
@@ -142,8 +115,8 @@ export function reportedTime(text: string): string | undefined {
     );
   // "一点" alone is "a little": an hour needs digits, a part of the day, or minutes.
   if (zh && (zh[1] || /\d/.test(zh[2]!) || zh[3] || zh[4])) {
-    let h = cnNumber(zh[2]!);
-    const min = zh[3] ? 30 : zh[4] ? cnNumber(zh[4]) : 0;
+    let h = toNumber(zh[2]!);
+    const min = zh[3] ? 30 : zh[4] ? toNumber(zh[4]) : 0;
     if (h !== undefined && min !== undefined) {
       if (/下午|傍晚|晚上|夜里|昨晚|今晚/.test(zh[1] ?? "") && h < 12) h += 12;
       else if (/晚上|夜里|半夜|昨晚|今晚/.test(zh[1] ?? "") && h === 12) h = 0;
