@@ -19,9 +19,11 @@ import { DuplicateError, NotFoundError } from "./store/store.js";
 
 const USAGE = `usage: onewindow <command>
   serve                                   run the service (what npm start runs)
-  insurer add <id> --name <name> [--alias <text>]... [--webhook <url>] [--contact <text>]
+  insurer add <id> --name <name> [--name-zh <name>] [--alias <text>]... [--webhook <url>]
+      [--contact <text>]                  owners can choose an insurer only once it has --contact
   insurer list
-  insurer update <id> [--name <name>] [--alias <text>]... [--webhook <url>] [--contact <text>]
+  insurer update <id> [--name <name>] [--name-zh <name>] [--alias <text>]... [--webhook <url>]
+      [--contact <text>]                  an empty --name-zh, --webhook or --contact clears it
   insurer rotate-key <id> | rotate-webhook-secret <id> | remove <id>
   parse "<text>" [--lang en|zh] [--now YYYY-MM-DD]
   dispatch                                deliver what is due once and exit (cron, serverless)
@@ -39,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       case "serve":
         return await serve();
       case "insurer":
-        return await insurer(rest, out);
+        return await insurer(rest, out, err);
       case "parse":
         return await parse(rest, out, err);
       case "dispatch":
@@ -110,7 +112,19 @@ async function serve(): Promise<number> {
   });
 }
 
-async function insurer(args: string[], out: (s: string) => void): Promise<number> {
+/** Said on stderr (stdout stays one JSON object) when an insurer is left without a contact line. */
+const noContactNote = (id: string) =>
+  `note: insurer ${id} has no --contact line, so owners cannot choose it for consent until it has one ` +
+  `(onewindow insurer update ${id} --contact "<line>")`;
+
+/** A name option must hold more than whitespace (exit 2, naming the option). */
+function nameOption(option: string, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === "")
+    throw new UsageError(`${option} must not be empty or only whitespace`);
+  return value;
+}
+
+async function insurer(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [sub, ...rest] = args;
   const config = loadConfig();
   const run = async <T>(fn: (s: Awaited<ReturnType<typeof createServices>>) => Promise<T>) => {
@@ -125,23 +139,28 @@ async function insurer(args: string[], out: (s: string) => void): Promise<number
     case "add": {
       const { values, positionals } = parseOrUsage(rest, {
         name: { type: "string" },
+        "name-zh": { type: "string" },
         alias: { type: "string", multiple: true },
         webhook: { type: "string" },
         contact: { type: "string" },
       });
       const id = positionals[0];
       if (!id || positionals.length > 1) throw new UsageError("insurer add takes exactly one <id>");
-      if (!values.name) throw new UsageError("insurer add needs --name");
+      if (values.name === undefined) throw new UsageError("insurer add needs --name");
+      const name = nameOption("--name", values.name) as string;
+      const nameZh = nameOption("--name-zh", values["name-zh"]);
       const { backfilled: _, ...created } = await run((s) =>
         s.insurers.add({
           id,
-          name: values.name as string,
-          aliases: (values.alias as string[] | undefined) ?? [],
-          webhookUrl: values.webhook as string | undefined,
-          contact: values.contact as string | undefined,
+          name,
+          nameZh,
+          aliases: values.alias ?? [],
+          webhookUrl: values.webhook,
+          contact: values.contact,
         }),
       );
       out(JSON.stringify(created));
+      if (values.contact === undefined) err(noContactNote(id));
       return 0;
     }
     case "list": {
@@ -153,22 +172,27 @@ async function insurer(args: string[], out: (s: string) => void): Promise<number
     case "update": {
       const { values, positionals } = parseOrUsage(rest, {
         name: { type: "string" },
+        "name-zh": { type: "string" },
         alias: { type: "string", multiple: true },
         webhook: { type: "string" },
         contact: { type: "string" },
       });
       const id = onlyId(positionals, "update");
-      // An empty --webhook or --contact clears it.
+      // An empty --name-zh, --webhook or --contact clears it.
       const clear = (v: string | undefined) => (v === undefined ? undefined : v === "" ? null : v);
+      const name = nameOption("--name", values.name);
+      const nameZh = values["name-zh"] === "" ? null : nameOption("--name-zh", values["name-zh"]);
       const updated = await run((s) =>
         s.insurers.update(id, {
-          name: values.name,
+          name,
+          nameZh,
           aliases: values.alias,
           webhookUrl: clear(values.webhook),
           contact: clear(values.contact),
         }),
       );
       out(JSON.stringify(updated));
+      if (updated.contact === undefined && values.contact !== undefined) err(noContactNote(id));
       return 0;
     }
     case "rotate-key": {

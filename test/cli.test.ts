@@ -79,6 +79,69 @@ describe("onewindow command", { timeout: 60_000 }, () => {
     expect(unknown.stderr).toContain("unknown command: frobnicate");
   });
 
+  it("keeps a Chinese name (--name-zh) and says on stderr when --contact is missing", async () => {
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), "ow-cli-zh-"));
+    const zhEnv = { DATA_DIR: path.join(own, "data"), KEYS_DIR: path.join(own, "keys") };
+    const note = /note: insurer cpic has no --contact line, so owners cannot choose it for consent/;
+
+    const bare = await runCli(
+      ["insurer", "add", "cpic", "--name", "CPIC", "--name-zh", "太平洋保险"],
+      zhEnv,
+      own,
+    );
+    expect(bare.code, bare.stderr).toBe(0);
+    // stdout stays one JSON object; the note is on stderr only.
+    expect(Object.keys(JSON.parse(bare.stdout)).sort()).toEqual(["apiKey", "id", "webhookSecret"]);
+    expect(bare.stderr).toMatch(note);
+    expect(bare.stderr).toContain('onewindow insurer update cpic --contact "<line>"');
+    expect(bare.stdout).not.toContain("note:");
+
+    const withContact = await runCli(
+      ["insurer", "add", "pingan", "--name", "Ping An", "--name-zh", "中国平安", "--contact", "95511"],
+      zhEnv,
+      own,
+    );
+    expect(withContact.code, withContact.stderr).toBe(0);
+    expect(withContact.stderr).not.toContain("note:");
+
+    const list = await runCli(["insurer", "list"], zhEnv, own);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ id: "cpic", name: "CPIC", nameZh: "太平洋保险" }),
+      expect.objectContaining({ id: "pingan", name: "Ping An", nameZh: "中国平安", contact: "95511" }),
+    ]);
+
+    const renamed = await runCli(["insurer", "update", "pingan", "--name-zh", "平安产险"], zhEnv, own);
+    expect(renamed.code, renamed.stderr).toBe(0);
+    expect(JSON.parse(renamed.stdout)).toMatchObject({ nameZh: "平安产险", contact: "95511" });
+    expect(renamed.stderr).not.toContain("note:");
+
+    const cleared = await runCli(["insurer", "update", "pingan", "--name-zh", ""], zhEnv, own);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(JSON.parse(cleared.stdout)).not.toHaveProperty("nameZh");
+    const after = JSON.parse((await runCli(["insurer", "list"], zhEnv, own)).stdout) as { id: string }[];
+    expect(after.find((i) => i.id === "pingan")).not.toHaveProperty("nameZh");
+
+    // Clearing the contact says the same as adding without one.
+    const noContact = await runCli(["insurer", "update", "pingan", "--contact", ""], zhEnv, own);
+    expect(noContact.code, noContact.stderr).toBe(0);
+    expect(JSON.parse(noContact.stdout)).not.toHaveProperty("contact");
+    expect(noContact.stderr).toContain("note: insurer pingan has no --contact line");
+
+    for (const [args, option] of [
+      [["insurer", "add", "x1", "--name", "   "], "--name"],
+      [["insurer", "add", "x2", "--name", "X", "--name-zh", ""], "--name-zh"],
+      [["insurer", "add", "x3", "--name", "X", "--name-zh", "  "], "--name-zh"],
+      [["insurer", "update", "pingan", "--name", ""], "--name"],
+      [["insurer", "update", "pingan", "--name-zh", " "], "--name-zh"],
+    ] as const) {
+      const bad = await runCli([...args], zhEnv, own);
+      expect(bad.code, `${args.join(" ")}: ${bad.stderr}`).toBe(2);
+      expect(bad.stderr).toContain(`${option} must not be empty`);
+    }
+    fs.rmSync(own, { recursive: true, force: true });
+  }, 120_000);
+
   it("exits 2 on bad configuration, naming every bad variable", async () => {
     const r = await runCli(
       ["serve"],

@@ -12,6 +12,8 @@ export type JurisdictionCode = "CN" | "US" | "UK" | "EU";
 export interface Insurer {
   id: string;
   name: string;
+  /** The name Chinese-speaking owners see; else `name`. */
+  nameZh?: string;
   aliases: string[];
   webhookUrl?: string;
   /** The contact line the consent text names (PIPL Art. 23). */

@@ -21,6 +21,7 @@ const WebhookUrl = z.url({ protocol: /^https?$/ });
 export const NewInsurerInput = z.object({
   id: InsurerId,
   name: Name,
+  nameZh: Name.optional(),
   aliases: z.array(Alias).max(20).default([]),
   webhookUrl: WebhookUrl.optional(),
   contact: Contact.optional(),
@@ -30,6 +31,7 @@ export type NewInsurerInput = z.input<typeof NewInsurerInput>;
 
 export const InsurerUpdateInput = z.object({
   name: Name.optional(),
+  nameZh: Name.nullable().optional(),
   aliases: z.array(Alias).max(20).optional(),
   webhookUrl: WebhookUrl.nullable().optional(),
   contact: Contact.nullable().optional(),
@@ -110,6 +112,7 @@ export function createInsurerService({ store, owners, clock, allowPrivateWebhook
       const insurer: Insurer = {
         id: v.id,
         name: v.name,
+        nameZh: v.nameZh,
         aliases: [...new Set(v.aliases)],
         webhookUrl: v.webhookUrl,
         contact: v.contact,

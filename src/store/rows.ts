@@ -54,6 +54,7 @@ const optReason = (value: string | null) => (value === null ? undefined : Revoke
 export interface InsurerRow {
   id: string;
   name: string;
+  name_zh: string | null;
   aliases: string;
   webhook_url: string | null;
   contact: string | null;
@@ -69,6 +70,7 @@ export function insurerFromRow(row: InsurerRow): Insurer {
   return compact({
     id: row.id,
     name: row.name,
+    nameZh: str(row.name_zh),
     aliases: json(Strings, row.aliases),
     webhookUrl: str(row.webhook_url),
     contact: str(row.contact),

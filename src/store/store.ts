@@ -54,6 +54,7 @@ export interface PageAfter {
 /** Fields of an insurer the operator can change; `null` clears. */
 export interface InsurerPatch {
   name?: string;
+  nameZh?: string | null;
   aliases?: string[];
   webhookUrl?: string | null;
   contact?: string | null;

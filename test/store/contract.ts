@@ -72,6 +72,33 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.listInsurers()).toEqual([]);
       });
 
+      it("keeps a Chinese name: added, read, listed, changed and cleared", async () => {
+        await store.addInsurer(anInsurer("pingan", { nameZh: "中国平安" }), secretsFor("pingan"));
+        expect(await store.getInsurer("pingan")).toEqual(anInsurer("pingan", { nameZh: "中国平安" }));
+        expect(await store.listInsurers()).toEqual([anInsurer("pingan", { nameZh: "中国平安" })]);
+
+        expect((await store.updateInsurer("pingan", { nameZh: "平安产险" })).nameZh).toBe("平安产险");
+        expect((await store.getInsurer("pingan"))?.nameZh).toBe("平安产险");
+        // Patching something else leaves it alone.
+        expect((await store.updateInsurer("pingan", { name: "Ping An" })).nameZh).toBe("平安产险");
+
+        const cleared = await store.updateInsurer("pingan", { nameZh: null });
+        expect(cleared).not.toHaveProperty("nameZh");
+        expect(await store.getInsurer("pingan")).not.toHaveProperty("nameZh");
+        expect((await store.listInsurers())[0]).not.toHaveProperty("nameZh");
+      });
+
+      it("has no Chinese name for an insurer added without one (absent, not null or empty)", async () => {
+        await addInsurers("cpic");
+        const found = await store.getInsurer("cpic");
+        expect(found).toEqual(anInsurer("cpic"));
+        expect(found).not.toHaveProperty("nameZh");
+        expect((await store.listInsurers())[0]).not.toHaveProperty("nameZh");
+        expect(await store.findInsurerByApiKeyHash(secretsFor("cpic").apiKeyHash)).not.toHaveProperty(
+          "nameZh",
+        );
+      });
+
       it("returns the secrets as given, and nothing for an unknown id", async () => {
         await addInsurers("pingan");
         expect(await store.getInsurerSecrets("pingan")).toEqual(secretsFor("pingan"));

@@ -60,6 +60,7 @@ export function createInsurerPart(ctx: RedisContext): InsurerPart {
         api_key_hash: secrets.apiKeyHash,
         webhook_secret_enc: cipher.encrypt(secrets.webhookSecret),
       };
+      if (insurer.nameZh !== undefined) fields.name_zh = insurer.nameZh;
       if (insurer.webhookUrl !== undefined) fields.webhook_url = insurer.webhookUrl;
       if (insurer.contact !== undefined) fields.contact = insurer.contact;
       if (insurer.removedAt !== undefined) fields.removed_at = insurer.removedAt;
@@ -105,6 +106,7 @@ export function createInsurerPart(ctx: RedisContext): InsurerPart {
         else set[name] = value;
       };
       if (patch.name !== undefined) set.name = patch.name;
+      if (patch.nameZh !== undefined) field("name_zh", patch.nameZh);
       if (patch.aliases !== undefined) set.aliases = JSON.stringify(patch.aliases);
       if (patch.contact !== undefined) field("contact", patch.contact);
       if (patch.webhookUrl !== undefined) field("webhook_url", patch.webhookUrl);

@@ -48,6 +48,7 @@ export function insurerRowFromHash(h: Record<string, string>): InsurerRow | unde
   return {
     id: h.id,
     name: h.name ?? "",
+    name_zh: orNull(h.name_zh),
     aliases: h.aliases ?? "[]",
     webhook_url: orNull(h.webhook_url),
     contact: orNull(h.contact),

@@ -21,10 +21,10 @@ type InsurerPart = Pick<
 /** Insurer operations of the SQLite store. */
 export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
   const insert = db.prepare(
-    `INSERT INTO insurers (id, name, aliases, webhook_url, contact, sandbox, created_at, removed_at,
-       api_key_hash, webhook_secret_enc)
-     VALUES (@id, @name, @aliases, @webhook_url, @contact, @sandbox, @created_at, @removed_at,
-       @api_key_hash, @webhook_secret_enc)`,
+    `INSERT INTO insurers (id, name, name_zh, aliases, webhook_url, contact, sandbox, created_at,
+       removed_at, api_key_hash, webhook_secret_enc)
+     VALUES (@id, @name, @name_zh, @aliases, @webhook_url, @contact, @sandbox, @created_at,
+       @removed_at, @api_key_hash, @webhook_secret_enc)`,
   );
   const list = db.prepare("SELECT * FROM insurers WHERE removed_at IS NULL ORDER BY id");
   const get = db.prepare("SELECT * FROM insurers WHERE id = ?");
@@ -44,6 +44,7 @@ export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
     const current = active(id);
     const set: Record<string, string | null> = {};
     if (patch.name !== undefined) set.name = patch.name;
+    if (patch.nameZh !== undefined) set.name_zh = patch.nameZh;
     if (patch.aliases !== undefined) set.aliases = JSON.stringify(patch.aliases);
     if (patch.contact !== undefined) set.contact = patch.contact;
     if (patch.webhookUrl !== undefined) {
@@ -80,6 +81,7 @@ export function createInsurerPart({ db, cipher }: SqliteContext): InsurerPart {
         await whenWritable(db, insertInsurer, {
           id: insurer.id,
           name: insurer.name,
+          name_zh: insurer.nameZh ?? null,
           aliases: JSON.stringify(insurer.aliases),
           webhook_url: insurer.webhookUrl ?? null,
           contact: insurer.contact ?? null,

@@ -303,4 +303,9 @@ export const migrations: readonly string[] = [
   ALTER TABLE receipts ADD COLUMN name_enc TEXT;
   ALTER TABLE receipts ADD COLUMN vehicle_enc TEXT;
   `,
+  // 11: an insurer's Chinese display name, which Chinese-speaking owners see (older rows: NULL,
+  // so they see `name`).
+  `
+  ALTER TABLE insurers ADD COLUMN name_zh TEXT;
+  `,
 ];
