@@ -77,6 +77,11 @@ export interface TranscriptMessage {
   /** A contact the owner shared (the phone is masked for display). */
   contact?: { phone: string };
   edited?: boolean;
+  /**
+   * The owner pressed one of this message's buttons and the chat moved on (a newer message)
+   * without the bot refreshing this keyboard: the page shows those buttons as used.
+   */
+  answered?: boolean;
 }
 
 export interface ChatSnapshot {
@@ -107,6 +112,8 @@ interface StoredMessage {
   view: TranscriptMessage;
   /** The Telegram Message object (for callback queries and edits). */
   tg: Message;
+  /** The chat's last message id when one of this message's buttons was pressed (until an edit). */
+  pressedAt?: number;
 }
 
 interface ChatState {
@@ -464,6 +471,7 @@ export function createSandboxTransport(botInfo: UserFromGetMe = SANDBOX_BOT_INFO
           ...(Array.isArray(p.entities) ? { entities: p.entities } : {}),
           ...(inline ? { inlineKeyboard: buttonsOf(inline) } : {}),
         };
+        msg.pressedAt = undefined; // the bot answered on this message: its keyboard is current
         changed(state);
         return msg.tg;
       },
@@ -480,6 +488,7 @@ export function createSandboxTransport(botInfo: UserFromGetMe = SANDBOX_BOT_INFO
         msg.tg = { ...rest, edit_date: nowSeconds(), ...(inline ? { reply_markup: inline } : {}) } as Message;
         const { inlineKeyboard: _oldButtons, ...view } = msg.view;
         msg.view = { ...view, ...(inline ? { inlineKeyboard: buttonsOf(inline) } : {}) };
+        msg.pressedAt = undefined;
         changed(state);
         return msg.tg;
       },
@@ -575,7 +584,13 @@ export function createSandboxTransport(botInfo: UserFromGetMe = SANDBOX_BOT_INFO
     const state = chatState(chatId);
     return {
       version: state.version,
-      messages: [...state.messages.values()].map((m) => m.view).sort((a, b) => a.messageId - b.messageId),
+      messages: [...state.messages.values()]
+        .map((m) =>
+          m.view.inlineKeyboard && m.pressedAt !== undefined && state.lastMessageId > m.pressedAt
+            ? { ...m.view, answered: true }
+            : m.view,
+        )
+        .sort((a, b) => a.messageId - b.messageId),
       ...(state.replyKeyboard
         ? {
             replyKeyboard: {
@@ -668,6 +683,7 @@ export function createSandboxTransport(botInfo: UserFromGetMe = SANDBOX_BOT_INFO
       const msg = state.messages.get(messageId);
       const offered = (msg?.view.inlineKeyboard ?? []).flat().some((b) => b.callbackData === data);
       if (!msg || !offered) throw new Error("that button is no longer on the message");
+      msg.pressedAt = state.lastMessageId;
       const query: CallbackQuery = {
         id: `${user.id}${String(++callbackCounter).padStart(6, "0")}`,
         from: from(user),

@@ -5,6 +5,7 @@ import { api, el } from "./common.js";
 
 const STRINGS = {
   en: {
+    docTitle: "onewindow sandbox · web chat",
     skip: "Skip to the message box",
     title: "onewindow sandbox",
     badge: "sandbox · demo data",
@@ -33,8 +34,18 @@ const STRINGS = {
     logLabel: "Conversation with the bot",
     keyboardLabel: "Reply keyboard",
     buttonsFor: "Buttons",
+    buttonsUsed: "Buttons (already answered)",
+    phoneHelp: "With the country code, for example +86 138 1234 5678.",
+    phoneInvalid:
+      "That is not a phone number. Type it with the country code, digits only, for example +86 138 1234 5678.",
+    errNetwork: "The sandbox server did not answer. Check that it is still running, then try again.",
+    errStale: "That button is no longer active. Use the newest message.",
+    errNotFound: "This sandbox owner no longer exists. Pick another owner or make a new one.",
+    errTooLong: "The message is empty or too long (at most 4096 characters).",
+    errGeneric: "Something went wrong (error {status}). Try again.",
   },
   zh: {
+    docTitle: "onewindow 沙盒 · 网页聊天",
     skip: "跳到输入框",
     title: "onewindow 沙盒",
     badge: "沙盒 · 演示数据",
@@ -63,38 +74,56 @@ const STRINGS = {
     logLabel: "与机器人的对话",
     keyboardLabel: "回复键盘",
     buttonsFor: "按钮",
+    buttonsUsed: "按钮（已回答）",
+    phoneHelp: "请带国家代码，例如 +86 138 1234 5678。",
+    phoneInvalid: "这不是有效的手机号。请只用数字并带国家代码，例如 +86 138 1234 5678。",
+    errNetwork: "沙盒服务器没有响应。请确认它仍在运行，然后重试。",
+    errStale: "这个按钮已失效，请使用最新的消息。",
+    errNotFound: "这个沙盒车主已不存在。请选择其他车主或新建一个。",
+    errTooLong: "消息为空或太长（最多 4096 个字符）。",
+    errGeneric: "出错了（错误 {status}）。请重试。",
   },
 };
 
 const $ = (id) => document.getElementById(id);
-const log = $("log");
+const logBox = $("log"); // the scroll box (role="log")
+const log = $("messages"); // the list of messages inside it
 const ownerSelect = $("owner-select");
 const langSelect = $("lang-select");
 const replyKeyboard = $("reply-keyboard");
 const replyRows = $("reply-keyboard-rows");
 const phoneForm = $("phone-form");
 const phoneInput = $("phone-input");
+const phoneError = $("phone-error");
 const input = $("composer-input");
 const toast = $("toast");
+const errorBox = $("error");
 const commandSelect = $("command-select");
 
 let state = { owners: [], commands: { en: [], zh: [] } };
 let current; // the selected owner entry
 let version = -1;
 let poller; // AbortController of the running long poll
-const rendered = new Map(); // messageId → { sig, li }
+const rendered = new Map(); // messageId → { sig, li, message }
+const pressing = new Set(); // messageIds whose button press is on its way
 let lastToastAt = 0;
 let busy = Promise.resolve();
+/** The page's own error shown now: { key, status } (re-translated when the language changes). */
+let shownError;
 
 const lang = () => (langSelect.value === "zh" ? "zh" : "en");
-const t = (key) => STRINGS[lang()][key] ?? STRINGS.en[key] ?? key;
+const t = (key, vars = {}) =>
+  (STRINGS[lang()][key] ?? STRINGS.en[key] ?? key).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
 
 function applyLanguage() {
   document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
+  document.title = t("docTitle");
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   input.placeholder = t("placeholder");
-  log.setAttribute("aria-label", t("logLabel"));
+  logBox.setAttribute("aria-label", t("logLabel"));
   fillCommands();
+  if (shownError) showError(shownError);
+  if (!phoneError.hidden) phoneError.textContent = t("phoneInvalid");
 }
 
 function fillCommands() {
@@ -105,7 +134,88 @@ function fillCommands() {
   );
 }
 
+// --- the page's own errors (never the bot's messages) -------------------------------------------
+
+/** Which translated sentence an API or network failure gets. */
+function errorKey(err) {
+  const code = err?.data?.error?.code;
+  if (code === "bad_phone") return "phoneInvalid";
+  if (code === "stale_button") return "errStale";
+  if (code === "not_found" || err?.status === 404) return "errNotFound";
+  if (code === "bad_request") return "errTooLong";
+  if (err?.status === undefined) return "errNetwork"; // fetch itself failed: no answer at all
+  return "errGeneric";
+}
+
+function showError(error) {
+  shownError = error;
+  errorBox.textContent = t(error.key, { status: error.status ?? "" });
+  errorBox.hidden = false;
+}
+
+function clearError() {
+  shownError = undefined;
+  errorBox.textContent = "";
+  errorBox.hidden = true;
+}
+
+// --- phone numbers ---------------------------------------------------------------------------
+
 const phoneKey = (id) => `onewindow-sandbox-phone-${id}`;
+/** What a Telegram contact carries: digits with an optional "+", 6 to 15 of them (as the server checks). */
+const normalPhone = (raw) => {
+  const phone = String(raw ?? "")
+    .trim()
+    .replace(/[\s().-]/g, "");
+  return /^\+?\d{6,15}$/.test(phone) ? phone : undefined;
+};
+function knownPhone(id) {
+  const kept = sessionStorage.getItem(phoneKey(id));
+  if (kept === null) return undefined;
+  const phone = normalPhone(kept);
+  // A number kept by an older page without checking it must never lock the owner out.
+  if (!phone) sessionStorage.removeItem(phoneKey(id));
+  return phone;
+}
+
+function showPhoneError(on) {
+  phoneError.hidden = !on;
+  phoneError.textContent = on ? t("phoneInvalid") : "";
+  if (on) phoneInput.setAttribute("aria-invalid", "true");
+  else phoneInput.removeAttribute("aria-invalid");
+  phoneInput.setAttribute("aria-describedby", on ? "phone-help phone-error" : "phone-help");
+}
+
+// --- rendering -------------------------------------------------------------------------------
+
+/**
+ * Codes, dates, times and phone numbers stay on one line: "182-694", "2026-12-20",
+ * "18:00–20:00", "2026年12月20日", "+86 138 1234 5678" never break inside.
+ */
+const UNBREAKABLE = new RegExp(
+  [
+    String.raw`\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2})?`, // 2026-12-20, 2026-12-20 18:00
+    String.raw`\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日`, // 2026年12月20日
+    String.raw`\d{1,2}:\d{2}(?:\s?[–-]\s?\d{1,2}:\d{2})?`, // 18:00–20:00
+    String.raw`\+\d{1,3}(?: ?\d){6,14}|(?:\+\d{1,3} )?\d{3}\*{4}\d{4}`, // +86 138 1234 5678, 138****5678
+    String.raw`(?<![\d-])\d{3}-\d{3}(?:-\d{4})?(?![\d-])`, // 182-694, 400-000-0001
+  ].join("|"),
+  "g",
+);
+
+/** A text node split into plain text and nowrap spans around the tokens above. */
+function textWithTokens(text) {
+  const frag = document.createDocumentFragment();
+  let at = 0;
+  for (const m of text.matchAll(UNBREAKABLE)) {
+    const index = m.index ?? 0;
+    if (index > at) frag.append(text.slice(at, index));
+    frag.append(el("span", { class: "nowrap" }, m[0]));
+    at = index + m[0].length;
+  }
+  if (at < text.length) frag.append(text.slice(at));
+  return frag;
+}
 
 /** Telegram HTML parse mode, rebuilt from an allow-list (never innerHTML of bot text). */
 function renderHtml(source) {
@@ -126,7 +236,7 @@ function renderHtml(source) {
     "A",
   ]);
   const walk = (node) => {
-    if (node.nodeType === Node.TEXT_NODE) return document.createTextNode(node.textContent);
+    if (node.nodeType === Node.TEXT_NODE) return textWithTokens(node.textContent);
     if (node.nodeType !== Node.ELEMENT_NODE) return document.createTextNode("");
     const children = [...node.childNodes].map(walk);
     if (!allowed.has(node.tagName)) {
@@ -153,7 +263,7 @@ function renderText(m) {
   if (m.text === undefined) return null;
   const body = el("div", { class: "text" });
   if ((m.parseMode ?? "").toUpperCase() === "HTML") body.append(renderHtml(m.text));
-  else body.textContent = m.text;
+  else body.append(textWithTokens(m.text));
   return body;
 }
 
@@ -162,7 +272,14 @@ function renderMessage(m) {
   const li = el("li", { class: `msg ${m.from}`, dataset: { messageId: m.messageId } });
   li.append(el("span", { class: "visually-hidden" }, `${who}: `));
   if (m.contact)
-    li.append(el("div", { class: "text contact" }, `📇 ${t("sharedContact")} ${m.contact.phone}`));
+    li.append(
+      el(
+        "div",
+        { class: "text contact" },
+        `📇 ${t("sharedContact")} `,
+        el("span", { class: "nowrap" }, m.contact.phone),
+      ),
+    );
   if (m.document) {
     const size = m.document.size < 1024 ? `${m.document.size} B` : `${Math.round(m.document.size / 1024)} KB`;
     li.append(
@@ -210,12 +327,43 @@ function renderMessage(m) {
   return li;
 }
 
-function render(snapshot) {
+const hasCallbacks = (m) => (m?.inlineKeyboard ?? []).flat().some((b) => b.callbackData !== undefined);
+
+/**
+ * Which button rows can still be pressed: not one whose press is on its way, not one the owner
+ * already answered (the transport marks it), and not one that a newer row replaced.
+ */
+function usedRow(messageId) {
+  const entry = rendered.get(messageId);
+  if (!entry || pressing.has(messageId) || entry.message.answered) return true;
+  for (const [id, other] of rendered)
+    if (id > messageId && other.message.from === "bot" && hasCallbacks(other.message)) return true;
+  return false;
+}
+
+function updateKeyboards() {
+  for (const [id, entry] of rendered) {
+    if (!hasCallbacks(entry.message)) continue;
+    const used = usedRow(id);
+    const group = entry.li.querySelector(".inline-keyboard");
+    group?.classList.toggle("used", used);
+    group?.setAttribute("aria-label", t(used ? "buttonsUsed" : "buttonsFor"));
+    for (const button of entry.li.querySelectorAll(".inline-keyboard button")) button.disabled = used;
+  }
+}
+
+function focusNewestChoice() {
+  const live = [...log.querySelectorAll("li.bot .inline-keyboard:not(.used) button:not(:disabled)")];
+  (live.at(-1)?.closest(".inline-keyboard")?.querySelector("button:not(:disabled)") ?? input).focus();
+}
+
+function render(snapshot, fromAction = false) {
   if (!snapshot || snapshot.version === version) return;
   version = snapshot.version;
-  const hadFocusInLog = log.contains(document.activeElement);
+  const hadFocusInLog = logBox.contains(document.activeElement) && document.activeElement !== logBox;
   const seen = new Set();
   let previous = null;
+  let added = false;
   for (const m of snapshot.messages) {
     seen.add(m.messageId);
     const sig = JSON.stringify(m) + lang();
@@ -226,7 +374,8 @@ function render(snapshot) {
       if (existing) existing.li.replaceWith(li);
       else if (previous) previous.after(li);
       else log.prepend(li);
-      rendered.set(m.messageId, { sig, li });
+      if (!existing) added = true;
+      rendered.set(m.messageId, { sig, li, message: m });
     }
     previous = li;
   }
@@ -237,6 +386,7 @@ function render(snapshot) {
     }
   }
   $("empty").hidden = snapshot.messages.length > 0;
+  updateKeyboards();
 
   replyRows.replaceChildren();
   const kb = snapshot.replyKeyboard;
@@ -245,6 +395,7 @@ function render(snapshot) {
     for (const row of kb.rows) {
       const rowEl = el("div", { class: "row" });
       for (const b of row) {
+        // The bot's label as it is (it carries its own emoji, as Telegram shows it).
         rowEl.append(
           el(
             "button",
@@ -253,7 +404,7 @@ function render(snapshot) {
               class: b.requestContact ? "contact-button" : "",
               onclick: () => (b.requestContact ? shareContact() : sendText(b.text)),
             },
-            b.requestContact ? `📱 ${b.text}` : b.text,
+            b.text,
           ),
         );
       }
@@ -267,17 +418,15 @@ function render(snapshot) {
   if (snapshot.toast && snapshot.toast.at !== lastToastAt) {
     lastToastAt = snapshot.toast.at;
     toast.textContent = snapshot.toast.text;
+  } else if (fromAction) {
+    toast.textContent = ""; // the bot's toast answered an earlier tap
   }
 
-  const last = log.lastElementChild;
-  last?.scrollIntoView({ block: "end" });
-  // A button that was focused may be gone: keep the keyboard user on the newest choices.
-  if (hadFocusInLog && !log.contains(document.activeElement)) {
-    const next = [...log.querySelectorAll("li.bot button")]
-      .at(-1)
-      ?.closest(".inline-keyboard")
-      ?.querySelector("button");
-    (next ?? input).focus();
+  // Scroll the log box only (never the page) to the newest message.
+  if (added || hadFocusInLog) logBox.scrollTop = logBox.scrollHeight;
+  // A button that was focused may be gone or used: keep the keyboard user on the newest choices.
+  if (hadFocusInLog && (!logBox.contains(document.activeElement) || document.activeElement.disabled)) {
+    focusNewestChoice();
   }
 }
 
@@ -298,10 +447,13 @@ function selectOwner(id) {
   poller?.abort();
   version = -1;
   rendered.clear();
+  pressing.clear();
   log.replaceChildren();
   replyKeyboard.hidden = true;
   phoneForm.hidden = true;
+  showPhoneError(false);
   toast.textContent = "";
+  clearError();
   if (!current) return;
   ownerSelect.value = String(id);
   langSelect.value = current.languageCode;
@@ -325,50 +477,109 @@ function fillOwners() {
   if (current) ownerSelect.value = String(current.id);
 }
 
-/** Runs one update at a time, in order, and renders the answer. */
+/**
+ * Runs one update at a time, in order, and renders the answer. Resolves to true when the
+ * server took it (then any error of the page is cleared), else shows a translated error.
+ */
 function post(body) {
-  if (!current) return Promise.resolve();
+  if (!current) return Promise.resolve(false);
   const id = current.id;
-  busy = busy
-    .then(async () => {
+  const run = busy.then(async () => {
+    try {
       const snap = await api(`/sandbox/api/chats/${id}/updates`, { method: "POST", body });
-      if (current?.id === id) render(snap);
-    })
-    .catch((err) => {
-      toast.textContent = err.message;
-    });
-  return busy;
+      if (current?.id === id) {
+        clearError();
+        render(snap, true);
+      }
+      return true;
+    } catch (err) {
+      if (current?.id === id) {
+        if (errorKey(err) === "phoneInvalid") {
+          // The server did not take the number: never keep it, ask again.
+          sessionStorage.removeItem(phoneKey(id));
+          openPhoneForm(true);
+        } else showError({ key: errorKey(err), status: err?.status });
+      }
+      return false;
+    }
+  });
+  busy = run;
+  return run;
 }
 
-const sendText = (text) => post({ text });
-const press = (messageId, data) => post({ press: { messageId, data } });
+async function sendText(text) {
+  const ok = await post({ text });
+  // Nothing reached the bot: give the owner their text back to send again.
+  if (!ok && input.value === "" && text !== "/start") input.value = text;
+  return ok;
+}
 
-function shareContact() {
-  const known = sessionStorage.getItem(phoneKey(current?.id));
-  if (known) return post({ contact: { phone: known } });
+async function press(messageId, data) {
+  if (usedRow(messageId)) return false; // pressed already, answered or replaced: never twice
+  // A keyboard user keeps a focus on the newest choices when this row turns unpressable.
+  const keyboardFocus =
+    logBox.contains(document.activeElement) && document.activeElement.matches(":focus-visible");
+  pressing.add(messageId);
+  updateKeyboards();
+  try {
+    return await post({ press: { messageId, data } });
+  } finally {
+    pressing.delete(messageId);
+    updateKeyboards();
+    const lost = document.activeElement === document.body || document.activeElement?.disabled;
+    if (keyboardFocus && lost) focusNewestChoice();
+  }
+}
+
+function openPhoneForm(invalid = false) {
   phoneForm.hidden = false;
+  showPhoneError(invalid);
   phoneInput.focus();
 }
 
-async function newOwner() {
-  const created = await api("/sandbox/api/owners", { method: "POST", body: { languageCode: lang() } });
-  state.owners.push(created);
-  fillOwners();
-  selectOwner(created.id);
-  input.focus();
+function shareContact() {
+  const known = current ? knownPhone(current.id) : undefined;
+  if (known) return post({ contact: { phone: known } });
+  openPhoneForm();
 }
 
-phoneForm.addEventListener("submit", (e) => {
+async function newOwner() {
+  try {
+    const created = await api("/sandbox/api/owners", { method: "POST", body: { languageCode: lang() } });
+    state.owners.push(created);
+    fillOwners();
+    selectOwner(created.id);
+    input.focus();
+  } catch (err) {
+    showError({ key: errorKey(err), status: err?.status });
+  }
+}
+
+phoneForm.addEventListener("submit", async (e) => {
   e.preventDefault();
-  const phone = phoneInput.value.trim();
-  if (!phone || !current) return;
-  sessionStorage.setItem(phoneKey(current.id), phone);
-  phoneForm.hidden = true;
-  phoneInput.value = "";
-  post({ contact: { phone } }).then(() => input.focus());
+  if (!current) return;
+  const id = current.id;
+  // Checked before anything is kept or sent: a typo only asks again.
+  const phone = normalPhone(phoneInput.value);
+  if (!phone) {
+    showPhoneError(true);
+    phoneInput.focus();
+    return;
+  }
+  showPhoneError(false);
+  if (await post({ contact: { phone } })) {
+    sessionStorage.setItem(phoneKey(id), phone); // kept only once the bot has it
+    phoneForm.hidden = true;
+    phoneInput.value = "";
+    input.focus();
+  }
+});
+phoneInput.addEventListener("input", () => {
+  if (!phoneError.hidden && normalPhone(phoneInput.value)) showPhoneError(false);
 });
 $("phone-cancel").addEventListener("click", () => {
   phoneForm.hidden = true;
+  showPhoneError(false);
   input.focus();
 });
 $("composer").addEventListener("submit", (e) => {
@@ -391,13 +602,18 @@ langSelect.addEventListener("change", async () => {
   for (const [, entry] of rendered) entry.sig = "";
   if (current && current.languageCode !== lang()) {
     // The Telegram client's language_code changes; the bot keeps an owner's chosen language.
-    const updated = await api(`/sandbox/api/owners/${current.id}/language`, {
-      method: "POST",
-      body: { languageCode: lang() },
-    });
-    current.languageCode = updated.languageCode;
-    fillOwners();
-    $("lang-hint").hidden = false;
+    try {
+      const updated = await api(`/sandbox/api/owners/${current.id}/language`, {
+        method: "POST",
+        body: { languageCode: lang() },
+      });
+      current.languageCode = updated.languageCode;
+      fillOwners();
+      $("lang-hint").hidden = false;
+      clearError();
+    } catch (err) {
+      showError({ key: errorKey(err), status: err?.status });
+    }
   }
 });
 
@@ -420,6 +636,7 @@ async function init() {
   }
 }
 
+applyLanguage();
 init().catch((err) => {
-  toast.textContent = err.message;
+  showError({ key: errorKey(err), status: err?.status });
 });
