@@ -7,6 +7,7 @@ import type { Draft } from "../domain/preferences.js";
 export const STEPS = [
   "phone",
   "timezone",
+  "rules",
   "vehicle",
   "renewalDate",
   "insurers",
@@ -31,8 +32,10 @@ export interface SessionData {
   draft: Draft;
   /** The vehicle question was answered or skipped. */
   vehicleAsked?: boolean;
-  /** The time-zone question (countries with several zones) was answered. */
+  /** The time-zone question (a number from abroad, or a country with several zones) was answered. */
   zoneAsked?: boolean;
+  /** Whose rules apply was answered (asked when the owner lives outside their number's country). */
+  rulesAsked?: boolean;
   /** The selection of a multiple-choice question, committed on "Done". */
   pick?: string[];
   /** Set by /edit: after a changed field, go back to the summary. */

@@ -95,8 +95,12 @@ export function zonesKeyboard(zones: readonly string[], label: (zone: string) =>
   return kb;
 }
 
-export function summaryKeyboard(t: T) {
-  return new InlineKeyboard().text(t("button-agree"), "ob:agree").row().text(t("button-change"), "ob:change");
+/** "I agree", "Change something", and — when there is a name to share — whether to share it. */
+export function summaryKeyboard(t: T, name?: { name: string; shared: boolean }) {
+  const kb = new InlineKeyboard().text(t("button-agree"), "ob:agree").row();
+  if (name)
+    kb.text(t(name.shared ? "button-name-hide" : "button-name-share", { name: name.name }), "ob:name").row();
+  return kb.text(t("button-change"), "ob:change");
 }
 
 export const EDITABLE_FIELDS = [
@@ -110,6 +114,7 @@ export const EDITABLE_FIELDS = [
 ] as const;
 export type EditableField = (typeof EDITABLE_FIELDS)[number];
 
+/** One button per field to change, and where the owner lives (any zone, DESIGN §7). */
 export function changeKeyboard(t: T, nobody: boolean) {
   const kb = new InlineKeyboard();
   const fields = nobody ? EDITABLE_FIELDS.slice(0, 2) : EDITABLE_FIELDS;
@@ -117,5 +122,5 @@ export function changeKeyboard(t: T, nobody: boolean) {
     kb.text(t(`field-${f}`), `ob:edit:${f}`);
     if (i % 3 === 2) kb.row();
   });
-  return kb;
+  return kb.row().text(t("field-timezone"), "ob:edit:timezone");
 }

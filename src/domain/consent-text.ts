@@ -5,21 +5,30 @@
  * the exact words are provable later; bump {@link CONSENT_TEXT_VERSION} on any wording change.
  */
 import { createHash } from "node:crypto";
+import { insurerName } from "./insurer-name.js";
 import type { Language } from "./model.js";
 import type { PolicyPack } from "./policy-packs.js";
 import type { Channel, HourRange, Preferences, Weekday } from "./preferences.js";
 import { localDateOf } from "./time.js";
+import { durationText, listOf, zoneName } from "./wording.js";
 
 /** Version of the wording below; part of every consent and receipt. */
-export const CONSENT_TEXT_VERSION = "2026-01";
+export const CONSENT_TEXT_VERSION = "2026-12";
 
 /** Personal data an insurer receives with a window. */
 export type DataCategory = "phone" | "name" | "vehicle" | "renewal_date";
 
-/** The categories an owner's window carries: phone and renewal date always, name and vehicle if given. */
-export function dataCategoriesFor(owner: { name?: string; vehicle?: string }): DataCategory[] {
+/**
+ * The categories an owner's window carries: phone and renewal date always, the car if given,
+ * the name only when the owner chose to share it (Telegram's profile name is not theirs to
+ * hand on unasked).
+ */
+export function dataCategoriesFor(
+  owner: { name?: string; vehicle?: string },
+  prefs: { shareName?: boolean },
+): DataCategory[] {
   const out: DataCategory[] = ["phone"];
-  if (owner.name) out.push("name");
+  if (owner.name && prefs.shareName) out.push("name");
   if (owner.vehicle) out.push("vehicle");
   out.push("renewal_date");
   return out;
@@ -27,7 +36,8 @@ export function dataCategoriesFor(owner: { name?: string; vehicle?: string }): D
 
 export interface ConsentTextInput {
   language: Language;
-  insurer: { id: string; name: string; contact?: string };
+  /** Only an insurer with a contact line can be consented to (PIPL Art. 23, DESIGN §3). */
+  insurer: { id: string; name: string; nameZh?: string; contact: string };
   preferences: Preferences;
   /** The window as planned (see planWindowTimes), ISO UTC. */
   opensAt: string;
@@ -55,8 +65,6 @@ const WORDS = {
     everyDay: "every day",
     weekdays: "Monday to Friday",
     weekend: "Saturday and Sunday",
-    list: ", ",
-    noContact: "no contact line given",
   },
   zh: {
     channel: { call: "电话", sms: "短信", telegram: "Telegram", email: "电子邮件" } as Record<
@@ -79,8 +87,6 @@ const WORDS = {
     everyDay: "每天",
     weekdays: "周一至周五",
     weekend: "周六和周日",
-    list: "、",
-    noContact: "未提供联系方式",
   },
 } as const;
 
@@ -90,22 +96,31 @@ function daysText(days: readonly Weekday[], lang: Language): string {
   if (days.length === 7) return w.everyDay;
   if (key === "mon,tue,wed,thu,fri") return w.weekdays;
   if (key === "sat,sun") return w.weekend;
-  return days.map((d) => w.day[d]).join(w.list);
+  return listOf(
+    days.map((d) => w.day[d]),
+    lang,
+  );
 }
 
 function hoursText(hours: readonly HourRange[], lang: Language): string {
-  return hours.map((h) => `${h.from}–${h.to}`).join(WORDS[lang].list);
+  return listOf(
+    hours.map((h) => `${h.from}–${h.to}`),
+    lang,
+  );
 }
 
 function suppressionText(pack: PolicyPack, lang: Language): string {
   const days = pack.optOutDays.value;
-  if (lang === "zh") {
-    if (days === null) return "直到我撤回为止";
-    return days % 365 === 0 ? `${days / 365}年内` : `${days}天内`;
-  }
-  if (days === null) return "until I withdraw it";
-  if (days === 365) return "for one year";
-  return days % 365 === 0 ? `for ${days / 365} years` : `for ${days} days`;
+  if (lang === "zh") return days === null ? "直到我撤回为止" : `${durationText(days, lang)}内`;
+  return days === null ? "until I withdraw it" : `for ${durationText(days, lang)}`;
+}
+
+/** "at most 1 attempt", "at most 3 attempts, at most 2 a day": a daily cap only where it binds. */
+function attemptsText(total: number, perDay: number | null, lang: Language): string {
+  const daily = perDay !== null && perDay < total ? perDay : undefined;
+  if (lang === "zh") return `共最多 ${total} 次${daily === undefined ? "" : `，每天最多 ${daily} 次`}`;
+  const head = `at most ${total} ${total === 1 ? "attempt" : "attempts"} in total`;
+  return daily === undefined ? head : `${head}, at most ${daily} a day`;
 }
 
 function honourText(pack: PolicyPack, lang: Language): string {
@@ -121,33 +136,44 @@ function honourText(pack: PolicyPack, lang: Language): string {
 export function renderConsentText(input: ConsentTextInput): string {
   const { language: lang, insurer, preferences: p, pack } = input;
   const w = WORDS[lang];
-  const contact = insurer.contact ?? w.noContact;
-  const channels = p.channels.map((c) => w.channel[c]).join(w.list);
-  const data = input.dataCategories.map((d) => w.data[d]).join(w.list);
+  const name = insurerName(insurer, lang);
+  // The contact closes a sentence: its own final stop is dropped, not doubled.
+  const contact = insurer.contact.trim().replace(/[.。]+$/u, "");
+  const channels = listOf(
+    p.channels.map((c) => w.channel[c]),
+    lang,
+  );
+  const data = listOf(
+    input.dataCategories.map((d) => w.data[d]),
+    lang,
+  );
   const from = localDateOf(new Date(input.opensAt), input.timezone);
-  const perDay = pack.maxAttemptsPerDay.value;
+  const attempts = attemptsText(p.maxAttempts, pack.maxAttemptsPerDay.value, lang);
   const days = daysText(p.days, lang);
   const hours = hoursText(p.hours, lang);
-  const retention = pack.consentRetentionYears.value;
+  const zone = zoneName(input.timezone, lang);
+  const retention = durationText(pack.consentRetentionYears.value * 365, lang);
   if (lang === "zh") {
     return [
-      `单独同意：${insurer.name}`,
-      `我同意 onewindow 向 ${insurer.name}（${contact}）提供我的${data}，仅用于向我提供车险续保报价（保单于 ${p.renewalDate} 到期）。`,
-      `联系方式：${channels}；${days}；${hours}（${input.timezone}时间）；${from} 至 ${p.renewalDate}；共最多 ${p.maxAttempts} 次${perDay === null ? "" : `，每天最多 ${perDay} 次`}。`,
-      "对方来电时须报出我收到的核验码。",
+      `单独同意：${name}`,
+      `我同意 onewindow 向${name}提供我的${data}，仅用于向我提供车险续保报价（保单于 ${p.renewalDate} 到期）。`,
+      `${name}的联系方式：${contact}。`,
+      `可联系的方式与时间：${channels}；${days}；${hours}（${zone}）；${from} 至 ${p.renewalDate}；${attempts}。`,
+      "对方联系我时须报出我收到的核验码。",
       `我可随时一键停止（/stop 或消息中的链接）；对方须${honourText(pack, lang)}。`,
       `其他所有保险公司将收到拒绝联系通知，${suppressionText(pack, lang)}不得联系我。`,
-      `本同意记录以签名凭证保存 ${retention} 年。文本版本 ${CONSENT_TEXT_VERSION}。`,
+      `本同意记录以签名凭证保存${retention}。文本版本 ${CONSENT_TEXT_VERSION}。`,
     ].join("\n");
   }
   return [
-    `Separate consent: ${insurer.name}`,
-    `I agree that onewindow gives ${insurer.name} (${contact}) my ${data}, for one purpose only: offering me the renewal of my car-insurance policy that expires on ${p.renewalDate}.`,
-    `How: ${channels}; ${days}; ${hours} (${input.timezone} time); from ${from} to ${p.renewalDate}; at most ${p.maxAttempts} attempts in total${perDay === null ? "" : `, at most ${perDay} a day`}.`,
+    `Separate consent: ${name}`,
+    `I agree that onewindow gives ${name} my ${data}, for one purpose only: offering me the renewal of my car-insurance policy that expires on ${p.renewalDate}.`,
+    `${name}'s contact line: ${contact}.`,
+    `How: ${channels}; ${days}; ${hours} (${zone}); from ${from} to ${p.renewalDate}; ${attempts}.`,
     "Their agent must quote the verification code I was given.",
     `I can stop them at any time with one tap (/stop or the link in my messages); they must then ${honourText(pack, lang)}.`,
     `Every other insurer is told not to contact me ${suppressionText(pack, lang)}.`,
-    `This consent is kept as a signed receipt for ${retention} years. Text version ${CONSENT_TEXT_VERSION}.`,
+    `This consent is kept as a signed receipt for ${retention}. Text version ${CONSENT_TEXT_VERSION}.`,
   ].join("\n");
 }
 

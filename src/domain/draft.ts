@@ -26,6 +26,7 @@ export type DraftNote =
   | { kind: "date_past"; date: CalendarDate }
   | { kind: "date_too_far"; date: CalendarDate; latest: CalendarDate }
   | { kind: "insurer_unknown"; insurer: string }
+  | { kind: "insurer_not_choosable"; insurer: string; name: string }
   | { kind: "channels_none_left"; refused: Channel[] }
   | { kind: "hours_clipped"; from: string; to: string; allowed: HourRange }
   | { kind: "hours_outside"; from: string; to: string; allowed: HourRange }
@@ -39,6 +40,8 @@ export interface DirectoryEntry {
   id: string;
   name: string;
   aliases: string[];
+  /** False for an insurer that is listed but cannot be consented to yet (no contact line). */
+  choosable?: boolean;
 }
 
 export interface DraftContext {
@@ -164,7 +167,10 @@ export function applyPatch(
   const chosen: string[] = [];
   for (const text of patch.insurers ?? []) {
     const id = resolveInsurer(text, ctx.directory);
-    if (id === undefined) notes.push({ kind: "insurer_unknown", insurer: text });
+    const entry = ctx.directory.find((i) => i.id === id);
+    if (id === undefined || entry === undefined) notes.push({ kind: "insurer_unknown", insurer: text });
+    else if (entry.choosable === false)
+      notes.push({ kind: "insurer_not_choosable", insurer: id, name: entry.name });
     else if (!chosen.includes(id)) chosen.push(id);
   }
   if (chosen.length > 0) {
@@ -286,6 +292,7 @@ export function toPreferences(draft: Draft, pack?: PolicyPack): Preferences | un
           hours: draft.hours,
           daysBefore: draft.daysBefore,
           maxAttempts: draft.maxAttempts,
+          ...(draft.shareName ? { shareName: true } : {}),
         };
   const parsed = Preferences.safeParse(candidate);
   return parsed.success ? parsed.data : undefined;

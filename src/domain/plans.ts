@@ -47,6 +47,7 @@ export type PlanErrorCode =
   | "phone_missing"
   | "phone_not_verified"
   | "unknown_insurer"
+  | "no_contact_line"
   | "owner_deleted"
   | "renewal_date_passed"
   | "codes_exhausted";
@@ -230,6 +231,9 @@ export function planAgreement(
   const directory = new Map(ctx.insurers.filter((i) => i.removedAt === undefined).map((i) => [i.id, i]));
   for (const id of chosen) {
     if (!directory.has(id)) throw new PlanError("unknown_insurer", `insurer ${id} is not in the directory`);
+    // The consent text must name the recipient's contact line (PIPL Art. 23).
+    if (!directory.get(id)?.contact)
+      throw new PlanError("no_contact_line", `insurer ${id} has no contact line`);
   }
   const times = planWindowTimes({
     renewalDate: prefs.renewalDate,
@@ -263,10 +267,10 @@ export function planAgreement(
 
   const receiptPayloads: Record<string, ReceiptPayload> = {};
   const codes = new Set<string>();
-  const dataCategories = dataCategoriesFor(owner);
+  const dataCategories = dataCategoriesFor(owner, prefs);
   // Frozen with each receipt: what the owner saw on the summary is what the insurer gets.
   const shared: SharedDetails = {
-    ...(owner.name ? { name: owner.name } : {}),
+    ...(owner.name && prefs.shareName ? { name: owner.name } : {}),
     ...(owner.vehicle ? { vehicle: owner.vehicle } : {}),
   };
   for (const insurerId of chosen) {

@@ -59,6 +59,8 @@ export const Preferences = z
     hours: z.array(HourRange).min(1),
     daysBefore: z.number().int().min(0),
     maxAttempts: z.number().int().min(1),
+    /** The owner chose to let the insurer see their name (absent: the name is not shared). */
+    shareName: z.boolean().optional(),
   })
   .strict();
 export type Preferences = z.infer<typeof Preferences>;
@@ -76,6 +78,7 @@ export const Draft = z
     hours: z.array(HourRange).optional(),
     daysBefore: z.number().int().optional(),
     maxAttempts: z.number().int().optional(),
+    shareName: z.boolean().optional(),
   })
   .strict();
 export type Draft = z.infer<typeof Draft>;

@@ -13,6 +13,7 @@
  */
 import type { Logger } from "pino";
 import { formatLocal } from "../bot/format.js";
+import { insurerName } from "../domain/insurer-name.js";
 import type { Insurer, Language, Owner, OwnerNotice } from "../domain/model.js";
 import { activeOptOut } from "../domain/plans.js";
 import type { AckNotice, Store } from "../store/store.js";
@@ -52,16 +53,13 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
   const { store, clock, i18n, send, logger } = deps;
   const batchSize = deps.batchSize ?? 1000;
 
+  /** Insurer names in the owner's language (`--name-zh` in Chinese), looked up once a run. */
   function makeNames() {
-    const names = new Map<string, string>();
-    return async (insurerId: string): Promise<string> => {
-      let name = names.get(insurerId);
-      if (name === undefined) {
-        const insurer: Insurer | undefined = await store.getInsurer(insurerId);
-        name = insurer?.name ?? insurerId;
-        names.set(insurerId, name);
-      }
-      return name;
+    const insurers = new Map<string, Insurer | undefined>();
+    return async (insurerId: string, lang: Language): Promise<string> => {
+      if (!insurers.has(insurerId)) insurers.set(insurerId, await store.getInsurer(insurerId));
+      const insurer = insurers.get(insurerId);
+      return insurer ? insurerName(insurer, lang) : insurerId;
     };
   }
 
@@ -77,7 +75,10 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
     }
   }
 
-  async function digests(now: Date, nameOf: (id: string) => Promise<string>): Promise<number> {
+  async function digests(
+    now: Date,
+    nameOf: (id: string, lang: Language) => Promise<string>,
+  ): Promise<number> {
     const notices = await store.pendingAckNotices(batchSize);
     const byOwner = new Map<string, AckNotice[]>();
     for (const n of notices) {
@@ -100,7 +101,7 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
       for (const n of list) {
         lines.push(
           i18n.t(lang, n.kind === "window" ? "ack-digest-window" : "ack-digest-optout", {
-            insurer: await nameOf(n.insurerId),
+            insurer: await nameOf(n.insurerId, lang),
             at: formatLocal(n.acknowledgedAt, owner.timezone),
           }),
         );
@@ -120,7 +121,10 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
     return sent;
   }
 
-  async function reminders(now: Date, nameOf: (id: string) => Promise<string>): Promise<number> {
+  async function reminders(
+    now: Date,
+    nameOf: (id: string, lang: Language) => Promise<string>,
+  ): Promise<number> {
     const cutoff = new Date(now.getTime() - ACK_REMINDER_AFTER_MS).toISOString();
     const windows = await store.windowsAwaitingAckReminder(cutoff, now.toISOString(), batchSize);
     let sent = 0;
@@ -132,7 +136,8 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
         await store.markAckReminderSent(w.id, now.toISOString());
         continue;
       }
-      const text = i18n.t(language(owner), "ack-reminder", { insurer: await nameOf(w.insurerId) });
+      const lang = language(owner);
+      const text = i18n.t(lang, "ack-reminder", { insurer: await nameOf(w.insurerId, lang) });
       const outcome = await deliver(owner, text, "ack reminder", w.id);
       if (outcome === "failed") {
         failed++;
@@ -158,13 +163,13 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
     owner: Owner,
     notice: OwnerNotice,
     now: Date,
-    nameOf: (id: string) => Promise<string>,
+    nameOf: (id: string, lang: Language) => Promise<string>,
   ) {
     const state = await store.getOwnerState(owner.id);
     const optOut = activeOptOut(state, notice.insurerId, now, state.owner.phoneHash);
     if (!optOut) return undefined;
     const lang = language(owner);
-    const insurer = await nameOf(notice.insurerId);
+    const insurer = await nameOf(notice.insurerId, lang);
     return optOut.until
       ? i18n.t(lang, "refused-on-call", {
           insurer,
@@ -173,7 +178,10 @@ export function createOwnerNotifier(deps: OwnerNotifierDeps) {
       : i18n.t(lang, "refused-on-call-forever", { insurer });
   }
 
-  async function ownerNotices(now: Date, nameOf: (id: string) => Promise<string>): Promise<number> {
+  async function ownerNotices(
+    now: Date,
+    nameOf: (id: string, lang: Language) => Promise<string>,
+  ): Promise<number> {
     const notices = await store.pendingOwnerNotices(batchSize);
     let sent = 0;
     let failed = 0;

@@ -12,6 +12,7 @@ import { CONSENT_TEXT_VERSION, dataCategoriesFor, renderConsentText } from "../d
 import type { Changeset, Insurer, Language, Owner, OwnerState, PhoneChange } from "../domain/model.js";
 import {
   type PlanContext,
+  PlanError,
   planAgreement,
   planBackfill,
   planDeletion,
@@ -92,6 +93,7 @@ export function createOwnerService(deps: OwnerServiceDeps, random = defaultRando
 
   /** The exact consent text an owner agrees to for one insurer, in their language. */
   function consentTextFor(owner: Owner, insurer: Insurer, prefs: Preferences, language: Language): string {
+    if (!insurer.contact) throw new PlanError("no_contact_line", `insurer ${insurer.id} has no contact line`);
     const pack = packFor(owner.jurisdiction);
     const { opensAt } = planWindowTimes({
       renewalDate: prefs.renewalDate,
@@ -102,11 +104,11 @@ export function createOwnerService(deps: OwnerServiceDeps, random = defaultRando
     });
     return renderConsentText({
       language,
-      insurer,
+      insurer: { ...insurer, contact: insurer.contact },
       preferences: prefs,
       opensAt,
       timezone: owner.timezone,
-      dataCategories: dataCategoriesFor(owner),
+      dataCategories: dataCategoriesFor(owner, prefs),
       pack,
     });
   }

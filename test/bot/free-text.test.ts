@@ -50,7 +50,7 @@ describe("free text as a whole preference patch", () => {
     const reply = await u.send("保险7月31日到期，只要平安，工作日晚上发短信");
     const text = u.texts(reply);
     expect(text).toContain("2027-07-31");
-    expect(text).toContain("Ping An");
+    expect(text).toContain("中国平安");
     expect(text).toContain("短信");
     expect(reply.at(-1)?.text).toContain("到期前最早多少天");
     expect(await sessionOf(h, 2002)).toMatchObject({

@@ -47,7 +47,7 @@ describe("intents: what a message is for decides what it may change", () => {
     const consent = (await stateOf(h, 8102)).consent;
 
     const complaint = u.texts(await u.send("平安在我说不要之后还在打电话"));
-    expect(complaint).toContain("很抱歉遇到这次来自（或冒用）Ping An名义的联系");
+    expect(complaint).toContain("很抱歉遇到这次来自（或冒用）中国平安名义的联系");
     expect(complaint).not.toContain("到期");
     expect(await sessionOf(h, 8102)).toMatchObject({ step: "idle", draft: {} });
 
@@ -144,7 +144,7 @@ describe("intents: what a message is for decides what it may change", () => {
     const text = u.texts(await u.send("Stop all except Ping An"));
     // Everyone else was told when the owner agreed; Ping An is kept, and nothing offers to stop it.
     for (const name of ["PICC", "CPIC", "Allianz"]) expect(text).toContain(name);
-    expect(text).toContain("Already told not to contact you");
+    expect(text).toContain("Already opted out: Allianz, CPIC, and PICC.");
     const buttons = u.lastButtons();
     expect(buttons.some((b) => b.startsWith("stop:pingan") || b.startsWith("stop:all"))).toBe(false);
   });
@@ -192,7 +192,7 @@ describe("intents: what a message is for decides what it may change", () => {
     const reply = u.texts(await u.send("actually only Allianz"));
     expect(reply).toContain('needs a new "I agree"');
     expect(reply).toContain("Who may contact you: Allianz");
-    expect(u.lastButtons()).toEqual(["ob:agree", "ob:change"]);
+    expect(u.lastButtons()).toEqual(["ob:agree", "ob:name", "ob:change"]);
     expect((await stateOf(h, 8108)).consent?.id).toBe(consent?.id);
     await u.press("ob:agree");
     expect((await stateOf(h, 8108)).consent?.preferences.insurers).toEqual(["allianz"]);

@@ -51,7 +51,7 @@ describe("onboarding by buttons", () => {
     expect(summaryText).toContain("Who may contact you: Ping An");
     expect(summaryText).toContain("18:00–20:00");
     expect(summaryText).toContain("95511"); // the recipient's contact line is in the consent text
-    expect(u.lastButtons()).toEqual(["ob:agree", "ob:change"]);
+    expect(u.lastButtons()).toEqual(["ob:agree", "ob:name", "ob:change"]);
 
     const agreed = await u.press("ob:agree");
     const agreedText = u.texts(agreed);

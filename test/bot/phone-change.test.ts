@@ -22,11 +22,11 @@ describe("sharing a new number after agreeing", () => {
     const text = u.texts(reply);
     expect(text).toContain("Phone number confirmed: +86 139****4321");
     expect(text).toContain("Your number changed, so Ping An will not get it until you agree again");
-    expect(text).toContain("told about the new number too");
+    expect(text).toContain("gets an opt-out for the new number too");
     // The summary of what was agreed, ready for one tap.
     expect(text).toContain("Please check your choice:");
     expect(text).toContain("Who may contact you: Ping An");
-    expect(u.lastButtons()).toEqual(["ob:agree", "ob:change"]);
+    expect(u.lastButtons()).toEqual(["ob:agree", "ob:name", "ob:change"]);
     expect(text).not.toContain("987654321");
 
     const revoked = await stateOf(h, 9101);
@@ -52,8 +52,8 @@ describe("sharing a new number after agreeing", () => {
     const u = h.user(9102, { languageCode: "zh" });
     await onboard(u, ["pingan"]);
     const reply = await u.contact(NEW_PHONE.slice(1));
-    expect(u.texts(reply)).toContain("在你重新同意之前，Ping An 拿不到新号码");
-    expect(u.lastButtons()).toEqual(["ob:agree", "ob:change"]);
+    expect(u.texts(reply)).toContain("在你重新同意之前，中国平安拿不到新号码");
+    expect(u.lastButtons()).toEqual(["ob:agree", "ob:name", "ob:change"]);
   });
 
   it("after choosing nobody, a new number is opted out everywhere and the owner is told so", async () => {
@@ -61,7 +61,7 @@ describe("sharing a new number after agreeing", () => {
     await onboard(u, []);
     const reply = await u.contact(NEW_PHONE.slice(1));
     expect(u.texts(reply)).toContain(
-      "Your number changed: every insurer you said no to is told about the new number too.",
+      "Your number changed: every insurer you said no to gets an opt-out for the new number too.",
     );
     expect(u.texts(reply)).not.toContain("agree again");
     const state = await stateOf(h, 9105);
@@ -81,7 +81,7 @@ describe("sharing a new number after agreeing", () => {
     h.setNow(new Date("2027-03-01T02:00:00.000Z"));
     await u.contact(NEW_PHONE.slice(1));
     const status = u.texts(await u.command("/status"));
-    expect(status).toContain("Ping An: told not to contact you");
+    expect(status).toContain("Ping An: may not contact you");
     expect(status).toContain("until 2028-02-29");
     expect(status).not.toContain("2027-12-01");
     expect(u.texts(await u.command("/stop"))).toContain("already");

@@ -65,13 +65,13 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
 
     const text = u.texts(await u.command("/status"));
     expect(text).toContain(
-      "PICC: told not to contact you (not chosen) until 2027-12-01, delivered 2026-12-01 10:05, acknowledged 2026-12-01 11:00",
+      "PICC: may not contact you (not chosen) until 2027-12-01; notice delivered 2026-12-01 10:05, acknowledged 2026-12-01 11:00",
     );
     expect(text).toContain(
-      "CPIC: told not to contact you (not chosen) until 2027-12-01, delivery failed (they still see it in their feed)",
+      "CPIC: may not contact you (not chosen) until 2027-12-01; push failed for good (the notice is still on their pull feed)",
     );
     expect(text).toContain(
-      "Allianz: told not to contact you (not chosen) until 2027-12-01, delivery retrying",
+      "Allianz: may not contact you (not chosen) until 2027-12-01; push failed once, retrying (the notice is on their pull feed meanwhile)",
     );
     // The window is scheduled: its notice is not due yet, so nothing about delivery.
     expect(text).toMatch(
@@ -79,16 +79,16 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     );
     expect(text).toContain("Who checked your number:\nNobody has checked your number yet.");
 
-    // A second owner whose notices were never pushed: "notice pending".
+    // A second owner whose notices were not pushed yet: "being sent", never "delivered".
     const v = h.user(9202);
     await onboard(v, ["picc"]);
     const pending = v.texts(await v.command("/status"));
     expect(pending).toContain(
-      "Ping An: told not to contact you (not chosen) until 2027-12-01, notice pending",
+      "Ping An: may not contact you (not chosen) until 2027-12-01; notice being sent",
     );
   });
 
-  it("shows the window delivered once open, then acknowledged; a skipped push says nothing", async () => {
+  it("shows the window delivered once open, then acknowledged; a notice for an insurer without a push address is on its pull feed", async () => {
     const u = h.user(9203);
     await onboard(u, ["pingan"]);
     await deliver("2026-12-01T02:05:00.000Z", {
@@ -99,13 +99,15 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     await deliver("2027-07-01T00:00:00.000Z", { pingan: (t) => ({ state: "delivered", at: t }) });
     let text = u.texts(await u.command("/status"));
     expect(text).toMatch(
-      /Ping An: window open 2027-07-01 00:00 – 2027-08-01 00:00, .*, delivered 2027-07-01 08:00\n/,
+      /Ping An: window open 2027-07-01 00:00 – 2027-08-01 00:00, .*; notice delivered 2027-07-01 08:00\n/,
     );
-    expect(text).toMatch(/PICC: told not to contact you \(not chosen\) until 2027-12-01\n/);
+    expect(text).toContain(
+      "PICC: may not contact you (not chosen) until 2027-12-01; notice on their pull feed (they have no push address)\n",
+    );
 
     await h.services.store.acknowledgeWindow("pingan", window.id, "2027-07-01T01:30:00.000Z");
     text = u.texts(await u.command("/status"));
-    expect(text).toContain(", delivered 2027-07-01 08:00, acknowledged 2027-07-01 09:30");
+    expect(text).toContain("; notice delivered 2027-07-01 08:00, acknowledged 2027-07-01 09:30");
   });
 
   it("an acknowledgement outweighs a failed push", async () => {
@@ -116,9 +118,9 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     await h.services.store.acknowledgeOptOut("cpic", cpic.id, "2026-12-01T04:00:00.000Z");
     const text = u.texts(await u.command("/status"));
     expect(text).toContain(
-      "CPIC: told not to contact you (not chosen) until 2027-12-01, acknowledged 2026-12-01 12:00",
+      "CPIC: may not contact you (not chosen) until 2027-12-01, acknowledged 2026-12-01 12:00",
     );
-    expect(text).not.toContain("delivery failed");
+    expect(text).not.toContain("push failed");
   });
 
   it("lists who checked the number, newest first, with local time and answer", async () => {
@@ -170,8 +172,13 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     await deliver("2026-12-01T02:05:00.000Z", { picc: (t) => ({ state: "delivered", at: t }) });
     await hit(9207, "picc", "do_not_contact", "2026-12-01T01:00:00.000Z");
     const text = u.texts(await u.command("/status"));
-    expect(text).toContain("PICC：已通知请勿联系（未被选择），至 2027-12-01，已送达 2026-12-01 10:05");
-    expect(text).toContain("谁查询过你的号码：\n• PICC，2026-12-01 09:00：答复请勿联系");
+    // The Chinese names (insurer add --name-zh), Chinese punctuation, the same states.
+    expect(text).toContain("中国人保：不得联系你（未被选择），至 2027-12-01；通知已送达 2026-12-01 10:05");
+    expect(text).toContain("谁查询过你的号码：\n• 中国人保，2026-12-01 09:00：答复请勿联系");
+    expect(text).toMatch(
+      /中国平安：窗口待开启 2027-07-01 00:00 – 2027-08-01 00:00，核验码 \d{3}-\d{3}，已联系 0\/3/,
+    );
+    expect(text).not.toMatch(/Ping An|PICC|Asia\/Shanghai|, /);
   });
 
   it("says 'Nobody has checked' in Chinese too", async () => {

@@ -24,7 +24,9 @@ describe("/stop and the stop deep link", () => {
     await onboard(u, ["pingan", "picc"]);
     await u.command("/stop");
     const reply = await u.press("stop:pingan");
-    expect(u.texts(reply)).toMatch(/Ping An is told to stop\. No contact until 2027-12-01/);
+    expect(u.texts(reply)).toMatch(
+      /Opt-out filed for Ping An: no contact until 2027-12-01\. \/status shows when the notice reaches them/,
+    );
 
     const state = await stateOf(h, 5002);
     const pingan = state.windows.find((w) => w.insurerId === "pingan")!;
@@ -48,7 +50,7 @@ describe("/stop and the stop deep link", () => {
     await onboard(u, ["pingan", "picc"]);
     await u.command("/stop");
     const reply = await u.press("stop:all");
-    expect(u.texts(reply)).toContain("Every insurer is told to stop");
+    expect(u.texts(reply)).toContain("Opt-outs filed for every insurer.");
     const state = await stateOf(h, 5003);
     expect(state.windows.every((w) => w.revokedAt !== undefined)).toBe(true);
     const reasons = Object.fromEntries(state.optOuts.map((o) => [o.insurerId, o.reason]));
@@ -62,7 +64,7 @@ describe("/stop and the stop deep link", () => {
     await onboard(u, ["pingan", "picc"]);
     const picc = (await stateOf(h, 5004)).windows.find((w) => w.insurerId === "picc")!;
     const reply = await u.command("/start", `stop_${picc.stopToken}`);
-    expect(u.texts(reply)).toContain("PICC is told to stop");
+    expect(u.texts(reply)).toContain("Opt-out filed for PICC");
     const state = await stateOf(h, 5004);
     expect(state.windows.find((w) => w.insurerId === "picc")?.revokeReason).toBe("owner_request");
     expect(state.optOuts.find((o) => o.insurerId === "picc")?.reason).toBe("owner_request");

@@ -258,7 +258,7 @@ describe("dispatcher", () => {
     h.receiver("alpha").script({ status: 500 });
     const ownerId = await h.newOwner(1009);
     await h.services.store.updateOwnerProfile(ownerId, { name: "Lin Wei", vehicle: "BYD Han" });
-    await h.agree(ownerId, ["alpha"]);
+    await h.agree(ownerId, ["alpha"], { shareName: true });
     const d = h.dispatcher();
     expect(await d.runOnce()).toMatchObject({ delivered: 1, retried: 1 });
     // After agreeing: the contact re-shared under another name, and a car typed in an /edit

@@ -17,30 +17,35 @@ const input: ConsentTextInput = {
   preferences: prefs(),
   opensAt: "2026-06-30T16:00:00.000Z",
   timezone: "Asia/Shanghai",
-  dataCategories: dataCategoriesFor({ vehicle: "Model Y" }),
+  dataCategories: dataCategoriesFor({ vehicle: "Model Y" }, {}),
   pack: packFor("CN"),
 };
 
 describe("renderConsentText", () => {
   it("names the recipient, contact line, purpose, method, data, stop and suppression (en)", () => {
     const text = renderConsentText(input);
-    expect(text).toContain("Ping An (95511)");
+    // The contact line in a sentence of its own: never "(400-… (demo line))".
+    expect(text).toContain("Ping An's contact line: 95511.");
     expect(text).toContain("car-insurance policy that expires on 2026-07-31");
-    expect(text).toContain("phone call, SMS; Monday to Friday; 18:00–20:00");
+    expect(text).toContain("phone call and SMS; Monday to Friday; 18:00–20:00 (China Standard Time)");
+    expect(text).not.toContain("Asia/Shanghai");
     expect(text).toContain("from 2026-07-01 to 2026-07-31");
     expect(text).toContain("at most 5 attempts in total, at most 3 a day");
-    expect(text).toContain("phone number, vehicle, policy renewal date");
+    expect(text).toContain("phone number, vehicle, and policy renewal date");
     expect(text).not.toContain("name,");
     expect(text).toContain("one tap");
-    expect(text).toContain("Every other insurer is told not to contact me for one year");
+    expect(text).toContain("Every other insurer is told not to contact me for 1 year");
+    expect(text).toContain("signed receipt for 5 years");
     expect(text).toContain(CONSENT_TEXT_VERSION);
   });
 
   it("renders Chinese with the same facts", () => {
     const text = renderConsentText({ ...input, language: "zh" });
-    expect(text).toContain("Ping An（95511）");
+    expect(text).toContain("Ping An的联系方式：95511。");
+    expect(text).toContain("（中国标准时间）");
+    expect(text).not.toMatch(/Asia\/Shanghai|, /);
     expect(text).toContain("车险续保");
-    expect(text).toContain("电话、短信");
+    expect(text).toContain("电话和短信");
     expect(text).toContain("周一至周五");
     expect(text).toContain("1年内不得联系我");
     expect(text).toContain("一键停止");
@@ -54,10 +59,46 @@ describe("renderConsentText", () => {
 
   it("differs per insurer, so each gets its own hash", () => {
     const a = consentTextHash(renderConsentText(input));
-    const b = consentTextHash(renderConsentText({ ...input, insurer: { id: "picc", name: "PICC" } }));
+    const b = consentTextHash(
+      renderConsentText({ ...input, insurer: { id: "picc", name: "PICC", contact: "95518" } }),
+    );
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     expect(a).not.toBe(b);
     expect(consentTextHash(renderConsentText(input))).toBe(a);
+  });
+});
+
+describe("consent text wording", () => {
+  it("uses the Chinese name in Chinese, and the name only when the owner chose to share it", () => {
+    const insurer = { id: "pingan", name: "Ping An", nameZh: "中国平安", contact: "95511" };
+    expect(renderConsentText({ ...input, insurer, language: "zh" })).toContain(
+      "我同意 onewindow 向中国平安提供",
+    );
+    expect(renderConsentText({ ...input, insurer })).toContain("gives Ping An my");
+    expect(dataCategoriesFor({ name: "Lin Wei" }, {})).toEqual(["phone", "renewal_date"]);
+    expect(dataCategoriesFor({ name: "Lin Wei" }, { shareName: true })).toEqual([
+      "phone",
+      "name",
+      "renewal_date",
+    ]);
+  });
+
+  it("says 'attempt' for one, and a daily cap only where it binds", () => {
+    const one = renderConsentText({ ...input, preferences: prefs({ maxAttempts: 1 }) });
+    expect(one).toContain("at most 1 attempt in total.");
+    const two = renderConsentText({ ...input, preferences: prefs({ maxAttempts: 2 }) });
+    // CN allows 3 a day: with 2 in all, "at most 3 a day" would contradict nothing but say nothing.
+    expect(two).toContain("at most 2 attempts in total.");
+    expect(two).not.toContain("a day");
+    const zhTwo = renderConsentText({ ...input, language: "zh", preferences: prefs({ maxAttempts: 2 }) });
+    expect(zhTwo).toContain("共最多 2 次。");
+    expect(zhTwo).not.toContain("每天");
+  });
+
+  it("names the owner's zone in words in both languages", () => {
+    const la = { ...input, timezone: "America/Los_Angeles", pack: packFor("US") };
+    expect(renderConsentText(la)).toContain("(Pacific Time)");
+    expect(renderConsentText({ ...la, language: "zh" })).toContain("（北美太平洋时间）");
   });
 });
 

@@ -136,6 +136,10 @@ describe("insurers end to end", () => {
       const agreed = await reply(() => owner.pressButton("ob:agree"), /Done\. Your choice is signed/);
       const code = agreed.match(/code (\d{3}-\d{3})/)?.[1];
       expect(code, agreed).toBeDefined();
+      // Every other insurer has a push address: the notices are being sent, not yet "delivered".
+      expect(agreed).toContain("Opt-out notices are filed for 4 other insurers.");
+      expect(agreed).toContain("Being sent now to");
+      expect(agreed).not.toMatch(/delivered|pull feed of/);
 
       // Every receiver hears once; the dispatcher loop runs every 200 ms.
       const firstOf = (insurer: Insurer, type: string) =>
@@ -208,7 +212,7 @@ describe("insurers end to end", () => {
 
       // /stop for the chosen insurer: the window is revoked, announced without owner data.
       await reply(() => owner.sendCommand("/stop"), /Who should stop contacting you/);
-      await reply(() => owner.pressButton(`stop:${CHOSEN}`), /is told to stop/);
+      await reply(() => owner.pressButton(`stop:${CHOSEN}`), /Opt-out filed for/);
       const revoked = await until("window.revoked", () => firstOf(chosen, "window.revoked"));
       expect(revoked.signatureValid).toBe(true);
       expect(revoked.body).not.toContain(PHONE_DIGITS);

@@ -31,7 +31,11 @@ describe("owner flow end to end", () => {
       ["picc", "PICC", "人保"],
       ["cpic", "CPIC", "太平洋"],
     ] as const) {
-      const r = await runCli(["insurer", "add", id, "--name", name, "--alias", alias], env, dir);
+      const r = await runCli(
+        ["insurer", "add", id, "--name", name, "--alias", alias, "--contact", "95500"],
+        env,
+        dir,
+      );
       expect(r.code, r.stderr).toBe(0);
     }
   }, 60_000);
@@ -77,7 +81,7 @@ describe("owner flow end to end", () => {
       const status = await reply(() => owner.sendCommand("/status"), /Your renewal: 2027-03-15/);
       expect(status).toContain("Ping An");
       expect(status).toContain(code!);
-      expect(status).toMatch(/PICC: told not to contact you/);
+      expect(status).toMatch(/PICC: may not contact you/);
 
       const health = await fetch(`${second.url}/healthz`);
       expect(await health.json()).toEqual({ status: "ok" });

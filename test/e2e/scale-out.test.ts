@@ -156,7 +156,13 @@ describe.skipIf(!TEST_REDIS_URL)(
       try {
         for (const [id, name] of INSURERS) {
           const receiver = await startWebhookReceiver("whsec_cGxhY2Vob2xkZXI=");
-          const created = await services.insurers.add({ id, name, aliases: [], webhookUrl: receiver.url });
+          const created = await services.insurers.add({
+            id,
+            name,
+            aliases: [],
+            webhookUrl: receiver.url,
+            contact: "95500",
+          });
           receiver.setSecret(created.webhookSecret);
           insurers.push({ id, name, receiver });
         }

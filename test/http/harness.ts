@@ -71,6 +71,8 @@ export async function startApi(options: { now?: Date; env?: Record<string, strin
       hours: input.hours ?? [{ from: "09:00", to: "20:00" }],
       daysBefore: input.daysBefore ?? 40,
       maxAttempts: input.maxAttempts ?? 5,
+      // A test owner given a name chose to share it on the summary.
+      ...(input.name ? { shareName: true } : {}),
     };
     await services.owners.agree(created.id, prefs, "en");
     return services.store.getOwnerState(created.id);

@@ -230,14 +230,15 @@ describe("owner notifier", () => {
     });
     expect(await n.runOnce()).toEqual({ digests: 1, reminders: 0, notices: 0 });
     expect(sent[0]).toContain("保险公司已确认收到你的通知");
-    expect(sent[0]).toContain('PICC 已确认你的"请勿联系"通知（2026-12-01 11:00）');
-    expect(sent[0]).toContain('CPIC 已确认你的"请勿联系"通知');
+    // Their Chinese names (--name-zh) and Chinese quotation marks.
+    expect(sent[0]).toContain("中国人保已确认你的“请勿联系”通知（2026-12-01 11:00）");
+    expect(sent[0]).toContain("太平洋保险已确认你的“请勿联系”通知");
 
     const window = (await stateOf(h, 9108)).windows[0]!;
     setNow(new Date(Date.parse(window.opensAt) + 73 * HOUR));
     expect(await n.runOnce()).toEqual({ digests: 0, reminders: 1, notices: 0 });
     expect(sent[1]).toBe(
-      "Ping An 在 72 小时内没有确认你的联系窗口。/edit 改选其他保险公司，/stop 叫停他们。",
+      "中国平安在 72 小时内没有确认你的联系窗口。/edit 改选其他保险公司，/stop 叫停他们。",
     );
   });
 
@@ -286,7 +287,7 @@ describe("owner notifier", () => {
     expect(await notifier().runOnce()).toEqual({ digests: 0, reminders: 0, notices: 1 });
     const sent = h.fake.sent(owner.chatId).slice(before);
     expect(sent.map((m) => m.text)).toEqual([
-      `You refused Ping An on a call, so they are now told not to contact you until ${until}.`,
+      `You refused Ping An on a call, so an opt-out is filed: they may not contact you until ${until}.`,
     ]);
     expect(await h.services.store.pendingOwnerNotices(10)).toEqual([]);
 
@@ -317,7 +318,9 @@ describe("owner notifier", () => {
     fail = undefined;
     expect(await n.runOnce()).toMatchObject({ notices: 1 });
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatch(/^你在电话中拒绝了 PICC，已通知对方在 \d{4}-\d{2}-\d{2} 前不得联系你。$/);
+    expect(sent[0]).toMatch(
+      /^你在电话中拒绝了中国人保，已登记“请勿联系”：对方在 \d{4}-\d{2}-\d{2} 前不得联系你。$/,
+    );
 
     await refuseOnCall(windows.find((w) => w.insurerId === "pingan")!);
     fail = { error_code: 403, description: "Forbidden: bot was blocked by the user" };

@@ -20,9 +20,9 @@ import {
 } from "../fakes/telegram-server.js";
 
 export const DIRECTORY = [
-  { id: "pingan", name: "Ping An", aliases: ["平安", "中国平安", "PingAn"], contact: "95511" },
-  { id: "picc", name: "PICC", aliases: ["人保", "中国人保"], contact: "95518" },
-  { id: "cpic", name: "CPIC", aliases: ["太平洋", "China Pacific"], contact: "95500" },
+  { id: "pingan", name: "Ping An", nameZh: "中国平安", aliases: ["平安", "PingAn"], contact: "95511" },
+  { id: "picc", name: "PICC", nameZh: "中国人保", aliases: ["人保"], contact: "95518" },
+  { id: "cpic", name: "CPIC", nameZh: "太平洋保险", aliases: ["太平洋", "China Pacific"], contact: "95500" },
   { id: "allianz", name: "Allianz", aliases: ["安联"], contact: "+86 400 800 2020" },
 ];
 

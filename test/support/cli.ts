@@ -95,7 +95,17 @@ export async function addInsurerWithWebhook(
   receiver: { url: string; setSecret(secret: string): void },
 ): Promise<{ id: string; apiKey: string; webhookSecret: string }> {
   const r = await runCli(
-    ["insurer", "add", insurer.id, "--name", insurer.name, "--webhook", receiver.url],
+    [
+      "insurer",
+      "add",
+      insurer.id,
+      "--name",
+      insurer.name,
+      "--webhook",
+      receiver.url,
+      "--contact",
+      `${insurer.name} 95500`,
+    ],
     env,
     cwd,
   );

@@ -11,6 +11,8 @@ export interface VerifiedContact {
   revokedInsurers: string[];
   /** Whether insurers that had an opt-out for the old number got one for the new number. */
   optOutsFiled: boolean;
+  /** The number is of another country than before: where the owner lives is asked afresh. */
+  countryChanged: boolean;
 }
 
 /**
@@ -36,6 +38,8 @@ export async function verifyContact(
     await ctx.reply(ctx.t("phone-bad"), { reply_markup: contactKeyboard(ctx.t) });
     return undefined;
   }
+  // The same country as before keeps where the owner said they live and whose rules apply.
+  const countryChanged = !ctx.owner.phone || (phone.country ?? null) !== (ctx.owner.country ?? null);
   const zones = phone.country ? timezonesForCountry(phone.country) : [];
   // A single-zone country settles the zone; otherwise keep the operator's default when it is
   // one of the country's zones, else the country's first listed zone.
@@ -49,15 +53,23 @@ export async function verifyContact(
     phone: phone.e164,
     phoneVerified: true,
     country: phone.country ?? null,
-    timezone,
-    jurisdiction: phone.country
-      ? jurisdictionForCountry(phone.country, deps.defaults.jurisdiction)
-      : deps.defaults.jurisdiction,
+    ...(countryChanged
+      ? {
+          timezone,
+          jurisdiction: phone.country
+            ? jurisdictionForCountry(phone.country, deps.defaults.jurisdiction)
+            : deps.defaults.jurisdiction,
+        }
+      : {}),
     name: [contact.first_name, contact.last_name].filter(Boolean).join(" ") || null,
   });
   ctx.owner = changed.owner;
   await ctx.reply(ctx.t("phone-verified", { phone: maskPhone(phone.e164) }), {
     reply_markup: { remove_keyboard: true },
   });
-  return { revokedInsurers: changed.revokedInsurers, optOutsFiled: changed.optOuts.length > 0 };
+  return {
+    revokedInsurers: changed.revokedInsurers,
+    optOutsFiled: changed.optOuts.length > 0,
+    countryChanged,
+  };
 }

@@ -12,6 +12,8 @@ import type { Reading } from "../../nlu/reading.js";
 import { suggestInsurers } from "../../nlu/suggest.js";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
+import { chatDirectory } from "../directory.js";
+import { formatList } from "../format.js";
 
 /** The complaint bodies of the owner's pack, as one line (DESIGN §7). */
 export function complaintBodies(ctx: BotContext): string {
@@ -30,7 +32,7 @@ export async function replyReportHelp(ctx: BotContext): Promise<void> {
 export async function answerIntent(ctx: BotContext, reading: Reading, deps: BotDeps): Promise<void> {
   switch (reading.intent) {
     case "report": {
-      const directory = await deps.owners.directoryFor(ctx.owner);
+      const directory = await chatDirectory(ctx, deps);
       const named = reading.report?.insurer
         ? directory.find((i) => i.id === reading.report?.insurer)?.name
         : reading.report?.insurerName;
@@ -87,7 +89,7 @@ async function offerStop(ctx: BotContext, reading: Reading, deps: BotDeps): Prom
     await ctx.reply(ctx.t("stop-intent-everyone"), { reply_markup: kb });
     return;
   }
-  const directory = await deps.owners.directoryFor(ctx.owner);
+  const directory = await chatDirectory(ctx, deps);
   const state = await deps.store.getOwnerState(ctx.owner.id);
   const now = deps.clock();
   const lines: string[] = [];
@@ -95,7 +97,14 @@ async function offerStop(ctx: BotContext, reading: Reading, deps: BotDeps): Prom
   const alreadyStopped = named.filter((i) => activeOptOut(state, i.id, now, state.owner.phoneHash));
   for (const i of named) if (!alreadyStopped.includes(i)) stopButton(i.id, `🛑 ${i.name}`);
   if (alreadyStopped.length > 0)
-    lines.push(ctx.t("stop-intent-already", { insurers: alreadyStopped.map((i) => i.name).join(", ") }));
+    lines.push(
+      ctx.t("stop-intent-already", {
+        insurers: formatList(
+          ctx.t,
+          alreadyStopped.map((i) => i.name),
+        ),
+      }),
+    );
   const offered = new Set(named.map((i) => i.id));
   for (const name of stop.unknown ?? []) {
     const guesses = suggestInsurers(name, directory).filter((g) => !offered.has(g.id));

@@ -9,18 +9,31 @@
  */
 import { Composer, InlineKeyboard } from "grammy";
 import { applyPatch, type DraftNote, missingFields, toPreferences } from "../../domain/draft.js";
+import type { JurisdictionCode } from "../../domain/model.js";
 import { maskPhone, normalisePhone } from "../../domain/phone.js";
-import { packFor } from "../../domain/policy-packs.js";
+import { jurisdictionForCountry, packFor } from "../../domain/policy-packs.js";
 import type { Draft, PreferencePatch, Preferences } from "../../domain/preferences.js";
 import { localDateOf } from "../../domain/time.js";
 import { formatVerificationCode } from "../../domain/verification-code.js";
-import { matchZone, zoneChoices } from "../../domain/zones.js";
+import { matchZone, offsetMinutes, zoneChoices } from "../../domain/zones.js";
 import type { AmbiguousName, Reading } from "../../nlu/reading.js";
 import { isSocial } from "../../nlu/rules/intent.js";
+import { countryOfZone, findPlace, isTimeZone, readPlace } from "../../nlu/rules/places.js";
 import { suggestInsurers } from "../../nlu/suggest.js";
 import { type BotContext, STEPS, type Step } from "../context.js";
 import type { BotDeps } from "../deps.js";
-import { formatChannels, formatDays, formatHours, formatLocal, formatZone } from "../format.js";
+import { type ChatInsurer, chatDirectory } from "../directory.js";
+import {
+  formatChannels,
+  formatDays,
+  formatHours,
+  formatList,
+  formatLocal,
+  formatPeriod,
+  formatZone,
+  formatZoneName,
+  languageOf,
+} from "../format.js";
 import {
   changeKeyboard,
   channelsKeyboard,
@@ -48,8 +61,10 @@ type FlowStep = Exclude<Step, "idle">;
 
 /** What a step needs to know about the owner, beyond the session. */
 interface FlowEnv {
-  /** Time zones to choose from when the phone's country has several (else none). */
+  /** Time zones to offer: the phone country's, and the service's own for a number from abroad. */
   zones: readonly string[];
+  /** Whose rules may apply: the number's country's and, if other, where the owner lives. */
+  rules: readonly JurisdictionCode[];
 }
 
 /**
@@ -81,7 +96,12 @@ export const FLOW: Readonly<Record<FlowStep, StepSpec>> = {
   timezone: {
     open: (ctx, env) => !ctx.session.zoneAsked && env.zones.length > 1,
     buttons: ["tz"],
-    text: "a city of one of the zones offered",
+    text: "any city or IANA zone (city-timezones, domain/places.ts)",
+  },
+  rules: {
+    open: (ctx, env) => !ctx.session.rulesAsked && env.rules.length > 1,
+    buttons: ["rules"],
+    text: "none: one of the two buttons",
   },
   vehicle: {
     open: (ctx) => !ctx.session.vehicleAsked,
@@ -135,7 +155,7 @@ export const FLOW: Readonly<Record<FlowStep, StepSpec>> = {
   },
   summary: {
     open: () => true,
-    buttons: ["agree", "change", "edit"],
+    buttons: ["agree", "change", "edit", "name"],
     text: "any change of preferences (shown again); nothing else changes it",
   },
 };
@@ -152,15 +172,42 @@ export function createOnboarding(deps: BotDeps) {
   const feature = new Composer<BotContext>();
 
   const packOf = (ctx: BotContext) => packFor(ctx.owner.jurisdiction);
-  const directoryOf = (ctx: BotContext) => owners.directoryFor(ctx.owner);
+  const directoryOf = (ctx: BotContext) => chatDirectory(ctx, deps);
+  const choosableOf = async (ctx: BotContext) => (await directoryOf(ctx)).filter((i) => i.choosable);
   const todayOf = (ctx: BotContext) => localDateOf(clock(), ctx.owner.timezone);
-  /** The zones to choose from when the phone's country has several (else none). */
-  const zonesOf = (ctx: BotContext) =>
-    ctx.owner.country ? zoneChoices(ctx.owner.country, clock().getUTCFullYear()) : [];
+
+  /**
+   * The zones to offer: one per clock of the phone's country, plus the service's own zone for
+   * a number from abroad (a +1 owner may live in Beijing) and the owner's current zone. One
+   * zone means there is nothing to ask, unless the owner asks to change it.
+   */
+  function zonesOf(ctx: BotContext): string[] {
+    const at = clock();
+    const country = ctx.owner.country;
+    const zones = country ? zoneChoices(country, at.getUTCFullYear()) : [];
+    const home = deps.defaults.timezone;
+    const sameClock = (a: string, b: string) =>
+      a === b || (offsetMinutes(a, at) === offsetMinutes(b, at) && countryOfZone(a) === countryOfZone(b));
+    for (const extra of [country && countryOfZone(home) !== country ? home : undefined, ctx.owner.timezone]) {
+      if (extra && !zones.some((z) => sameClock(z, extra))) zones.push(extra);
+    }
+    return zones;
+  }
+
+  /**
+   * Whose rules may apply: the pack of the number's country first (the default), then the
+   * pack of where the owner lives, when that is another.
+   */
+  function rulesOf(ctx: BotContext): JurisdictionCode[] {
+    const fallback = deps.defaults.jurisdiction;
+    const byPhone = jurisdictionForCountry(ctx.owner.country ?? undefined, fallback);
+    const byHome = jurisdictionForCountry(countryOfZone(ctx.owner.timezone), fallback);
+    return byPhone === byHome ? [byPhone] : [byPhone, byHome];
+  }
 
   /** The first question still open, in the order of the flow. */
   function nextStep(ctx: BotContext): Step {
-    const env: FlowEnv = { zones: zonesOf(ctx) };
+    const env: FlowEnv = { zones: zonesOf(ctx), rules: ctx.owner.phone ? rulesOf(ctx) : [] };
     return STEPS.find((step) => FLOW[step].open(ctx, env)) ?? "summary";
   }
 
@@ -182,9 +229,24 @@ export function createOnboarding(deps: BotDeps) {
         return;
       case "timezone": {
         const at = clock();
-        await ctx.reply(t("ask-timezone"), {
-          reply_markup: zonesKeyboard(zonesOf(ctx), (zone) => formatZone(zone, at)),
+        await ctx.reply(t("ask-timezone", { zone: formatZone(t, ctx.owner.timezone, at) }), {
+          reply_markup: zonesKeyboard(zonesOf(ctx), (zone) => formatZone(t, zone, at)),
         });
+        return;
+      }
+      case "rules": {
+        const [byPhone, byHome] = rulesOf(ctx);
+        const kb = new InlineKeyboard();
+        if (byPhone)
+          kb.text(t("button-rules-phone", { rules: t(`rules-${byPhone}`) }), `ob:rules:${byPhone}`).row();
+        if (byHome) kb.text(t("button-rules-home", { rules: t(`rules-${byHome}`) }), `ob:rules:${byHome}`);
+        await ctx.reply(
+          t("ask-rules", {
+            phoneRules: t(`rules-${byPhone ?? "CN"}`),
+            homeRules: t(`rules-${byHome ?? byPhone ?? "CN"}`),
+          }),
+          { reply_markup: kb },
+        );
         return;
       }
       case "vehicle":
@@ -195,7 +257,7 @@ export function createOnboarding(deps: BotDeps) {
         return;
       case "insurers":
         await ctx.reply(t("ask-insurers"), {
-          reply_markup: insurersKeyboard(t, await directoryOf(ctx), pick),
+          reply_markup: insurersKeyboard(t, await choosableOf(ctx), pick),
         });
         return;
       case "channels":
@@ -220,7 +282,13 @@ export function createOnboarding(deps: BotDeps) {
         return;
       }
       case "maxAttempts":
-        await ctx.reply(t("ask-attempts"), { reply_markup: numberKeyboard("att", [1, 2, 3, 5], String) });
+        await ctx.reply(t("ask-attempts"), {
+          reply_markup: numberKeyboard(
+            "att",
+            [1, 2, 3, 5].filter((n) => n <= pack.maxAttemptsTotal.value),
+            String,
+          ),
+        });
         return;
       case "summary":
         await showSummary(ctx);
@@ -230,11 +298,48 @@ export function createOnboarding(deps: BotDeps) {
     }
   }
 
-  /** Keeps the owner's answer to the time-zone question and moves on. */
+  /**
+   * Keeps where the owner lives and moves on. Whose rules apply is asked afresh (the new zone
+   * may be in another country). After "I agree", the change goes through the summary: the
+   * windows on file keep the zone they were agreed in until the owner agrees again.
+   */
   async function setZone(ctx: BotContext, zone: string) {
+    const before = ctx.owner.timezone;
     ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { timezone: zone });
     ctx.session.zoneAsked = true;
-    await ctx.reply(ctx.t("timezone-saved", { zone: formatZone(zone, clock()) }));
+    ctx.session.rulesAsked = undefined;
+    const t = ctx.t;
+    await ctx.reply(
+      t("timezone-saved", { zone: formatZone(t, zone, clock()), name: formatZoneName(t, zone) }),
+    );
+    if (ctx.session.step === "idle") {
+      // Outside the flow: only a consent that lets someone call needs agreeing to again.
+      const consent = (await store.getOwnerState(ctx.owner.id)).consent;
+      if (!consent || zone === before || consent.preferences.insurers.length === 0) {
+        if (rulesOf(ctx).length > 1) {
+          ctx.session.step = "rules";
+          return ask(ctx, "rules");
+        }
+        return;
+      }
+      startFromConsent(ctx, consent.preferences);
+      await ctx.reply(t("timezone-needs-agree"));
+    }
+    return advance(ctx);
+  }
+
+  /** Keeps whose rules apply; the draft is checked again against the new pack's bounds. */
+  async function setRules(ctx: BotContext, code: JurisdictionCode) {
+    ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { jurisdiction: code });
+    ctx.session.rulesAsked = true;
+    await ctx.reply(ctx.t("rules-saved", { rules: ctx.t(`rules-${code}`) }));
+    const { draft, notes } = applyPatch({}, draftAsPatch(ctx.session.draft), {
+      today: todayOf(ctx),
+      pack: packOf(ctx),
+      directory: await directoryOf(ctx),
+    });
+    ctx.session.draft = { ...ctx.session.draft, ...draft };
+    if (notes.length > 0) await ctx.reply(notes.map((n) => renderNote(ctx, n)).join("\n"));
     return advance(ctx);
   }
 
@@ -249,23 +354,35 @@ export function createOnboarding(deps: BotDeps) {
     if (chosen.length === 0) {
       lines.push(t("summary-nobody"));
     } else {
+      const perDay = pack.maxAttemptsPerDay.value;
       lines.push(
-        t("summary-insurers", { names: chosen.map((i) => i.name).join(", ") }),
+        t("summary-insurers", {
+          names: formatList(
+            t,
+            chosen.map((i) => i.name),
+          ),
+        }),
         t("summary-how", {
           channels: formatChannels(t, prefs.channels),
           days: formatDays(t, prefs.days),
-          hours: formatHours(prefs.hours),
+          hours: formatHours(t, prefs.hours),
+          zone: formatZoneName(t, ctx.owner.timezone),
         }),
-        t("summary-when", { daysBefore: prefs.daysBefore, attempts: prefs.maxAttempts }),
+        t("summary-when", {
+          daysBefore: prefs.daysBefore,
+          attempts: prefs.maxAttempts,
+          perDay: perDay !== null && perDay < prefs.maxAttempts ? perDay : 0,
+        }),
       );
-      if (ctx.owner.vehicle) lines.push(t("summary-vehicle", { vehicle: ctx.owner.vehicle }));
+      const shared = [t("shared-phone"), t("shared-renewal")];
+      if (ctx.owner.vehicle) shared.push(t("shared-vehicle", { vehicle: ctx.owner.vehicle }));
+      if (ctx.owner.name && prefs.shareName) shared.push(t("shared-name", { name: ctx.owner.name }));
+      lines.push(t("summary-shared", { details: formatList(t, shared), count: chosen.length }));
       const period =
-        pack.optOutDays.value === null
-          ? t("period-until-withdrawn")
-          : t("period-days", { n: pack.optOutDays.value });
+        pack.optOutDays.value === null ? t("period-until-withdrawn") : formatPeriod(t, pack.optOutDays.value);
       lines.push(t("summary-others", { period }));
     }
-    const language = (await ctx.i18n.getLocale()) === "zh" ? "zh" : "en";
+    const language = languageOf(t);
     const consentTexts = chosen.map(
       (insurer) =>
         `${t("summary-consent-heading", { insurer: insurer.name })}\n${owners.consentTextFor(
@@ -282,8 +399,13 @@ export function createOnboarding(deps: BotDeps) {
     if (previous !== undefined && ctx.chat)
       await ctx.api.editMessageReplyMarkup(ctx.chat.id, previous).catch(() => undefined);
     if (text.length > 4000) for (const consent of consentTexts) await ctx.reply(consent.slice(0, 4000));
+    // Offered only when there is a name to share and someone to share it with.
+    const name =
+      chosen.length > 0 && ctx.owner.name
+        ? { name: ctx.owner.name, shared: prefs.shareName === true }
+        : undefined;
     const sent = await ctx.reply(text.length <= 4000 ? text : lines.join("\n"), {
-      reply_markup: summaryKeyboard(t),
+      reply_markup: summaryKeyboard(t, name),
     });
     ctx.session.summaryMessageId = sent.message_id;
   }
@@ -308,7 +430,7 @@ export function createOnboarding(deps: BotDeps) {
     if (ctx.session.step === "vehicle") ctx.session.vehicleAsked = true;
     const messages: string[] = [];
     if (echo) {
-      const nameOf = (id: string) => directory.find((i) => i.id === id)?.name ?? id;
+      const nameOf = (id: string) => nameOfId(directory, id);
       const what = describePatch(ctx, patch, draft, nameOf);
       if (what) messages.push(ctx.t("understood", { what }));
     }
@@ -333,16 +455,16 @@ export function createOnboarding(deps: BotDeps) {
     const parts: string[] = [];
     if (patch.renewalDate && draft.renewalDate === patch.renewalDate) parts.push(draft.renewalDate);
     if (patch.nobody && draft.nobody) parts.push(t("button-nobody"));
-    if (patch.insurers && draft.insurers?.length) parts.push(draft.insurers.map(nameOf).join(", "));
+    if (patch.insurers && draft.insurers?.length) parts.push(formatList(t, draft.insurers.map(nameOf)));
     if (patch.channels && draft.channels) parts.push(formatChannels(t, draft.channels));
     else if (patch.withoutChannels && !draft.nobody)
       parts.push(t("understood-without", { channels: formatChannels(t, patch.withoutChannels) }));
     if (patch.days && draft.days) parts.push(formatDays(t, draft.days));
-    if (patch.hours && draft.hours) parts.push(formatHours(draft.hours));
+    if (patch.hours && draft.hours) parts.push(formatHours(t, draft.hours));
     if (patch.daysBefore !== undefined && draft.daysBefore !== undefined)
       parts.push(t("days-count", { n: draft.daysBefore }));
     if (patch.maxAttempts !== undefined && draft.maxAttempts !== undefined)
-      parts.push(`≤ ${draft.maxAttempts}×`);
+      parts.push(t("understood-attempts", { n: draft.maxAttempts }));
     return parts.join(" · ");
   }
 
@@ -379,14 +501,17 @@ export function createOnboarding(deps: BotDeps) {
   feature.on("message:contact", async (ctx) => {
     const result = await verifyContact(ctx, deps);
     if (!result) return;
-    // A new number may be of another country: its zone question is asked afresh.
-    ctx.session.zoneAsked = undefined;
+    // A new number may be of another country: where the owner lives is asked afresh.
+    if (result.countryChanged) {
+      ctx.session.zoneAsked = undefined;
+      ctx.session.rulesAsked = undefined;
+    }
     if (result.revokedInsurers.length > 0) {
       // The windows named the old number: say so, and offer what was agreed for the new one,
       // unless a flow in progress leads to the summary anyway.
       const directory = await directoryOf(ctx);
-      const names = result.revokedInsurers.map((id) => directory.find((i) => i.id === id)?.name ?? id);
-      await ctx.reply(ctx.t("phone-changed-reagree", { insurers: names.join(", ") }));
+      const names = result.revokedInsurers.map((id) => nameOfId(directory, id));
+      await ctx.reply(ctx.t("phone-changed-reagree", { insurers: formatList(ctx.t, names) }));
       const consent = (await store.getOwnerState(ctx.owner.id)).consent;
       if (consent && (ctx.session.step === "phone" || ctx.session.step === "idle")) {
         const p = consent.preferences;
@@ -424,17 +549,39 @@ export function createOnboarding(deps: BotDeps) {
       }
     }
     if (step === "timezone") {
-      const zone = matchZone(text, zonesOf(ctx));
+      // The answer to "where do you live?": a city offered, any city, or an IANA zone.
+      const zone = matchZone(text, zonesOf(ctx)) ?? (findPlace(text) ?? readPlace(text))?.zone;
       if (zone) return setZone(ctx, zone);
     }
 
-    const language = (await ctx.i18n.getLocale()) === "zh" ? "zh" : "en";
     const reading = await extractor.read({
       text,
-      lang: language,
+      lang: languageOf(ctx.t),
       today: todayOf(ctx),
       directory: await directoryOf(ctx),
     });
+
+    // "I live in Beijing", "我在上海", at any step: where the owner lives, whatever the phone's
+    // country — only from a message that states something, never from a report or a question.
+    if (ctx.owner.phone && (reading.intent === "preferences" || reading.intent === "other")) {
+      const place = readPlace(text);
+      if (place && place.zone !== ctx.owner.timezone) {
+        const { patch } = reading;
+        if (reading.intent === "preferences" && Object.keys(patch).length > 0) {
+          ctx.session.zoneAsked = true;
+          ctx.session.rulesAsked = undefined;
+          ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { timezone: place.zone });
+          await ctx.reply(
+            ctx.t("timezone-saved", {
+              zone: formatZone(ctx.t, place.zone, clock()),
+              name: formatZoneName(ctx.t, place.zone),
+            }),
+          );
+        } else {
+          return setZone(ctx, place.zone);
+        }
+      }
+    }
 
     // At the car question, words that are nothing else are the car.
     if (step === "vehicle" && reading.intent === "other" && !isSocial(text)) return saveVehicle(ctx, text);
@@ -491,8 +638,9 @@ export function createOnboarding(deps: BotDeps) {
       await ctx.reply(ctx.t("timezone-bad"));
       return ask(ctx, step);
     }
+    if (step === "rules") return ask(ctx, step);
     if (step === "insurers") {
-      const suggestions = suggestInsurers(text, await directoryOf(ctx));
+      const suggestions = suggestInsurers(text, await choosableOf(ctx));
       const kb = suggestions.map((s: { id: string; name: string }) => [
         { text: s.name, callback_data: `ob:ins:${s.id}` },
       ]);
@@ -594,9 +742,21 @@ export function createOnboarding(deps: BotDeps) {
     switch (action) {
       case "tz": {
         await ctx.editMessageReplyMarkup().catch(() => undefined);
-        // Only a zone offered for the owner's country is taken (not a forged button).
-        if (!zonesOf(ctx).includes(value)) return ask(ctx, step);
+        // Any real zone is the owner's to pick (DESIGN §7); anything else is asked again.
+        if (!isTimeZone(value)) return ask(ctx, step);
         return setZone(ctx, value);
+      }
+      case "rules": {
+        await ctx.editMessageReplyMarkup().catch(() => undefined);
+        const code = rulesOf(ctx).find((c) => c === value);
+        if (!code) return ask(ctx, step);
+        return setRules(ctx, code);
+      }
+      case "name": {
+        // Share the name, or not: the summary is shown again with the choice.
+        ctx.session.draft = { ...ctx.session.draft, shareName: ctx.session.draft.shareName !== true };
+        if (!ctx.session.draft.shareName) delete ctx.session.draft.shareName;
+        return showSummary(ctx);
       }
       case "vehicle":
         ctx.session.vehicleAsked = true;
@@ -644,6 +804,13 @@ export function createOnboarding(deps: BotDeps) {
         });
         return;
       case "edit": {
+        if (value === "timezone") {
+          ctx.session.zoneAsked = undefined;
+          ctx.session.rulesAsked = undefined;
+          ctx.session.step = "timezone";
+          await ctx.editMessageReplyMarkup().catch(() => undefined);
+          return ask(ctx, "timezone");
+        }
         if (!(EDITABLE_FIELDS as readonly string[]).includes(value)) return;
         const field = value as EditableField;
         const draft = { ...ctx.session.draft };
@@ -685,10 +852,9 @@ export function createOnboarding(deps: BotDeps) {
       return;
     }
     await ctx.editMessageReplyMarkup().catch(() => undefined);
-    const language = (await ctx.i18n.getLocale()) === "zh" ? "zh" : "en";
-    const { changeset } = await owners.agree(ctx.owner.id, prefs, language);
+    const { changeset } = await owners.agree(ctx.owner.id, prefs, languageOf(t));
     const directory = await directoryOf(ctx);
-    const nameOf = (id: string) => directory.find((i) => i.id === id)?.name ?? id;
+    const nameOf = (id: string) => nameOfId(directory, id);
     const lines = [t("agreed")];
     for (const w of changeset.windows) {
       lines.push(
@@ -697,16 +863,20 @@ export function createOnboarding(deps: BotDeps) {
           insurer: nameOf(w.insurerId),
           opens: formatLocal(w.opensAt, w.timezone),
           closes: formatLocal(w.closesAt, w.timezone),
+          zone: formatZoneName(t, w.timezone),
           code: formatVerificationCode(w.verificationCode),
         }),
         t("agreed-receipt", { receipt: w.receiptId }),
       );
     }
+    if (changeset.windows.length === 0) lines.push(t("agreed-nobody"));
     lines.push(
       "",
-      changeset.windows.length === 0
-        ? t("agreed-nobody")
-        : t("agreed-optouts", { count: changeset.optOuts.length }),
+      ...optOutLines(
+        ctx,
+        directory,
+        changeset.optOuts.map((o) => o.insurerId),
+      ),
     );
     ctx.session.step = "idle";
     ctx.session.draft = {};
@@ -722,6 +892,50 @@ export function createOnboarding(deps: BotDeps) {
   return feature;
 }
 
+/**
+ * What the confirmation says about the opt-outs just filed, as it is at that moment (DESIGN
+ * §7): each is on the insurer's pull feed at once; those with a push endpoint are being sent,
+ * and /status tells when each arrives. Nothing is called delivered before it is.
+ */
+function optOutLines(
+  ctx: BotContext,
+  directory: readonly ChatInsurer[],
+  insurerIds: readonly string[],
+): string[] {
+  const t = ctx.t;
+  if (insurerIds.length === 0) return [t("agreed-optouts-none")];
+  const filed = insurerIds.map((id) => directory.find((i) => i.id === id));
+  const pushed = filed.filter((i) => i?.webhookUrl && !i.webhookDisabledAt);
+  const feedOnly = filed.filter((i) => i && !pushed.includes(i));
+  const names = (list: typeof filed) =>
+    formatList(
+      t,
+      list.map((i) => i?.name ?? "?"),
+    );
+  const lines = [t("agreed-optouts", { count: insurerIds.length })];
+  if (pushed.length > 0)
+    lines.push(t("agreed-optouts-sending", { names: names(pushed), count: pushed.length }));
+  if (feedOnly.length > 0)
+    lines.push(t("agreed-optouts-feed", { names: names(feedOnly), count: feedOnly.length }));
+  lines.push(t("agreed-optouts-status"));
+  return lines;
+}
+
+/** A draft as a patch, to check it again against another pack's bounds. */
+function draftAsPatch(draft: Draft): PreferencePatch {
+  const { refusedChannels: _refused, shareName: _share, ...fields } = draft;
+  const patch: PreferencePatch = {};
+  if (fields.renewalDate) patch.renewalDate = fields.renewalDate;
+  if (fields.insurers?.length) patch.insurers = fields.insurers;
+  if (fields.nobody) patch.nobody = true;
+  if (fields.channels?.length) patch.channels = fields.channels;
+  if (fields.days?.length) patch.days = fields.days;
+  if (fields.hours?.length) patch.hours = fields.hours;
+  if (fields.daysBefore !== undefined) patch.daysBefore = fields.daysBefore;
+  if (fields.maxAttempts !== undefined) patch.maxAttempts = fields.maxAttempts;
+  return patch;
+}
+
 /** What a toggle question starts with: the current answer, so /edit shows it ticked. */
 function initialPick(draft: Draft, step: Step): string[] {
   if (step === "idle" || !FLOW[step].toggles) return [];
@@ -731,7 +945,7 @@ function initialPick(draft: Draft, step: Step): string[] {
   return [];
 }
 
-function nameOfId(directory: readonly { id: string; name: string }[], id: string): string {
+function nameOfId(directory: readonly ChatInsurer[], id: string): string {
   return directory.find((i) => i.id === id)?.name ?? id;
 }
 
@@ -744,6 +958,8 @@ function renderNote(ctx: BotContext, note: DraftNote): string {
       return t("note-date-too-far", { date: note.date });
     case "insurer_unknown":
       return t("note-unknown-insurer", { name: note.insurer });
+    case "insurer_not_choosable":
+      return t("note-insurer-not-choosable", { name: note.name });
     case "channels_none_left":
       return t("note-channels-none-left", { channels: formatChannels(t, note.refused) });
     case "hours_clipped":

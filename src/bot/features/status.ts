@@ -6,6 +6,7 @@ import { windowStatus } from "../../domain/window-plan.js";
 import { fitLines, MAX_MESSAGE } from "../../services/owner-notifier.js";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
+import { chatDirectory, chatInsurerName } from "../directory.js";
 import { formatLocal } from "../format.js";
 
 /** Scrub hits are kept, and shown, for 13 months (DESIGN §7). */
@@ -30,7 +31,7 @@ export function createStatusFeature(deps: BotDeps) {
       return;
     }
     const tz = state.owner.timezone;
-    const directory = await deps.owners.directoryFor(state.owner);
+    const directory = await chatDirectory(ctx, deps);
     // The latest notice about each window or opt-out (the list is oldest first).
     const latest = new Map<string, OutboxEntry>();
     for (const entry of await deps.store.listOutboxForOwner(ownerId)) latest.set(entry.subjectId, entry);
@@ -76,7 +77,7 @@ export function createStatusFeature(deps: BotDeps) {
     const nameOf = async (id: string) => {
       let name = names.get(id);
       if (name === undefined) {
-        name = (await deps.store.getInsurer(id))?.name ?? id;
+        name = await chatInsurerName(ctx, deps, id);
         names.set(id, name);
       }
       return name;
@@ -113,9 +114,9 @@ export function createStatusFeature(deps: BotDeps) {
 
 /**
  * ", delivered 2026-12-01 10:00, acknowledged 2026-12-02 09:15": how the notice about a window
- * or opt-out fared, from its latest outbox entry. A notice not yet due (a scheduled window)
- * and one skipped (no webhook: the insurer reads its feed) say nothing; once acknowledged, a
- * pending or failed push no longer matters.
+ * or opt-out fared, from its latest outbox entry, as it is (DESIGN §7): delivered, on the
+ * insurer's pull feed only (no push endpoint), being sent, retrying, or failed for good (then
+ * it is still on the pull feed). A notice not yet due (a scheduled window) says nothing.
  */
 function deliveryText(
   t: T,
@@ -130,16 +131,22 @@ function deliveryText(
       push = entry.deliveredAt
         ? t("status-delivery-delivered-at", { at: formatLocal(entry.deliveredAt, tz) })
         : t("status-delivery-delivered");
+    } else if (entry.state === "skipped") {
+      push = t("status-delivery-feed");
     } else if (entry.state === "dead") {
       push = t("status-delivery-dead");
-    } else if (entry.state === "pending") {
-      if (entry.attempts > 0) push = t("status-delivery-retrying");
-      else if (Date.parse(entry.dueAt) <= now.getTime()) push = t("status-delivery-pending");
+    } else if (entry.attempts > 0) {
+      push = t("status-delivery-retrying", { attempts: entry.attempts });
+    } else if (Date.parse(entry.dueAt) <= now.getTime()) {
+      push = t("status-delivery-pending");
     }
   } else if ("deliveredAt" in item && item.deliveredAt) {
     push = t("status-delivery-delivered-at", { at: formatLocal(item.deliveredAt, tz) });
   }
   if (!item.acknowledgedAt) return push;
   const acked = t("status-delivery-acknowledged", { at: formatLocal(item.acknowledgedAt, tz) });
-  return entry?.state === "delivered" || (!entry && push) ? `${push}${acked}` : acked;
+  // Once acknowledged, a push still retrying or failed no longer matters.
+  return entry?.state === "delivered" || entry?.state === "skipped" || (!entry && push)
+    ? `${push}${acked}`
+    : acked;
 }

@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard } from "grammy";
 import { activeOptOut } from "../../domain/plans.js";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
+import { chatDirectory, chatInsurerName } from "../directory.js";
 import { formatLocal } from "../format.js";
 import { consentMarkOf } from "./intents.js";
 
@@ -17,8 +18,7 @@ export function createStopFeature(deps: BotDeps) {
     const { state } = await owners.stop(ctx.owner.id, { insurerId }, "owner_request");
     const after = await store.getOwnerState(state.owner.id);
     const optOut = activeOptOut(after, insurerId, clock(), after.owner.phoneHash);
-    const insurer = await store.getInsurer(insurerId);
-    const name = insurer?.name ?? insurerId;
+    const name = await chatInsurerName(ctx, deps, insurerId);
     await ctx.reply(
       optOut?.until
         ? ctx.t("stopped", {
@@ -48,7 +48,7 @@ export function createStopFeature(deps: BotDeps) {
     }
     const state = await store.getOwnerState(ctx.owner.id);
     const now = clock();
-    const open = (await owners.directoryFor(ctx.owner)).filter(
+    const open = (await chatDirectory(ctx, deps)).filter(
       (i) => !activeOptOut(state, i.id, now, state.owner.phoneHash),
     );
     if (open.length === 0) {

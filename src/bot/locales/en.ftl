@@ -10,17 +10,17 @@ phone-verified = ✅ Phone number confirmed: { $phone }
 phone-typed = I saved { $phone }, but a typed number is not verified: insurers can be told to stop calling it, but none can be offered a contact window. Share your contact (button below) to verify it.
 phone-not-yours = That is someone else's contact card. I can only take consent for your own number: tap "Share my contact".
 phone-bad = That doesn't look like a phone number. Tap "Share my contact", or type it with the country code, e.g. +86 138 0013 8000.
-phone-changed-reagree = Your number changed, so { $insurers } will not get it until you agree again: what you agreed to was for your old number, and is withdrawn. Tap "I agree" on the summary to give them your new number, or /edit to change your choice. Every insurer you said no to is told about the new number too.
-phone-changed-optouts = Your number changed: every insurer you said no to is told about the new number too.
-ask-timezone = Your number is from a country with several time zones. Which one do you live in? Calling hours are kept in this zone.
-timezone-saved = Time zone: { $zone }
-timezone-bad = Please tap your time zone, or write its city (for example: Los Angeles).
+phone-changed-reagree = Your number changed, so { $insurers } will not get it until you agree again: what you agreed to was for your old number, and is withdrawn. Tap "I agree" on the summary to give them your new number, or /edit to change your choice. Every insurer you said no to gets an opt-out for the new number too.
+phone-changed-optouts = Your number changed: every insurer you said no to gets an opt-out for the new number too.
+ask-timezone = Where do you live? Calling hours are kept in your time zone (now: { $zone }). Tap it, or write your city, for example: Beijing, Los Angeles, London.
+timezone-saved = Time zone: { $zone }. Calling hours are kept in { $name }.
+timezone-bad = I don't know that place. Tap your time zone, or write the city you live in (for example: Beijing, Los Angeles).
 ask-vehicle = Optional: which car is it (model or plate)? It helps the insurer quote. Or tap Skip.
 button-skip = Skip
 vehicle-saved = Saved: { $vehicle }
 ask-renewal = When does your policy expire? For example: 31 July, end of next month, 2027-03-15.
 renewal-bad = I couldn't read a date in that. Please write the expiry date, for example: 31 July or 2027-03-15.
-ask-insurers = Who may contact you about the renewal? Tap one or more insurers, then Done. Everyone you don't pick is told not to contact you.
+ask-insurers = Who may contact you about the renewal? Tap one or more insurers, then Done. Everyone you don't pick gets an opt-out notice.
 button-nobody = 🚫 Nobody, I renew myself
 button-done = Done ➡️
 insurers-none-picked = Pick at least one insurer, or "Nobody".
@@ -56,21 +56,33 @@ note-generic = { $text }
 ## Summary and consent
 summary-title = Please check your choice:
 summary-renewal = Policy expires: { $date }
-summary-nobody = Who may contact you: nobody. Every insurer is told not to contact you.
+summary-nobody = Who may contact you: nobody. Every insurer gets an opt-out notice.
 summary-insurers = Who may contact you: { $names }
-summary-how = How: { $channels } · { $days } · { $hours }
-summary-when = From { $daysBefore } days before expiry, at most { $attempts } attempts.
+summary-how = How: { $channels } · { $days } · { $hours } ({ $zone })
+summary-when = From { $daysBefore } { $daysBefore ->
+        [one] day
+       *[other] days
+    } before expiry, at most { $attempts } { $attempts ->
+        [one] attempt
+       *[other] attempts
+    }{ $perDay ->
+        [0] {""}
+       *[other] , at most { $perDay } a day
+    }.
 summary-vehicle = Car: { $vehicle }
-summary-others = Everyone else is told not to contact you ({ $period }).
+summary-others = Every other insurer gets an opt-out notice ({ $period }).
 summary-consent-heading = Consent text for { $insurer }:
 button-agree = ✅ I agree
 button-change = ✏️ Change something
 agree-needs-verified = To let an insurer contact you, your phone must be verified: tap "Share my contact".
 agreed = ✅ Done. Your choice is signed and on file.
-agreed-window = { $insurer }: window { $opens } – { $closes }. Their agent must quote code { $code } — if a caller can't, it is not them.
+agreed-window = { $insurer }: window { $opens } – { $closes } ({ $zone }). Their agent must quote code { $code } — if a caller can't, it is not them.
 agreed-receipt = Receipt { $receipt }
-agreed-nobody = Every insurer will be told not to contact you.
-agreed-optouts = { $count } other insurers are told not to contact you.
+agreed-nobody = Nobody may contact you about this renewal.
+agreed-optouts = { $count ->
+        [one] An opt-out notice is filed for 1 other insurer.
+       *[other] Opt-out notices are filed for { $count } other insurers.
+    }
 ask-change = What would you like to change?
 field-renewalDate = Expiry date
 field-insurers = Who
@@ -95,21 +107,27 @@ hours-morning = Morning
 hours-afternoon = Afternoon
 hours-evening = Evening
 hours-any = Any allowed time
-days-count = { $n } days
+days-count = { $n } { $n ->
+        [one] day
+       *[other] days
+    }
 period-days = { $n } days
 period-until-withdrawn = until you withdraw it
 ## Status
 status-none = Nothing on file yet. Send /start to set up.
 status-title = Your renewal: { $date }
 status-window = { $insurer }: window { $state } { $opens } – { $closes }, code { $code }, attempts { $used }/{ $max }{ $delivery }
-status-optout = { $insurer }: told not to contact you ({ $reason }) until { $until }{ $delivery }
-status-optout-forever = { $insurer }: told not to contact you ({ $reason }), until you withdraw it{ $delivery }
-status-delivery-pending = , notice pending
-status-delivery-delivered = , delivered
+status-optout = { $insurer }: may not contact you ({ $reason }) until { $until }{ $delivery }
+status-optout-forever = { $insurer }: may not contact you ({ $reason }), until you withdraw it{ $delivery }
+status-delivery-pending = ; notice being sent
+status-delivery-delivered = ; notice delivered
 status-delivery-acknowledged = , acknowledged { $at }
-status-delivery-dead = , delivery failed (they still see it in their feed)
-status-delivery-delivered-at = , delivered { $at }
-status-delivery-retrying = , delivery retrying
+status-delivery-dead = ; push failed for good (the notice is still on their pull feed)
+status-delivery-delivered-at = ; notice delivered { $at }
+status-delivery-retrying = ; push failed { $attempts ->
+        [one] once
+       *[other] { $attempts } times
+    }, retrying (the notice is on their pull feed meanwhile)
 status-checks-title = Who checked your number:
 status-check = • { $insurer }, { $at }: { $answer }
 status-check-answer-consented = told they may contact you
@@ -132,8 +150,8 @@ ack-digest-title = Insurers confirmed they received your notices:
 ack-digest-optout = • { $insurer } acknowledged your opt-out ({ $at })
 ack-digest-window = • { $insurer } acknowledged your contact window ({ $at })
 ack-reminder = { $insurer } has not acknowledged your contact window in 72 hours. /edit to choose another insurer, /stop to stop them.
-refused-on-call = You refused { $insurer } on a call, so they are now told not to contact you until { $until }.
-refused-on-call-forever = You refused { $insurer } on a call, so they are now told not to contact you until you withdraw it.
+refused-on-call = You refused { $insurer } on a call, so an opt-out is filed: they may not contact you until { $until }.
+refused-on-call-forever = You refused { $insurer } on a call, so an opt-out is filed: they may not contact you until you withdraw it.
 ## Intents: what the bot says to a message that is not a choice
 report-intent = I'm sorry that happened. Nothing in your choice has changed.
 report-intent-named = I'm sorry about that contact from, or in the name of, { $insurer }. Nothing in your choice has changed.
@@ -144,18 +162,18 @@ report-help =
     • who they said they were, and whether they quoted a verification code (only an insurer you agreed to gets one from onewindow; no one else can know it);
     • what they said or asked for.
     Where to complain: { $bodies }
-    /status shows when each insurer was told not to contact you, and whether the notice was delivered.
+    /status shows when each insurer's opt-out was filed, and whether its notice was delivered.
     /report shows this list again.
 complain-CN = 12321 (harassing calls: your number, the caller's number, type, time, duration, description) and the insurance regulator's hotline 12378 (insurer, salesperson, facts, your request).
 complain-US = the FTC at donotcall.gov (date and time, calling number, company, whether you asked them to stop).
 complain-UK = the ICO or the TPS (company, number, date and time).
 complain-EU = your country's data-protection authority (company, number, date and time, that you objected).
-renewed-ask = You already renewed? Then I'll close any open contact window and tell every insurer not to contact you.
+renewed-ask = You already renewed? Then I'll close any open contact window and file an opt-out with every insurer.
 button-renewed-yes = ✅ Yes, I renewed
 renewed-cancelled = OK, nothing changed.
 stop-intent-ask = Stop them? One tap files an opt-out:
 stop-intent-everyone = Stop every insurer from contacting you? One tap files the opt-outs:
-stop-intent-already = Already told not to contact you: { $insurers }.
+stop-intent-already = Already opted out: { $insurers }.
 stop-intent-unknown = I don't know an insurer called "{ $name }".
 stop-intent-did-you-mean = I don't know "{ $name }". Did you mean:
 question-answer =
@@ -180,15 +198,15 @@ cmd-report = A call came anyway
 ## Stop, renewed, delete, export
 stop-ask = Who should stop contacting you? One tap files an opt-out.
 button-stop-everyone = 🛑 Everyone
-stop-nothing = No insurer to stop: everyone is already told not to contact you.
-stopped = 🛑 { $insurer } is told to stop. No contact until { $until }.
-stopped-forever = 🛑 { $insurer } is told to stop, until you withdraw it.
-stopped-all = 🛑 Every insurer is told to stop contacting you.
+stop-nothing = No insurer to stop: every insurer already has your opt-out.
+stopped = 🛑 Opt-out filed for { $insurer }: no contact until { $until }. /status shows when the notice reaches them.
+stopped-forever = 🛑 Opt-out filed for { $insurer }, until you withdraw it. /status shows when the notice reaches them.
+stopped-all = 🛑 Opt-outs filed for every insurer. /status shows when each notice arrives.
 stop-link-invalid = That stop link is not valid any more.
-renewed-done = 👍 Noted: already renewed. Open windows are closed and insurers are told to stop.
+renewed-done = 👍 Noted: already renewed. Open windows are closed and opt-outs filed; /status shows when each notice arrives.
 renewed-nothing = Noted. There was nothing open to close.
 export-caption = Everything onewindow holds about you.
-delete-ask = Delete your data? Windows are revoked and insurers are told to stop. This cannot be undone.
+delete-ask = Delete your data? Windows are revoked and every insurer keeps an opt-out. This cannot be undone.
 button-delete-yes = Yes, delete
 button-cancel = Cancel
 deleted =
@@ -202,7 +220,7 @@ privacy =
     Privacy:
     • Telegram carries this chat.
     • Your phone number is stored encrypted; it is never written to logs.
-    • Only the insurer you choose sees your number, name and car, and only during the window you agreed to.
+    • Only the insurer you choose sees your number, your car and the expiry date — your name only if you chose to share it — and only during the window you agreed to.
     • Other insurers get an opt-out with a code that only matches a number they already hold; they never learn your number from us.
     • If a language model is configured, it only sees your messages with phone numbers, plates, e-mails and names removed.
     • /export downloads everything; /delete erases it.
@@ -230,3 +248,43 @@ cmd-delete = Delete your data
 cmd-language = Language
 cmd-privacy = Who sees what
 cmd-help = Help
+language-code = en
+timezone-needs-agree = Your window on file keeps the time zone you agreed to until you agree again to a summary in the new one.
+ask-rules = Your number is from { $phoneRules }, but you live in { $homeRules }. Which rules should protect you? They set the calling hours, how early insurers may start, and how long an opt-out lasts.
+button-rules-phone = 📱 { $rules } (my number's)
+button-rules-home = 🏠 { $rules } (where I live)
+rules-saved = Rules: { $rules }.
+rules-CN = China
+rules-US = the United States
+rules-UK = the United Kingdom
+rules-EU = the European Union
+field-timezone = 🌐 Time zone
+note-insurer-not-choosable = { $name } cannot be chosen yet: it has not given onewindow a contact line for the consent text. It can still be stopped.
+summary-shared = { $count ->
+        [one] The insurer sees
+       *[other] Each insurer sees
+    }: { $details }.
+shared-phone = your phone number
+shared-renewal = the expiry date
+shared-vehicle = your car ({ $vehicle })
+shared-name = your name ({ $name })
+button-name-share = 👤 Also share my name ({ $name })
+button-name-hide = 👤 Don't share my name
+agreed-optouts-sending = Being sent now to { $names }.
+agreed-optouts-feed = Waiting on the pull feed of { $names }: { $count ->
+        [one] it has
+       *[other] they have
+    } no push address, so { $count ->
+        [one] it sees
+       *[other] they see
+    } the notice when { $count ->
+        [one] it next reads its feed
+       *[other] they next read their feeds
+    }.
+agreed-optouts-none = The opt-outs already on file for every other insurer stand.
+agreed-optouts-status = /status shows when each notice arrives and is acknowledged.
+understood-attempts = at most { $n } { $n ->
+        [one] attempt
+       *[other] attempts
+    }
+status-delivery-feed = ; notice on their pull feed (they have no push address)
