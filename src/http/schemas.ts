@@ -51,7 +51,18 @@ export const WindowSchema = z
     channels: z.array(ChannelSchema),
     maxAttempts: z.number().int(),
     attemptsUsed: z.number().int(),
-    verificationCode: z.string().optional().openapi({ description: "Absent once the window is revoked" }),
+    verificationCode: z
+      .string()
+      .optional()
+      .openapi({
+        description: "Six digits the agent quotes on the call; absent once the window is revoked",
+        example: "182694",
+      }),
+    verificationCodeDisplay: z.string().optional().openapi({
+      description:
+        "The same code as the owner's chat shows it, to read aloud; absent once the window is revoked",
+      example: "182-694",
+    }),
     optOutLink: z.string(),
     receipt: z.object({ id: z.string(), jws: z.string().optional() }),
     acknowledgedAt: Instant.optional(),

@@ -4,8 +4,10 @@
  * `hasOpened`) and is open, exhausted or closed — never before it opens, never for one revoked or
  * closed before it opened, and never once it is revoked — and an opt-out never carries the number.
  */
+
 import { decodeJwt } from "jose";
 import type { ContactWindow, Language, OptOut, Owner, Receipt } from "../domain/model.js";
+import { formatVerificationCode } from "../domain/verification-code.js";
 import { hasOpened, windowStatus } from "../domain/window-plan.js";
 
 export interface WindowView {
@@ -24,6 +26,8 @@ export interface WindowView {
   maxAttempts: number;
   attemptsUsed: number;
   verificationCode?: string;
+  /** The code as the owner's chat shows it and the agent should read it aloud: "182-694". */
+  verificationCodeDisplay?: string;
   optOutLink: string;
   receipt: { id: string; jws?: string };
   acknowledgedAt?: string;
@@ -119,7 +123,12 @@ export function windowView(
     channels: window.channels,
     maxAttempts: window.maxAttempts,
     attemptsUsed: window.attemptsUsed,
-    ...(showOwner ? { verificationCode: window.verificationCode } : {}),
+    ...(showOwner
+      ? {
+          verificationCode: window.verificationCode,
+          verificationCodeDisplay: formatVerificationCode(window.verificationCode),
+        }
+      : {}),
     optOutLink: optOutLink(window.stopToken),
     receipt: { id: window.receiptId, ...(receipt?.jws ? { jws: receipt.jws } : {}) },
     ...(window.acknowledgedAt ? { acknowledgedAt: window.acknowledgedAt } : {}),

@@ -57,6 +57,8 @@ describe("insurer API: auth and windows", () => {
       attemptsUsed: 0,
     });
     expect(w.verificationCode).toMatch(/^\d{6}$/);
+    // The form the owner's chat shows, so agent and owner read the same thing.
+    expect(w.verificationCodeDisplay).toBe(`${w.verificationCode.slice(0, 3)}-${w.verificationCode.slice(3)}`);
     expect(w.optOutLink).toContain("stop_");
     expect(w.receipt.jws.split(".")).toHaveLength(3);
     const list = await api.json("pingan", "GET", "/v1/windows");
@@ -153,6 +155,7 @@ describe("insurer API: auth and windows", () => {
       expect(res.body).not.toHaveProperty("owner");
       expect(res.body).not.toHaveProperty("vehicle");
       expect(res.body).not.toHaveProperty("verificationCode");
+      expect(res.body).not.toHaveProperty("verificationCodeDisplay");
       // The signed receipt is base64 and may hold "BYD" by chance; the words are checked.
       const text = JSON.stringify({ ...res.body, receipt: undefined });
       expect(text).not.toContain("13800138002");

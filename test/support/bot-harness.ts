@@ -87,6 +87,12 @@ export async function startBotHarness(options: HarnessOptions = {}) {
       },
       deliver,
       texts,
+      /** Every button label on the last message the bot sent to this user. */
+      lastLabels(): string[] {
+        const last = fake.sent(id).at(-1);
+        const markup = last?.replyMarkup as { inline_keyboard?: { text: string }[][] } | undefined;
+        return (markup?.inline_keyboard ?? []).flat().map((b) => b.text);
+      },
       /** Every callback_data on the last message the bot sent to this user. */
       lastButtons(): string[] {
         const last = fake.sent(id).at(-1);
