@@ -34,7 +34,8 @@ export function isTimeZone(zone: string): boolean {
   if (VALID_ZONES.has(zone)) return true;
   try {
     new Intl.DateTimeFormat("en", { timeZone: zone });
-    return zone.includes("/");
+    // Only Area/City ids (and UTC): abbreviations like "EST" name no place's rules on DST.
+    return zone === "UTC" || zone.includes("/");
   } catch {
     return false;
   }
