@@ -79,13 +79,17 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     );
     expect(text).toContain("Who checked your number:\nNobody has checked your number yet.");
 
-    // A second owner whose notices were not pushed yet: "being sent", never "delivered".
+    // A second owner whose notices were not pushed yet: "being sent" to an insurer with a push
+    // address, "on their pull feed" for one without; never "delivered".
+    await h.services.store.updateInsurer("pingan", { webhookUrl: "https://crm.example/onewindow" });
     const v = h.user(9202);
     await onboard(v, ["picc"]);
     const pending = v.texts(await v.command("/status"));
+    expect(pending).toContain("Ping An: may not contact you (not chosen) until 2027-12-01; notice being sent\n");
     expect(pending).toContain(
-      "Ping An: may not contact you (not chosen) until 2027-12-01; notice being sent",
+      "CPIC: may not contact you (not chosen) until 2027-12-01; notice on their pull feed (they have no push address)\n",
     );
+    expect(pending).not.toContain("delivered");
   });
 
   it("shows the window delivered once open, then acknowledged; a notice for an insurer without a push address is on its pull feed", async () => {

@@ -35,7 +35,9 @@ export function createStatusFeature(deps: BotDeps) {
     // The latest notice about each window or opt-out (the list is oldest first).
     const latest = new Map<string, OutboxEntry>();
     for (const entry of await deps.store.listOutboxForOwner(ownerId)) latest.set(entry.subjectId, entry);
-    const delivery = (item: ContactWindow | OptOut) => deliveryText(t, item, latest.get(item.id), now, tz);
+    const pushes = new Map(directory.map((i) => [i.id, Boolean(i.webhookUrl && !i.webhookDisabledAt)]));
+    const delivery = (item: ContactWindow | OptOut) =>
+      deliveryText(t, item, latest.get(item.id), now, tz, pushes.get(item.insurerId) ?? false);
 
     const lines: string[] = [];
     if (state.consent) lines.push(t("status-title", { date: state.consent.preferences.renewalDate }), "");
@@ -124,6 +126,8 @@ function deliveryText(
   entry: OutboxEntry | undefined,
   now: Date,
   tz: string,
+  /** The insurer has a push endpoint; without one a notice due is on its pull feed at once. */
+  pushed: boolean,
 ): string {
   let push = "";
   if (entry) {
@@ -138,7 +142,7 @@ function deliveryText(
     } else if (entry.attempts > 0) {
       push = t("status-delivery-retrying", { attempts: entry.attempts });
     } else if (Date.parse(entry.dueAt) <= now.getTime()) {
-      push = t("status-delivery-pending");
+      push = t(pushed ? "status-delivery-pending" : "status-delivery-feed");
     }
   } else if ("deliveredAt" in item && item.deliveredAt) {
     push = t("status-delivery-delivered-at", { at: formatLocal(item.deliveredAt, tz) });
