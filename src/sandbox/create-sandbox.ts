@@ -404,7 +404,15 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
       });
       apiKeys.set(created.id, created.apiKey);
       const insurer = await store.getInsurer(created.id);
-      return c.json({ insurer: insurer ? insurerView(insurer) : null, backfilled: created.backfilled }, 201);
+      // The credentials, as `onewindow insurer add` prints them (shown once; the key is stored hashed).
+      return c.json(
+        {
+          insurer: insurer ? insurerView(insurer) : null,
+          credentials: { id: created.id, apiKey: created.apiKey, webhookSecret: created.webhookSecret },
+          backfilled: created.backfilled,
+        },
+        201,
+      );
     } catch (err) {
       if (err instanceof ZodError) {
         return fail(

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (page.evaluate callbacks run in the browser and use its globals.)
 /**
  * Shared set-up of the browser tests: the whole service in-process on port 0, Debian's Chromium
  * driven by playwright-core, a fresh page (its own sessionStorage) per test, the sandbox's own

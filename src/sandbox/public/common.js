@@ -43,6 +43,11 @@ export function when(iso) {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
+/** The same, as a span that never breaks inside. */
+export function whenEl(iso) {
+  return el("span", { class: "nowrap" }, when(iso));
+}
+
 /** Replaces a tbody's rows, or shows one "empty" row. */
 export function fillRows(tbody, rows, columns, emptyText) {
   tbody.replaceChildren(

@@ -1,6 +1,6 @@
 // The insurer console: a client of the real insurer API. Each call carries the selected sandbox
 // insurer's own API key as a bearer token — exactly what an insurer's system would send.
-import { api, el, fillRows, when } from "./common.js";
+import { api, el, fillRows, when, whenEl } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const status = $("status");
@@ -9,9 +9,21 @@ let selected; // insurer view with apiKey
 let lastSig = "";
 let refreshing = false;
 
-const say = (text) => {
+/** The confirmation of the last action, in the sticky bar (always on screen, announced politely). */
+const say = (text, kind = "") => {
   status.textContent = text;
+  status.className = `toast ${kind}`.trim();
 };
+
+/** Shows a result next to its control and brings it into view. */
+const reveal = (node) => node.scrollIntoView({ block: "nearest" });
+
+/** "Acting as: <name> (<id>)", kept in the sticky bar so the insurer in use is never in doubt. */
+function renderActing() {
+  $("acting-name").textContent = selected ? selected.name : "no insurer yet (open one in the directory)";
+  $("acting-id").replaceChildren(selected ? el("span", {}, "(", el("code", {}, selected.id), ")") : "");
+  document.title = `${selected ? `${selected.name} · ` : ""}onewindow sandbox · insurer console`;
+}
 
 /** The insurer API, authenticated as the selected insurer. */
 const asInsurer = (path, options = {}) =>
@@ -44,7 +56,14 @@ function renderDirectory(data) {
         { class: selected?.id === i.id ? "selected" : "" },
         el("td", {}, i.name, i.demo ? el("span", { class: "badge small" }, "demo") : null),
         el("td", {}, el("code", {}, i.id)),
-        el("td", {}, i.contact ?? "—"),
+        // A phone-like contact line ("400-000-0001") never breaks inside.
+        el(
+          "td",
+          {},
+          /^[\d\s+()-]{3,24}$/.test(i.contact ?? "")
+            ? el("span", { class: "nowrap" }, i.contact)
+            : (i.contact ?? "—"),
+        ),
         el(
           "td",
           {},
@@ -75,10 +94,10 @@ const ackButton = (label, path) =>
         e.currentTarget.disabled = true;
         try {
           await asInsurer(path, { method: "POST" });
-          say(`Acknowledged (${label}).`);
+          say(`Acknowledged (${label}) as ${selected.name}.`, "ok");
           await api("/sandbox/api/notify", { method: "POST", body: {} }).catch(() => undefined);
         } catch (err) {
-          say(`Acknowledge failed: ${err.message}`);
+          say(`Acknowledge failed: ${err.message}`, "bad");
         }
         await refresh(true);
       },
@@ -92,11 +111,11 @@ function windowRow(w) {
   return el(
     "tr",
     { dataset: { window: w.id, status: w.status } },
-    el("td", {}, el("code", {}, w.id)),
+    el("td", {}, el("code", { class: "long" }, w.id)),
     el("td", {}, el("span", { class: `state ${w.status}` }, w.status)),
     el("td", {}, owner),
-    el("td", {}, w.renewalDate ?? "—"),
-    el("td", {}, `${when(w.opensAt)} – ${when(w.closesAt)} (${w.timezone ?? ""})`),
+    el("td", {}, el("span", { class: "nowrap" }, w.renewalDate ?? "—")),
+    el("td", {}, whenEl(w.opensAt), " – ", whenEl(w.closesAt), w.timezone ? ` (${w.timezone})` : ""),
     el(
       "td",
       {},
@@ -108,7 +127,7 @@ function windowRow(w) {
       { class: "code" },
       w.verificationCode ? w.verificationCode.replace(/^(\d{3})(\d{3})$/, "$1-$2") : "—",
     ),
-    el("td", {}, w.acknowledgedAt ? when(w.acknowledgedAt) : "no"),
+    el("td", {}, w.acknowledgedAt ? whenEl(w.acknowledgedAt) : "no"),
     el(
       "td",
       {},
@@ -136,13 +155,13 @@ function optOutRow(o) {
   return el(
     "tr",
     { dataset: { optout: o.id, reason: o.reason } },
-    el("td", {}, el("code", {}, o.id)),
+    el("td", {}, el("code", { class: "long" }, o.id)),
     el("td", {}, o.reason),
-    el("td", {}, when(o.effectiveAt)),
-    el("td", {}, when(o.honourBy)),
-    el("td", {}, o.until ? when(o.until) : "until withdrawn"),
+    el("td", {}, whenEl(o.effectiveAt)),
+    el("td", {}, whenEl(o.honourBy)),
+    el("td", {}, o.until ? whenEl(o.until) : "until withdrawn"),
     el("td", {}, el("code", { title: o.matchKey }, `${(o.matchKey ?? "").slice(0, 12)}…`)),
-    el("td", {}, o.acknowledgedAt ? when(o.acknowledgedAt) : "no"),
+    el("td", {}, o.acknowledgedAt ? whenEl(o.acknowledgedAt) : "no"),
     el(
       "td",
       {},
@@ -165,7 +184,7 @@ function deliveryRows(d) {
       el("td", {}, el("code", {}, o.subjectId.slice(0, 12))),
       el("td", {}, el("span", { class: `state ${o.state}` }, o.state)),
       el("td", {}, String(o.attempts)),
-      el("td", {}, o.nextAttemptAt ? when(o.nextAttemptAt) : "—"),
+      el("td", {}, o.nextAttemptAt ? whenEl(o.nextAttemptAt) : "—"),
       el("td", {}, o.dead ? "dead" : "no"),
       el(
         "td",
@@ -208,6 +227,7 @@ async function refresh(force = false) {
     const fresh = insurers.find((i) => i.id === selected.id);
     if (!fresh) return;
     selected = fresh;
+    renderActing();
     const [windows, optouts, deliveries] = await Promise.all([
       listAll("/v1/windows"),
       listAll("/v1/optouts"),
@@ -231,7 +251,7 @@ async function refresh(force = false) {
     fillRows($("optouts"), optouts.map(optOutRow), 8, "No opt-outs.");
     fillRows($("deliveries"), deliveryRows(deliveries), 8, "No deliveries yet.");
   } catch (err) {
-    say(`Refresh failed: ${err.message}`);
+    say(`Refresh failed: ${err.message}`, "bad");
   } finally {
     refreshing = false;
   }
@@ -242,6 +262,7 @@ async function select(id, focus) {
   lastSig = "";
   const panel = $("insurer-panel");
   panel.hidden = !selected;
+  renderActing();
   if (!selected) return;
   $("insurer-title").textContent = `${selected.name}${selected.demo ? " (demo data)" : ""}`;
   $("api-key").textContent = selected.apiKey ?? "(none issued in this process)";
@@ -253,23 +274,59 @@ async function select(id, focus) {
 
 $("add-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const form = new FormData(e.currentTarget);
+  const formEl = e.currentTarget; // gone from the event once the handler awaits
+  const out = $("add-result");
+  const form = new FormData(formEl);
+  let res;
   try {
-    const res = await api("/sandbox/api/insurers", {
+    res = await api("/sandbox/api/insurers", {
       method: "POST",
       body: {
-        id: String(form.get("id") ?? ""),
+        id: String(form.get("id") ?? "").trim(),
         name: String(form.get("name") ?? ""),
         aliases: String(form.get("aliases") ?? ""),
         contact: String(form.get("contact") ?? ""),
       },
     });
-    e.currentTarget.reset();
-    say(`Added ${res.insurer.name}; ${res.backfilled} opt-out(s) backfilled for existing owners.`);
-    await refresh(true);
-    await select(res.insurer.id, true);
   } catch (err) {
-    say(`Could not add the insurer: ${err.message}`);
+    out.replaceChildren(el("p", { class: "bad" }, `Could not add the insurer: ${err.message}`));
+    say(`Could not add the insurer: ${err.message}`, "bad");
+    reveal(out);
+    return;
+  }
+  // Added: what follows only shows it, and never turns the success into a failure.
+  formEl.reset();
+  const creds = res.credentials ?? { id: res.insurer?.id, apiKey: res.insurer?.apiKey };
+  const name = res.insurer?.name ?? creds.id;
+  out.replaceChildren(
+    el(
+      "p",
+      { class: "ok" },
+      `Added ${name}; ${res.backfilled ?? 0} opt-out(s) backfilled for existing owners.`,
+    ),
+    el(
+      "dl",
+      { class: "fields credentials" },
+      el("dt", {}, "Id"),
+      el("dd", {}, el("code", {}, creds.id)),
+      creds.apiKey ? [el("dt", {}, "API key"), el("dd", {}, el("code", {}, creds.apiKey))] : null,
+      creds.webhookSecret
+        ? [el("dt", {}, "Webhook secret"), el("dd", {}, el("code", {}, creds.webhookSecret))]
+        : null,
+    ),
+    el(
+      "p",
+      { class: "hint" },
+      "Shown once, as the CLI prints them: the API key is stored only as a hash (this sandbox keeps it in memory for the console).",
+    ),
+  );
+  say(`Added ${name}. Its credentials are shown under “Add an insurer”.`, "ok");
+  reveal(out);
+  try {
+    await refresh(true);
+    await select(creds.id, false);
+  } catch (err) {
+    say(`Added ${name}, but the directory did not refresh: ${err.message}`, "bad");
   }
 });
 
@@ -280,7 +337,11 @@ $("scrub-form").addEventListener("submit", async (e) => {
     .map((n) => n.trim())
     .filter(Boolean);
   const out = $("scrub-result");
-  if (!selected || numbers.length === 0) return;
+  if (!selected || numbers.length === 0) {
+    out.textContent = "Type at least one phone number.";
+    reveal(out);
+    return;
+  }
   try {
     const res = await asInsurer("/v1/scrub", { method: "POST", body: { numbers } });
     out.replaceChildren(
@@ -299,27 +360,136 @@ $("scrub-form").addEventListener("submit", async (e) => {
   } catch (err) {
     out.textContent = `Scrub failed: ${err.message}`;
   }
+  reveal(out);
 });
+
+const LABELS = {
+  version: "Format",
+  jurisdiction: "Jurisdiction",
+  iat: "Issued",
+  exp: "Expires",
+  nbf: "Not before",
+  jti: "Receipt id",
+  iss: "Issuer",
+  sub: "Owner (pseudonymous)",
+  recipient: "Recipient",
+  windowId: "Window",
+  purpose: "Purpose",
+  channels: "Channels",
+  window: "Contact window",
+  opensAt: "opens",
+  closesAt: "closes",
+  timezone: "time zone",
+  days: "days",
+  hours: "hours",
+  maxAttempts: "at most attempts",
+  renewalDate: "Renewal date",
+  dataCategories: "Data shared",
+  consentText: "Consent text",
+  sha256: "SHA-256",
+  language: "language",
+  phoneVerified: "Phone verified by Telegram",
+  retention: "Kept for",
+  id: "id",
+  name: "name",
+  contact: "contact line",
+};
+const label = (key) => LABELS[key] ?? key.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/_/g, " ");
+const absent = (v) => v === null || v === undefined || v === "";
+
+/** One payload value as text; absent values never print (no "null"). */
+function valueText(key, v) {
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if ((key === "iat" || key === "exp" || key === "nbf") && typeof v === "number")
+    return when(new Date(v * 1000).toISOString());
+  if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v)) return when(v);
+  if (Array.isArray(v))
+    return v
+      .filter((x) => !absent(x))
+      .map((x) =>
+        typeof x === "object" && "from" in x && "to" in x
+          ? `${x.from}–${x.to}`
+          : typeof x === "object"
+            ? JSON.stringify(x)
+            : String(x),
+      )
+      .join(", ");
+  return String(v);
+}
+
+/** The payload as a definition list; nested objects (recipient, window, consent text) as one line each. */
+function payloadFields(payload) {
+  const list = el("dl", { class: "fields" });
+  for (const [key, v] of Object.entries(payload ?? {})) {
+    if (absent(v)) continue;
+    let text;
+    if (key === "recipient" && typeof v === "object" && v.id) {
+      text = [`${v.name ?? v.id} (${v.id})`, v.contact ? `contact line ${v.contact}` : ""]
+        .filter(Boolean)
+        .join(" · ");
+    } else if (typeof v === "object" && !Array.isArray(v)) {
+      text = Object.entries(v)
+        .filter(([, x]) => !absent(x))
+        .map(([k, x]) => `${label(k)}: ${valueText(k, x)}`)
+        .join(" · ");
+    } else text = valueText(key, v);
+    if (text === "") continue;
+    list.append(el("dt", {}, label(key)), el("dd", {}, text));
+  }
+  return list;
+}
 
 $("verify-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const out = $("verify-result");
   const jws = $("verify-input").value.trim();
-  if (!jws) return;
+  if (!jws) {
+    out.replaceChildren(el("p", { class: "bad" }, "Paste a consent receipt (a compact JWS) first."));
+    reveal(out);
+    return;
+  }
   try {
     const res = await api("/v1/receipts/verify", { method: "POST", body: { jws } });
-    out.replaceChildren(
+    const parts = [
       el(
         "p",
         { class: res.valid ? "ok" : "bad" },
-        res.valid ? "Signature valid" : "Signature NOT valid",
-        res.revoked ? " · revoked" : res.valid ? " · not revoked" : "",
+        res.valid
+          ? "✓ Signature valid: onewindow signed this receipt and it is unaltered."
+          : "✗ Signature not valid: onewindow did not sign this, or it was altered.",
       ),
-      res.payload ? el("pre", {}, JSON.stringify(res.payload, null, 2)) : null,
-    );
+    ];
+    if (res.valid) {
+      parts.push(
+        el(
+          "p",
+          { class: res.revoked ? "bad" : "ok" },
+          res.revoked
+            ? "Revoked: the owner withdrew or replaced this consent; do not contact on it."
+            : "Not revoked: the consent stands.",
+        ),
+      );
+    }
+    if (res.payload && typeof res.payload === "object") {
+      parts.push(
+        payloadFields(res.payload),
+        el(
+          "details",
+          {},
+          el("summary", {}, "Raw payload"),
+          el(
+            "pre",
+            {},
+            JSON.stringify(res.payload, (_, v) => (v === null ? undefined : v), 2),
+          ),
+        ),
+      );
+    }
+    out.replaceChildren(...parts);
   } catch (err) {
-    out.textContent = `Verification failed: ${err.message}`;
+    out.replaceChildren(el("p", { class: "bad" }, `Verification failed: ${err.message}`));
   }
+  reveal(out);
 });
 
 async function init() {
@@ -334,4 +504,5 @@ async function init() {
   });
 }
 
-init().catch((err) => say(err.message));
+renderActing();
+init().catch((err) => say(err.message, "bad"));
