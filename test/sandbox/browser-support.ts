@@ -5,9 +5,11 @@
  * driven by playwright-core, a fresh page (its own sessionStorage) per test, the sandbox's own
  * HTTP API for quick set-up of owners and conversations, and an axe-core check.
  */
+
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import axe from "axe-core";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
@@ -17,7 +19,6 @@ import { ROOT } from "../support/cli.js";
 export const CHROMIUM = "/usr/bin/chromium";
 export const hasChromium = fs.existsSync(CHROMIUM);
 export const SHOTS = path.join(ROOT, "docs/screenshots");
-const AXE = path.join(ROOT, "node_modules/axe-core/axe.min.js");
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const PHONE = { width: 390, height: 844 } as const;
@@ -163,7 +164,8 @@ export interface AxeViolation {
 
 /** Runs axe-core in the page; returns the serious and critical violations, readable. */
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: AXE });
+  // axe-core exports its own browser build as `source`.
+  await page.addScriptTag({ content: axe.source });
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } }).axe;
     const result = await axe.run();
