@@ -9,6 +9,7 @@ import { runParse } from "./cli/parse.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { KeyConfigError } from "./crypto/keys.js";
 import { createProcessDispatcher } from "./delivery/process-dispatcher.js";
+import { insurerNames } from "./domain/insurer-name.js";
 import { createLogger } from "./logger.js";
 import { startService } from "./main.js";
 import { createExtractor } from "./nlu/create-extractor.js";
@@ -246,7 +247,11 @@ async function parse(args: string[], out: (s: string) => void, err: (s: string) 
   const directory = await (async () => {
     const services = await createServices(config, createLogger("silent"));
     try {
-      return await services.store.listInsurers();
+      // Its Chinese name (--name-zh) is a name the text may use too.
+      return (await services.store.listInsurers()).map((i) => ({
+        ...i,
+        aliases: insurerNames(i).filter((n) => n !== i.name),
+      }));
     } finally {
       await services.close();
     }

@@ -111,6 +111,11 @@ describe("onewindow command", { timeout: 60_000 }, () => {
       expect.objectContaining({ id: "pingan", name: "Ping An", nameZh: "中国平安", contact: "95511" }),
     ]);
 
+    // `parse` knows an insurer by its Chinese name too.
+    const parsed = await runCli(["parse", "只要太平洋保险，7月31日到期", "--now", "2027-01-10"], zhEnv, own);
+    expect(parsed.code, parsed.stderr).toBe(0);
+    expect(JSON.parse(parsed.stdout).patch).toMatchObject({ insurers: ["cpic"], renewalDate: "2027-07-31" });
+
     const renamed = await runCli(["insurer", "update", "pingan", "--name-zh", "平安产险"], zhEnv, own);
     expect(renamed.code, renamed.stderr).toBe(0);
     expect(JSON.parse(renamed.stdout)).toMatchObject({ nameZh: "平安产险", contact: "95511" });
