@@ -363,6 +363,7 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
   const insurerView = (i: Insurer) => ({
     id: i.id,
     name: i.name,
+    nameZh: i.nameZh ?? null,
     aliases: i.aliases,
     contact: i.contact ?? null,
     demo: isDemoInsurer(i.id),
