@@ -54,16 +54,20 @@ const AREAS: [RegExp, string][] = [
 const SQLITE_NATIVE = new Set(["all", "run", "get", "iterate", "exec", "prepare", "pluck", "pragma"]);
 const CRYPTO_NATIVE = new Set(["init", "digest", "update", "Hmac", "Hash", "final", "sign", "verify"]);
 
-function areaOf(url: string, fn: string): string {
+function areaOf(url: string, fn: string, extra: [RegExp, string][] = []): string {
   if (fn === "(garbage collector)") return "GC";
   if (fn === "(idle)") return "idle";
   if (fn === "(program)") return "native (program)";
+  for (const [re, name] of extra) if (re.test(url)) return name;
   for (const [re, name] of AREAS) if (re.test(url)) return name;
   return "other";
 }
 
-/** Self time per function and per area, largest first. */
-export function summariseProfile(profile: Profile, top = 18): string {
+/**
+ * Self time per function and per area, largest first; `areas` are checked before the built-in
+ * ones (a benchmark's own modules, e.g. the bot's).
+ */
+export function summariseProfile(profile: Profile, top = 18, areas: [RegExp, string][] = []): string {
   const total = profile.endTime - profile.startTime;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
@@ -92,7 +96,7 @@ export function summariseProfile(profile: Profile, top = 18): string {
   for (const [id, us] of self) {
     const node = byId.get(id)!;
     const { functionName, url, lineNumber } = node.callFrame;
-    let area = areaOf(url, functionName);
+    let area = areaOf(url, functionName, areas);
     if (url === "" && !functionName.startsWith("(")) {
       // A native (C++) function: name it by what it is or who called it.
       const caller = byId.get(parent.get(id) ?? -1)?.callFrame.url ?? "";
