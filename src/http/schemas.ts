@@ -51,13 +51,10 @@ export const WindowSchema = z
     channels: z.array(ChannelSchema),
     maxAttempts: z.number().int(),
     attemptsUsed: z.number().int(),
-    verificationCode: z
-      .string()
-      .optional()
-      .openapi({
-        description: "Six digits the agent quotes on the call; absent once the window is revoked",
-        example: "182694",
-      }),
+    verificationCode: z.string().optional().openapi({
+      description: "Six digits the agent quotes on the call; absent once the window is revoked",
+      example: "182694",
+    }),
     verificationCodeDisplay: z.string().optional().openapi({
       description:
         "The same code as the owner's chat shows it, to read aloud; absent once the window is revoked",

@@ -85,7 +85,9 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     const v = h.user(9202);
     await onboard(v, ["picc"]);
     const pending = v.texts(await v.command("/status"));
-    expect(pending).toContain("Ping An: may not contact you (not chosen) until 2027-12-01; notice being sent\n");
+    expect(pending).toContain(
+      "Ping An: may not contact you (not chosen) until 2027-12-01; notice being sent\n",
+    );
     expect(pending).toContain(
       "CPIC: may not contact you (not chosen) until 2027-12-01; notice on their pull feed (they have no push address)\n",
     );

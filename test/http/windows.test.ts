@@ -58,7 +58,9 @@ describe("insurer API: auth and windows", () => {
     });
     expect(w.verificationCode).toMatch(/^\d{6}$/);
     // The form the owner's chat shows, so agent and owner read the same thing.
-    expect(w.verificationCodeDisplay).toBe(`${w.verificationCode.slice(0, 3)}-${w.verificationCode.slice(3)}`);
+    expect(w.verificationCodeDisplay).toBe(
+      `${w.verificationCode.slice(0, 3)}-${w.verificationCode.slice(3)}`,
+    );
     expect(w.optOutLink).toContain("stop_");
     expect(w.receipt.jws.split(".")).toHaveLength(3);
     const list = await api.json("pingan", "GET", "/v1/windows");
