@@ -79,17 +79,25 @@ function formatOffset(hours: number): string {
   return minutes === 0 ? String(whole) : `${whole}:${String(minutes).padStart(2, "0")}`;
 }
 
+/** One formatter per zone, kept: building an Intl.DateTimeFormat costs ten times a format. */
+const LOCAL_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
 /** "2027-07-01 00:00" in the given zone: what an owner reads as a local time. */
 export function formatLocal(instant: string, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(new Date(instant));
+  let format = LOCAL_FORMATS.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    LOCAL_FORMATS.set(timeZone, format);
+  }
+  const parts = format.formatToParts(new Date(instant));
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
   return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
 }

@@ -69,7 +69,6 @@ summary-when = From { $daysBefore } { $daysBefore ->
         [0] {""}
        *[other] , at most { $perDay } a day
     }.
-summary-vehicle = Car: { $vehicle }
 summary-others = Every other insurer gets an opt-out notice ({ $period }).
 summary-consent-heading = Consent text for { $insurer }:
 button-agree = ✅ I agree
@@ -111,7 +110,6 @@ days-count = { $n } { $n ->
         [one] day
        *[other] days
     }
-period-days = { $n } days
 period-until-withdrawn = until you withdraw it
 ## Status
 status-none = Nothing on file yet. Send /start to set up.

@@ -63,7 +63,6 @@ summary-when = 到期前 { $daysBefore } 天起，共最多 { $attempts } 次{ $
         [0] {""}
        *[other] ，每天最多 { $perDay } 次
     }。
-summary-vehicle = 车辆：{ $vehicle }
 summary-others = 其他所有保险公司都会收到“请勿联系”通知（{ $period }）。
 summary-consent-heading = 给{ $insurer }的同意书：
 button-agree = ✅ 我同意
@@ -99,7 +98,6 @@ hours-afternoon = 下午
 hours-evening = 晚上
 hours-any = 任何允许的时间
 days-count = { $n } 天
-period-days = { $n } 天
 period-until-withdrawn = 直到你撤回
 ## Status
 status-none = 还没有登记。发送 /start 开始设置。
