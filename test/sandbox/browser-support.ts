@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import axe from "axe-core";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { type RunningService, startService } from "../../src/main.js";
@@ -149,6 +150,33 @@ export async function startBrowserSandbox(): Promise<BrowserSandbox> {
 }
 
 /** The chat page opened as one owner. */
+/**
+ * One sandbox for a describe block, and `tab()` for a fresh page at a size; the tabs are closed
+ * after each test (each holds a long poll: closed tabs keep Chromium's six connections per host
+ * free), the sandbox after the block.
+ */
+export function useBrowserSandbox() {
+  const pages: Page[] = [];
+  const suite = {
+    sb: undefined as unknown as BrowserSandbox,
+    async tab(viewport: { width: number; height: number } = DESKTOP): Promise<Page> {
+      const page = await suite.sb.newPage(viewport);
+      pages.push(page);
+      return page;
+    },
+  };
+  beforeAll(async () => {
+    suite.sb = await startBrowserSandbox();
+  }, 60_000);
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.close();
+  });
+  afterAll(async () => {
+    await suite.sb?.close();
+  });
+  return suite;
+}
+
 export async function openChat(sb: BrowserSandbox, page: Page, ownerId: number) {
   await page.goto(`${sb.service.url}/#owner-${ownerId}`);
   await page.locator(`#owner-select option[value="${ownerId}"]`).waitFor({ state: "attached" });

@@ -5,9 +5,8 @@
  * not the bot's sentences (its wording changes).
  */
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  type BrowserSandbox,
   DESKTOP,
   hasChromium,
   inViewport,
@@ -15,49 +14,32 @@ import {
   PHONE,
   type Snapshot,
   seriousViolations,
-  startBrowserSandbox,
+  useBrowserSandbox,
 } from "./browser-support.js";
 
 describe.skipIf(!hasChromium)("web chat in a browser", () => {
-  let sb: BrowserSandbox;
-  const pages: Page[] = [];
-
-  beforeAll(async () => {
-    sb = await startBrowserSandbox();
-  }, 60_000);
-  afterEach(async () => {
-    // Each tab holds a long poll: closed tabs keep Chromium's six connections per host free.
-    for (const page of pages.splice(0)) await page.close();
-  });
-  afterAll(async () => {
-    await sb?.close();
-  });
-
-  const tab = async (viewport: { width: number; height: number } = DESKTOP) => {
-    const page = await sb.newPage(viewport);
-    pages.push(page);
-    return page;
-  };
+  const suite = useBrowserSandbox();
+  const { tab } = suite;
   const say = async (page: Page, text: string) => {
     const before = await page.locator("#log li").count();
     await page.locator("#composer-input").fill(text);
     await page.locator("#send").click();
     await expect.poll(() => page.locator("#log li").count()).toBeGreaterThan(before + 1);
   };
-  const snapshotOf = (ownerId: number) => sb.api<Snapshot>(`/sandbox/api/chats/${ownerId}?since=-1`);
+  const snapshotOf = (ownerId: number) => suite.sb.api<Snapshot>(`/sandbox/api/chats/${ownerId}?since=-1`);
   const messageCount = (page: Page) => page.locator("#log li").count();
   /** Adds `n` exchanges through the API; the page picks them up by its long poll. */
   const addMessages = async (page: Page, ownerId: number, n: number) => {
     const before = await messageCount(page);
-    for (let i = 0; i < n; i++) await sb.send(ownerId, { text: `/help` });
+    for (let i = 0; i < n; i++) await suite.sb.send(ownerId, { text: `/help` });
     await expect.poll(() => messageCount(page), { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 2 * n);
   };
   const CJK = /[\u4e00-\u9fff]/;
 
   it("a mistyped phone shows a translated error, is never kept, and the owner can retry, also after a reload", async () => {
-    const owner = await sb.newOwner("zh");
+    const owner = await suite.sb.newOwner("zh");
     const page = await tab(PHONE);
-    await openChat(sb, page, owner);
+    await openChat(suite.sb, page, owner);
     await page.locator("#start").click();
     await page.locator("#reply-keyboard button.contact-button").click();
     await page.locator("#phone-input").fill("+86 138 1234 567a");
@@ -90,9 +72,9 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
   });
 
   it("the share-contact button shows the bot's label as is", async () => {
-    const owner = await sb.newOwner("en");
+    const owner = await suite.sb.newOwner("en");
     const page = await tab();
-    await openChat(sb, page, owner);
+    await openChat(suite.sb, page, owner);
     await page.locator("#start").click();
     const button = page.locator("#reply-keyboard button.contact-button");
     await button.waitFor();
@@ -102,9 +84,9 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
   });
 
   it("the page keeps its height while 20 messages are added; the log scrolls inside", async () => {
-    const owner = await sb.newOwner("en");
+    const owner = await suite.sb.newOwner("en");
     const page = await tab(DESKTOP);
-    await openChat(sb, page, owner);
+    await openChat(suite.sb, page, owner);
     await say(page, "/help");
     const height = () => page.evaluate(() => document.documentElement.scrollHeight);
     const before = await height();
@@ -124,9 +106,9 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
     ["desktop", DESKTOP],
   ] as const) {
     it(`at ${name} size the message box, Send, Start and the phone form fit the viewport without page scrolling`, async () => {
-      const owner = await sb.newOwner("en");
+      const owner = await suite.sb.newOwner("en");
       const page = await tab(size);
-      await openChat(sb, page, owner);
+      await openChat(suite.sb, page, owner);
       await addMessages(page, owner, 10);
       await page.locator("#start").click();
       await page.locator("#reply-keyboard button.contact-button").click();
@@ -141,10 +123,10 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
   }
 
   it("codes, dates and times never wrap inside at any phone width", async () => {
-    const owner = await sb.newOwner("en");
-    await sb.onboard(owner, "+86 136 1234 5678");
+    const owner = await suite.sb.newOwner("en");
+    await suite.sb.onboard(owner, "+86 136 1234 5678");
     const page = await tab(PHONE);
-    await openChat(sb, page, owner);
+    await openChat(suite.sb, page, owner);
     await expect.poll(() => page.locator("#log li.bot").count()).toBeGreaterThan(5);
     const broken: string[] = [];
     let checked = 0;
@@ -176,9 +158,9 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
   });
 
   it("in the Chinese UI every page-owned string is Chinese, and a page error is translated and clears after the next success", async () => {
-    const owner = await sb.newOwner("zh");
+    const owner = await suite.sb.newOwner("zh");
     const page = await tab(PHONE);
-    await openChat(sb, page, owner);
+    await openChat(suite.sb, page, owner);
     await say(page, "/help");
     const leftovers = await page.evaluate(() => {
       const texts: string[] = [document.title];
@@ -218,9 +200,9 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
   });
 
   it("a replaced button row is disabled; only the newest stays pressable", async () => {
-    const owner = await sb.newOwner("en");
+    const owner = await suite.sb.newOwner("en");
     const page = await tab();
-    await openChat(sb, page, owner);
+    await openChat(suite.sb, page, owner);
     await say(page, "/language");
     await say(page, "/language");
     const rows = page.locator("#log li.bot:has(.inline-keyboard)");
@@ -233,10 +215,10 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
   });
 
   it("a pressed button row cannot be pressed twice, and stays answered after a reload", async () => {
-    const owner = await sb.newOwner("en");
-    await sb.onboard(owner, "+86 135 1234 5678");
+    const owner = await suite.sb.newOwner("en");
+    await suite.sb.onboard(owner, "+86 135 1234 5678");
     const page = await tab();
-    await openChat(sb, page, owner);
+    await openChat(suite.sb, page, owner);
     await say(page, "/stop");
     const presses: string[] = [];
     // Hold the press for a moment, as a slow network would; count what reaches the server.
@@ -276,10 +258,10 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
     ["phone", PHONE],
   ] as const) {
     it(`axe-core finds nothing serious or critical at ${name} size after a conversation`, async () => {
-      const owner = await sb.newOwner(name === "phone" ? "zh" : "en");
-      await sb.onboard(owner, "+86 134 1234 5678");
+      const owner = await suite.sb.newOwner(name === "phone" ? "zh" : "en");
+      await suite.sb.onboard(owner, "+86 134 1234 5678");
       const page = await tab(size);
-      await openChat(sb, page, owner);
+      await openChat(suite.sb, page, owner);
       await say(page, "/language");
       await say(page, "/stop");
       await say(page, "/help");
@@ -287,9 +269,9 @@ describe.skipIf(!hasChromium)("web chat in a browser", () => {
       expect(found, JSON.stringify(found, null, 2)).toEqual([]);
 
       // A fresh owner mid-onboarding: reply keyboard, phone form and its error on screen.
-      const fresh = await sb.newOwner("en");
+      const fresh = await suite.sb.newOwner("en");
       const second = await tab(size);
-      await openChat(sb, second, fresh);
+      await openChat(suite.sb, second, fresh);
       await second.locator("#start").click();
       await second.locator("#reply-keyboard button.contact-button").click();
       await second.locator("#phone-input").fill("12ab");

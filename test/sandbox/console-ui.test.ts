@@ -4,49 +4,32 @@
  * is in use, and axe-core. Each test makes its own owner, window or insurer, in its own tab.
  */
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  type BrowserSandbox,
   DESKTOP,
   hasChromium,
   inViewport,
   PHONE,
   seriousViolations,
-  startBrowserSandbox,
+  useBrowserSandbox,
 } from "./browser-support.js";
 
 describe.skipIf(!hasChromium)("insurer console in a browser", () => {
-  let sb: BrowserSandbox;
-  const pages: Page[] = [];
+  const suite = useBrowserSandbox();
+  const { tab } = suite;
   let phones = 0;
-
-  beforeAll(async () => {
-    sb = await startBrowserSandbox();
-  }, 60_000);
-  afterEach(async () => {
-    for (const page of pages.splice(0)) await page.close();
-  });
-  afterAll(async () => {
-    await sb?.close();
-  });
-
-  const tab = async (viewport: { width: number; height: number } = DESKTOP) => {
-    const page = await sb.newPage(viewport);
-    pages.push(page);
-    return page;
-  };
   /** A fresh owner onboarded to Northwind: one more open window there. Returns its code "123-456". */
   const openWindow = async () => {
-    const owner = await sb.newOwner("en");
+    const owner = await suite.sb.newOwner("en");
     phones += 1;
-    const snap = await sb.onboard(owner, `+86 150 0000 ${String(1000 + phones)}`);
+    const snap = await suite.sb.onboard(owner, `+86 150 0000 ${String(1000 + phones)}`);
     const text = snap.messages.filter((m) => m.from === "bot").at(-1)?.text ?? "";
     const code = /(?<![\d-])(\d{3}-\d{3})(?![\d-])/.exec(text)?.[1];
     expect(code).toBeTruthy();
     return code as string;
   };
   const openConsole = async (page: Page, insurerId: string) => {
-    await page.goto(`${sb.service.url}/console#${insurerId}`);
+    await page.goto(`${suite.sb.service.url}/console#${insurerId}`);
     await page.locator(`#directory button[data-insurer="${insurerId}"][aria-pressed="true"]`).waitFor();
   };
   const windowRow = (page: Page, code: string) => page.locator("#windows tr", { hasText: code });
@@ -68,7 +51,7 @@ describe.skipIf(!hasChromium)("insurer console in a browser", () => {
     expect(text).not.toMatch(/could not|fail/i);
     expect(await page.locator("#status").textContent()).not.toMatch(/could not|fail/i);
     // The credentials as the CLI prints them: the key the sandbox now holds, and a webhook secret.
-    const { insurers } = await sb.api<{ insurers: { id: string; apiKey: string }[] }>(
+    const { insurers } = await suite.sb.api<{ insurers: { id: string; apiKey: string }[] }>(
       "/sandbox/api/insurers",
     );
     const key = insurers.find((i) => i.id === id)?.apiKey;
