@@ -32,14 +32,22 @@ export async function renewalToSummary(
   if (insurers.length === 0) return u.press("ob:ins-nobody");
   for (const id of insurers) await u.press(`ob:ins:${id}`);
   await u.press("ob:ins-done");
-  await u.press("ob:ch:sms");
+  return howToSummary(u);
+}
+
+/** From the channels question to the summary by buttons: `channels`, weekday evenings, 30 days, `attempts`. */
+export async function howToSummary(
+  u: SimOwner,
+  { channels = ["sms"], attempts = 3 }: { channels?: string[]; attempts?: number } = {},
+): Promise<SentMessage[]> {
+  for (const c of channels) await u.press(`ob:ch:${c}`);
   await u.press("ob:ch-done");
   await u.press("ob:days:weekdays");
   await u.press("ob:days-done");
   await u.press("ob:hr:evening");
   await u.press("ob:hr-done");
   await u.press("ob:db:30");
-  return u.press("ob:att:3");
+  return u.press(`ob:att:${attempts}`);
 }
 
 /** Onboards a user through "I agree". */

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BotHarness, startBotHarness } from "../support/bot-harness.js";
-import { contactAndSkip, onboard, stateOf, toSummary } from "./flow.js";
+import { contactAndSkip, howToSummary, onboard, stateOf, toSummary } from "./flow.js";
 
 describe("what the owner reads", () => {
   let h: BotHarness;
@@ -56,14 +56,7 @@ describe("what the owner reads", () => {
     expect(u.lastButtons()).not.toContain("ob:ins:sunshine");
     await u.press("ob:ins:pingan");
     await u.press("ob:ins-done");
-    await u.press("ob:ch:sms");
-    await u.press("ob:ch-done");
-    await u.press("ob:days:weekdays");
-    await u.press("ob:days-done");
-    await u.press("ob:hr:evening");
-    await u.press("ob:hr-done");
-    await u.press("ob:db:30");
-    await u.press("ob:att:1");
+    await howToSummary(u, { attempts: 1 });
     await u.press("ob:agree");
     // It still gets an opt-out, and /stop lists it.
     const state = await stateOf(h, 3003);
@@ -78,15 +71,7 @@ describe("what the owner reads", () => {
     await u.send("31 July");
     await u.press("ob:ins:pingan");
     await u.press("ob:ins-done");
-    await u.press("ob:ch:sms");
-    await u.press("ob:ch:call");
-    await u.press("ob:ch-done");
-    await u.press("ob:days:weekdays");
-    await u.press("ob:days-done");
-    await u.press("ob:hr:evening");
-    await u.press("ob:hr-done");
-    await u.press("ob:db:30");
-    const summary = u.texts(await u.press("ob:att:1"));
+    const summary = u.texts(await howToSummary(u, { channels: ["sms", "call"], attempts: 1 }));
     expect(summary).toContain("From 30 days before expiry, at most 1 attempt.");
     expect(summary).toContain("How: call and SMS");
     expect(summary).toContain("Every other insurer gets an opt-out notice (1 year).");
