@@ -27,11 +27,17 @@ function addMonths(y: number, m: number, n: number): { y: number; m: number } {
 
 const YEAR_WORDS: Record<string, number> = { 今年: 0, 明年: 1, 后年: 2 };
 
+// The expressions below are built once (matchAll matches on a copy, so sharing them is safe).
+
+const CHINESE_MONTH_DAY = new RegExp(
+  `(?:(\\d{4})年|(今年|明年|后年))?(${NUM})月(?:份)?(?:(底|末)|(${NUM})[日号])`,
+  "g",
+);
+
 /** "(明年)7月31日", "7月底", "2027年5月1日": a named month, with or without its year. */
 function chineseMonthDay(text: string, today: Ymd): Candidate[] {
-  const re = new RegExp(`(?:(\\d{4})年|(今年|明年|后年))?(${NUM})月(?:份)?(?:(底|末)|(${NUM})[日号])`, "g");
   const out: Candidate[] = [];
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(CHINESE_MONTH_DAY)) {
     const month = toNumber(m[3] ?? "");
     if (month === undefined || month < 1 || month > 12) continue;
     const explicitYear = m[1] ? Number(m[1]) : m[2] ? today.y + (YEAR_WORDS[m[2]] ?? 0) : undefined;
@@ -52,14 +58,15 @@ function chineseMonthDay(text: string, today: Ymd): Candidate[] {
   return out;
 }
 
+const CHINESE_RELATIVE_MONTH = new RegExp(
+  `(上个?月|下下个?月|下个?月|这个月|本月|(?<![\\d零一二两三四五六七八九十个])(?=月底|月末))(?:(月?底|月?末)|(${NUM})[日号])`,
+  "g",
+);
+
 /** "下个月底", "下个月15号", "本月底", "月底": months named relative to today. */
 function chineseRelativeMonth(text: string, today: Ymd): Candidate[] {
-  const re = new RegExp(
-    `(上个?月|下下个?月|下个?月|这个月|本月|(?<![\\d零一二两三四五六七八九十个])(?=月底|月末))(?:(月?底|月?末)|(${NUM})[日号])`,
-    "g",
-  );
   const out: Candidate[] = [];
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(CHINESE_RELATIVE_MONTH)) {
     const word = m[1] ?? "";
     const ahead = word.startsWith("下下") ? 2 : word.startsWith("下") ? 1 : word.startsWith("上") ? -1 : 0;
     const { y, m: month } = addMonths(today.y, today.m, ahead);
@@ -76,11 +83,12 @@ function chineseRelativeMonth(text: string, today: Ymd): Candidate[] {
   return out;
 }
 
+const CHINESE_DAY_ONLY = new RegExp(`(?<![\\d零一二两三四五六七八九十月年周期拜])(${NUM})号`, "g");
+
 /** "15号": that day of this month, or of next month once it has passed. */
 function chineseDayOnly(text: string, today: Ymd): Candidate[] {
-  const re = new RegExp(`(?<![\\d零一二两三四五六七八九十月年周期拜])(${NUM})号`, "g");
   const out: Candidate[] = [];
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(CHINESE_DAY_ONLY)) {
     const d = toNumber(m[1] ?? "") ?? 0;
     let date = { y: today.y, m: today.m, d };
     if (cmp(date, today) < 0) date = { ...addMonths(today.y, today.m, 1), d };
@@ -89,12 +97,16 @@ function chineseDayOnly(text: string, today: Ymd): Candidate[] {
   return out;
 }
 
+const FROM_NOW_UNIT = "(天|日|周|个?星期|个?礼拜|个?月)";
+const CHINESE_FROM_NOW = new RegExp(
+  `(?:还有|还剩|再过)\\s*(${NUM})\\s*${FROM_NOW_UNIT}|(${NUM})\\s*${FROM_NOW_UNIT}(?:之?后|以后)`,
+  "g",
+);
+
 /** "两周后", "3个月以后", "还有10天(到期)": a distance from today. */
 function chineseFromNow(text: string, today: Ymd): Candidate[] {
-  const unit = "(天|日|周|个?星期|个?礼拜|个?月)";
-  const re = new RegExp(`(?:还有|还剩|再过)\\s*(${NUM})\\s*${unit}|(${NUM})\\s*${unit}(?:之?后|以后)`, "g");
   const out: Candidate[] = [];
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(CHINESE_FROM_NOW)) {
     const n = toNumber(m[1] ?? m[3] ?? "");
     const unit = m[2] ?? m[4] ?? "";
     if (n === undefined) continue;
@@ -121,13 +133,14 @@ function englishDayNextMonth(text: string, today: Ymd): Candidate[] {
   return out;
 }
 
+const ENGLISH_DAY_ONLY = new RegExp(
+  `\\b(?:on|by|until|till|ends?|expires?|due|is|runs? out)\\s+the\\s+(\\d{1,2})(?:st|nd|rd|th)\\b(?!\\s*(?:of\\b|${MONTHS}))`,
+  "gi",
+);
+
 function englishDayOnly(text: string, today: Ymd): Candidate[] {
-  const re = new RegExp(
-    `\\b(?:on|by|until|till|ends?|expires?|due|is|runs? out)\\s+the\\s+(\\d{1,2})(?:st|nd|rd|th)\\b(?!\\s*(?:of\\b|${MONTHS}))`,
-    "gi",
-  );
   const out: Candidate[] = [];
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(ENGLISH_DAY_ONLY)) {
     const d = Number(m[1]);
     // "next month on the 12th": the month was named a few words before.
     const ahead = /\bnext month\b/i.test(text.slice(Math.max(0, m.index - 30), m.index)) ? 1 : 0;
@@ -148,14 +161,15 @@ function dottedDayFirst(text: string): Candidate[] {
   return out;
 }
 
+const ENGLISH_FORTNIGHT = new RegExp(
+  `\\bin\\s+(${EN_NUM})\\s+fortnights?\\b(?!\\s*(?:before|ahead|prior|in advance|out)\\b)`,
+  "gi",
+);
+
 /** "in a fortnight", "in two fortnights": chrono does not know the word. */
 function englishFortnight(text: string, today: Ymd): Candidate[] {
-  const re = new RegExp(
-    `\\bin\\s+(${EN_NUM})\\s+fortnights?\\b(?!\\s*(?:before|ahead|prior|in advance|out)\\b)`,
-    "gi",
-  );
   const out: Candidate[] = [];
-  for (const m of text.matchAll(re)) {
+  for (const m of text.matchAll(ENGLISH_FORTNIGHT)) {
     const n = toNumber(m[1] ?? "");
     if (n !== undefined)
       out.push({ span: { start: m.index, end: m.index + m[0].length }, date: addDays(today, 14 * n) });

@@ -10,14 +10,20 @@ const EN_DAY =
 const ZH_DAY = "(?:周|星期|礼拜)(?:[一二三四五六日天1-7])";
 const DAY = `(?:\\b${EN_DAY}\\b|${ZH_DAY})`;
 
-const GROUPS: { re: string; days: readonly Weekday[] }[] = [
-  { re: "\\b(?:week ?days?|work ?days|working days|business days)\\b|工作日|上班日", days: WORKDAYS },
-  { re: "\\bweek-?ends?\\b|周末|双休日?|星期六日", days: WEEKEND },
+// Built once; matchAll matches on a copy, so sharing them is safe.
+const GROUPS: { re: RegExp; days: readonly Weekday[] }[] = [
+  { re: /\b(?:week ?days?|work ?days|working days|business days)\b|工作日|上班日/gi, days: WORKDAYS },
+  { re: /\bweek-?ends?\b|周末|双休日?|星期六日/gi, days: WEEKEND },
   {
-    re: "\\b(?:any ?day|every ?day|daily|all week|7 days a week|seven days a week)\\b|每天|天天|每日|任何一天|哪天都(?:行|可以)",
+    re: /\b(?:any ?day|every ?day|daily|all week|7 days a week|seven days a week)\b|每天|天天|每日|任何一天|哪天都(?:行|可以)/gi,
     days: ALL,
   },
 ];
+const RANGES = new RegExp(
+  `(${DAY})\\s*(?:-|–|~|to|through|thru|until|till|到|至)\\s*(${DAY}|[一二三四五六日天])`,
+  "gi",
+);
+const ONE_DAY = new RegExp(DAY, "gi");
 
 function dayOf(token: string): Weekday | undefined {
   // Lower-case "sat" and "sun" are ordinary words; only "Sat"/"Sun" name days.
@@ -49,11 +55,6 @@ export function extractDays(text: string): RuleResult<Weekday[]> {
   const include = new Set<Weekday>();
   const exclude = new Set<Weekday>();
   const spans: Span[] = [];
-  const ranges = new RegExp(
-    `(${DAY})\\s*(?:-|–|~|to|through|thru|until|till|到|至)\\s*(${DAY}|[一二三四五六日天])`,
-    "gi",
-  );
-  const items = [...GROUPS.map((g) => ({ re: g.re, days: () => g.days }))];
   let rest = text;
   const visit = (re: RegExp, daysOf: (m: RegExpExecArray) => readonly Weekday[]) => {
     for (const m of rest.matchAll(re)) {
@@ -72,17 +73,17 @@ export function extractDays(text: string): RuleResult<Weekday[]> {
       rest = rest.slice(0, span.start) + " ".repeat(span.end - span.start) + rest.slice(span.end);
     }
   };
-  visit(ranges, (m) => {
+  visit(RANGES, (m) => {
     const a = dayOf(m[1] ?? "");
     const b = dayOf(m[2] ?? "");
     return a && b ? between(a, b) : [];
   });
-  for (const item of items) visit(new RegExp(item.re, "gi"), item.days);
+  for (const group of GROUPS) visit(group.re, () => group.days);
   // "周一三五", "星期二、四": one prefix, several days.
   visit(/(?:周|星期|礼拜)([一二三四五六日天](?:[、,，和及]?[一二三四五六日天])+)/g, (m) =>
     [...(m[1] ?? "").replace(/[、,，和及]/g, "")].flatMap((c) => dayOf(c) ?? []),
   );
-  visit(new RegExp(DAY, "gi"), (m) => {
+  visit(ONE_DAY, (m) => {
     const d = dayOf(m[0]);
     return d ? [d] : [];
   });

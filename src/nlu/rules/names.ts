@@ -121,15 +121,75 @@ export function directoryTerms(directory: readonly DirectoryEntry[]): Term[] {
   return terms.sort((a, b) => b.term.length - a.term.length);
 }
 
+/** A directory's terms with their expressions compiled, as {@link findMentions} matches them. */
+interface CompiledTerms {
+  terms: readonly { readonly ids: readonly string[]; readonly re: RegExp }[];
+  /**
+   * Every term's pattern in one alternation: it matches somewhere exactly when some term
+   * does, so a message that names no insurer (most of them) is scanned once, not per term.
+   */
+  any: RegExp;
+}
+
+/**
+ * Compiled terms by directory content ({@link directoryKey}). Building them costs ≈ 100 µs for
+ * 20 insurers (the terms, then one RegExp each), and a message is read against the same
+ * directory two or three times (the preferences, the intent, the report or stop), every
+ * message: built once per distinct directory instead. Keyed on content, not identity: callers
+ * build a fresh array per message (the chat's localised directory), and a directory that
+ * changed in any name, alias or id gets a key of its own, so it is rebuilt. Bounded: a process
+ * sees a few directories (per language, sandbox or not), and an old one is dropped first.
+ */
+const compiledByKey = new Map<string, CompiledTerms>();
+const MAX_DIRECTORIES = 16;
+
+/**
+ * Everything {@link directoryTerms} reads from a directory (ids, names, aliases, in order) as
+ * one string; each part length-prefixed, so two different directories never share a key.
+ */
+function directoryKey(directory: readonly DirectoryEntry[]): string {
+  let key = "";
+  const part = (s: string) => {
+    key += `${s.length}:${s}`;
+  };
+  for (const e of directory) {
+    part(e.id);
+    part(e.name);
+    key += `${e.aliases.length}[`;
+    for (const alias of e.aliases) part(alias);
+  }
+  return key;
+}
+
+function compiledTerms(directory: readonly DirectoryEntry[]): CompiledTerms {
+  const key = directoryKey(directory);
+  const cached = compiledByKey.get(key);
+  if (cached) return cached;
+  const patterns = directoryTerms(directory).map(({ term, ids }) => ({ ids, pattern: termPattern(term) }));
+  const compiled: CompiledTerms = {
+    terms: patterns.map(({ ids, pattern }) => ({ ids, re: new RegExp(pattern, "gi") })),
+    // No term at all: an alternation of nothing would match everywhere.
+    any: patterns.length === 0 ? /$^/ : new RegExp(patterns.map((p) => `(?:${p.pattern})`).join("|"), "i"),
+  };
+  if (compiledByKey.size >= MAX_DIRECTORIES) compiledByKey.delete(compiledByKey.keys().next().value!);
+  compiledByKey.set(key, compiled);
+  return compiled;
+}
+
 /** The directory insurers the text names, in the order they appear; overlapping terms yield to longer ones. */
 export function findMentions(text: string, directory: readonly DirectoryEntry[]): Mention[] {
+  const { terms, any } = compiledTerms(directory);
+  // Not global: test() keeps no state in the shared expression.
+  if (!any.test(text)) return [];
   const found: Mention[] = [];
-  for (const { term, ids } of directoryTerms(directory)) {
-    for (const m of text.matchAll(new RegExp(termPattern(term), "gi"))) {
+  // matchAll matches on a copy of the expression: the shared one's lastIndex never moves.
+  for (const { ids, re } of terms) {
+    for (const m of text.matchAll(re)) {
       const span = { start: m.index, end: m.index + m[0].length };
       if (found.some((f) => f.span.start < span.end && span.start < f.span.end)) continue;
+      // The cached ids are never handed out: a caller may keep or change its candidates.
       found.push(
-        ids.length === 1 ? { span, id: ids[0]!, text: m[0] } : { span, candidates: ids, text: m[0] },
+        ids.length === 1 ? { span, id: ids[0]!, text: m[0] } : { span, candidates: [...ids], text: m[0] },
       );
     }
   }

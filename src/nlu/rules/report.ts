@@ -142,16 +142,17 @@ export function reportedTime(text: string): string | undefined {
 }
 
 const CODE_DIGITS = "[\\d零〇一幺二两三四五六七八九]";
+/** Digits said after "报了个", "said" (not global: exec keeps no state in it). */
+const SPOKEN_CODE = new RegExp(
+  `(?:报了个?|说(?:的)?是|念了|quoted|said(?: it was)?|gave(?: me)?)(?:号码|数字|码)?\\s*((?:${CODE_DIGITS}[\\s-]?){2,7}${CODE_DIGITS})(?![\\s-]?${CODE_DIGITS})`,
+  "i",
+);
 
 /**
  * The code a caller quoted: digits (or Chinese numerals) after "code"/"验证码", or after "报了个"
  * / "said" once the message speaks of a code; separators dropped.
  */
 export function quotedCode(text: string): string | undefined {
-  const spoken = new RegExp(
-    `(?:报了个?|说(?:的)?是|念了|quoted|said(?: it was)?|gave(?: me)?)(?:号码|数字|码)?\\s*((?:${CODE_DIGITS}[\\s-]?){2,7}${CODE_DIGITS})(?![\\s-]?${CODE_DIGITS})`,
-    "i",
-  );
   const re =
     /(?:\bcode|验证码|核验码|校验码|暗号)[^\d零〇一幺二两三四五六七八九。.!?！？]{0,30}?((?:[\d零〇一幺二两三四五六七八九][\s-]?){2,7}[\d零〇一幺二两三四五六七八九])(?![\s-]?[\d零〇一幺二两三四五六七八九])/gi;
   for (const m of text.matchAll(re)) {
@@ -165,7 +166,7 @@ export function quotedCode(text: string): string | undefined {
       .replace(/[\s-]/g, "");
     if (/^\d{3,8}$/.test(digits)) return digits;
   }
-  const m = /\bcode\b|验证码|核验码|校验码/i.test(text) ? spoken.exec(text) : null;
+  const m = /\bcode\b|验证码|核验码|校验码/i.test(text) ? SPOKEN_CODE.exec(text) : null;
   const digits = m
     ? [...m[1]!]
         .map((c) => CN_DIGIT[c] ?? c)
@@ -178,14 +179,15 @@ export function quotedCode(text: string): string | undefined {
 const AFTER_REFUSAL =
   /\b(?:after i (?:said|told|asked)|even though i|even after i|despite (?:me|my|i)|although i|i (?:already |clearly )?(?:said|told (?:them|him|her|\w+)) (?:no|not to|to stop|stop)|i (?:already |had )?(?:opted out|unsubscribed|stopped them|blocked|refused)|told (?:them|him|her|\w+(?: \w+)?) (?:no|not to|to stop)|said (?:no|stop)(?! (?:telegram|calls?|texts?|sms|e-?mails?|weekends?|mornings?|evenings?))|already (?:say|said|told) (?:no|them)|asked (?:them|him|her) to stop|i (?:said|told) .{0,20}(?:no|stop)\b(?! (?:telegram|calls?|texts?|sms|e-?mails?)))|说(?:了|过)?(?:不要|别|不用|不需要)|我说不要|拒绝(?:了|过)|拒绝.{0,8}(?:次|了|过)|已经(?:让|叫|跟|和|告诉).{0,10}(?:别|不要|不用)|明明|都说了|说好了?(?:不|别)|说得?清清楚楚|谁都不许|已经退订|退订了|取消了|拉黑了/i;
 
+// Global, for every occurrence (matchAll matches on a copy, so sharing them is safe).
 const CHANNEL_WORDS: [ReportChannel, RegExp][] = [
-  ["sms", /\b(?:texts?|texted|txt|sms|text messages?)\b|短信|短消息|^\s*fwd?\s*:|【[^】]{2,12}】/i],
-  ["email", /\be-?mail(?:s|ed)?\b|邮件|电邮|邮箱/i],
-  ["telegram", /\btelegram\b|\btg\b|电报/i],
-  ["other", /\b(?:wechat\w*|whats ?app\w*|letter|visit(?:ed)?|knocked|door)\b|微信|上门|QQ/i],
+  ["sms", /\b(?:texts?|texted|txt|sms|text messages?)\b|短信|短消息|^\s*fwd?\s*:|【[^】]{2,12}】/gi],
+  ["email", /\be-?mail(?:s|ed)?\b|邮件|电邮|邮箱/gi],
+  ["telegram", /\btelegram\b|\btg\b|电报/gi],
+  ["other", /\b(?:wechat\w*|whats ?app\w*|letter|visit(?:ed)?|knocked|door)\b|微信|上门|QQ/gi],
   [
     "call",
-    /\b(?:call(?:s|ed|ing)?|rang|ring(?:ing)?|phoned|phone|voicemail|hung up|line)\b|电话|打来|来电|打给|打过来|打了|打我|又打|还打|还在打|一直打|响了/i,
+    /\b(?:call(?:s|ed|ing)?|rang|ring(?:ing)?|phoned|phone|voicemail|hung up|line)\b|电话|打来|来电|打给|打过来|打了|打我|又打|还打|还在打|一直打|响了/gi,
   ],
 ];
 
@@ -197,7 +199,7 @@ function channelNear(
   let best: ReportChannel | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const [channel, re] of CHANNEL_WORDS) {
-    for (const m of text.matchAll(new RegExp(re.source, "gi"))) {
+    for (const m of text.matchAll(re)) {
       const distance = !cue
         ? m.index
         : m.index >= cue.start && m.index < cue.end

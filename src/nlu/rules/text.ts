@@ -108,6 +108,30 @@ export function editDistance(a: string, b: string, max = 2): number {
   return prev[b.length] ?? max + 1;
 }
 
+/**
+ * `editDistance(a, b, 1) <= 1` without the table: equal, or one substitution, insertion,
+ * deletion or swap of neighbours apart. Linear and allocation-free; {@link correctTypos} asks it
+ * for every long word against every vocabulary word, on every message.
+ */
+export function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  const la = a.length;
+  const lb = b.length;
+  if (la === lb) {
+    let i = 0;
+    while (a[i] === b[i]) i++;
+    // One substitution, or the swap of two neighbours.
+    if (a.slice(i + 1) === b.slice(i + 1)) return true;
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+  }
+  if (Math.abs(la - lb) !== 1) return false;
+  const [short, long] = la < lb ? [a, b] : [b, a];
+  let i = 0;
+  while (i < short.length && short[i] === long[i]) i++;
+  // One insertion into the shorter word.
+  return short.slice(i) === long.slice(i + 1);
+}
+
 /** The words the rules key on, long enough that one slip of the finger cannot make another word. */
 const VOCABULARY = [
   "tomorrow",
@@ -169,7 +193,7 @@ export function correctTypos(text: string): string {
   return text.replace(/\b[a-z]{6,}\b/gi, (word) => {
     const w = word.toLowerCase();
     if (KNOWN.has(w) || REAL_WORDS.has(w)) return word;
-    const hits = VOCABULARY.filter((v) => editDistance(w, v, 1) <= 1);
+    const hits = VOCABULARY.filter((v) => withinOneEdit(w, v));
     // "weekdas" is one edit from both "weekday" and "weekdays": fine, one word. Near two
     // different words, it stays as written.
     const stems = new Set(hits.map((h) => h.replace(/s$/, "")));
