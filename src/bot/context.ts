@@ -46,6 +46,8 @@ export interface SessionData {
   renewedAsked?: string;
   /** The message that shows the summary now: only its "I agree" agrees (an older one is outdated). */
   summaryMessageId?: number;
+  /** The language that summary's consent text was shown in: the one "I agree" signs. */
+  summaryLanguage?: Language;
   /** The insurers a name fitted, while the owner is asked which one they meant. */
   oneOf?: string[];
   lang?: Language;

@@ -50,6 +50,7 @@ export type PlanErrorCode =
   | "no_contact_line"
   | "owner_deleted"
   | "renewal_date_passed"
+  | "outside_pack"
   | "codes_exhausted";
 
 /** A plan that the rules forbid; `code` says which rule. */
@@ -209,8 +210,23 @@ function combinedHash(textHashes: Record<string, string>, insurerIds: readonly s
  * visible insurer without an opt-out in force gets one ("not_chosen").
  * @throws {PlanError} `owner_deleted`; `phone_missing` (no phone at all); `phone_not_verified`
  * when insurers are chosen for a typed number; `unknown_insurer` for a choice outside
- * `ctx.insurers`; `renewal_date_passed` when the window would already be over.
+ * `ctx.insurers`; `renewal_date_passed` when the window would already be over; `outside_pack`
+ * when hours, how early or the attempt cap go beyond the pack (an owner may only narrow them).
  */
+/**
+ * What in `prefs` the pack does not allow, if anything: the draft clips answers to the pack it
+ * was checked against, so this only fires when the pack changed after (DESIGN §7: the owner may
+ * narrow the bounds, never widen them).
+ */
+export function beyondPack(prefs: Preferences, pack: PolicyPack): string | undefined {
+  if (prefs.insurers.length === 0) return undefined;
+  const { from, to } = pack.callingHours.value;
+  if (prefs.hours.some((h) => h.from < from || h.to > to || h.from >= h.to)) return "hours";
+  if (prefs.daysBefore > pack.maxDaysBefore.value) return "daysBefore";
+  if (prefs.maxAttempts > pack.maxAttemptsTotal.value) return "maxAttempts";
+  return undefined;
+}
+
 export function planAgreement(
   state: OwnerState,
   prefs: Preferences,
@@ -235,6 +251,8 @@ export function planAgreement(
     if (!directory.get(id)?.contact)
       throw new PlanError("no_contact_line", `insurer ${id} has no contact line`);
   }
+  const beyond = beyondPack(prefs, pack);
+  if (beyond) throw new PlanError("outside_pack", `${beyond} goes beyond the ${pack.code} rules`);
   const times = planWindowTimes({
     renewalDate: prefs.renewalDate,
     daysBefore: prefs.daysBefore,

@@ -156,10 +156,15 @@ export function jurisdictionForCountry(
   alpha2: string | undefined,
   fallback: JurisdictionCode,
 ): JurisdictionCode {
+  return packOfCountry(alpha2) ?? fallback;
+}
+
+/** The pack a country has of its own, if any (no fallback: Japan has none). */
+export function packOfCountry(alpha2: string | undefined): JurisdictionCode | undefined {
   const cc = alpha2?.toUpperCase();
   if (cc === "CN") return "CN";
   if (cc === "US") return "US";
   if (cc === "GB") return "UK";
   if (cc !== undefined && EU_MEMBER_STATES.has(cc)) return "EU";
-  return fallback;
+  return undefined;
 }

@@ -32,16 +32,44 @@ const NAMING_INSTANT = new Date(Date.UTC(2026, 0, 15, 12));
 
 /**
  * The zone's generic name in the language ("Pacific Time", "北美太平洋时间"); where the runtime
- * only knows an offset ("GMT+8"), the IANA city instead.
+ * only knows an offset ("GMT+8"), its standard name ("Coordinated Universal Time"), else the
+ * IANA city. CLDR names Britain's clock after the country ("United Kingdom Time"); English
+ * says "UK time".
  */
 export function zoneName(zone: string, language: Language): string {
-  const name = new Intl.DateTimeFormat(language === "zh" ? "zh-CN" : "en", {
-    timeZone: zone,
-    timeZoneName: "longGeneric",
-  })
-    .formatToParts(NAMING_INSTANT)
-    .find((p) => p.type === "timeZoneName")?.value;
-  if (name && !/^GMT|^UTC/.test(name)) return name;
+  const locale = language === "zh" ? "zh-CN" : "en";
+  const named = (style: "longGeneric" | "long") => {
+    const name = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: style })
+      .formatToParts(NAMING_INSTANT)
+      .find((p) => p.type === "timeZoneName")?.value;
+    return name && !/^GMT|^UTC/.test(name) ? name : undefined;
+  };
+  const generic = named("longGeneric");
+  if (generic) return EN_RENAMED[generic] && language === "en" ? EN_RENAMED[generic] : generic;
+  // Only a zone without daylight saving has one standard name for the whole year.
+  const standard = fixedOffset(zone) ? named("long") : undefined;
+  if (standard) return standard;
+  // "Etc/GMT+5" is five hours *behind* UTC (POSIX signs): name it by its real offset.
+  if (zone.startsWith("Etc/")) return offsetName(zone);
   const city = (zone.split("/").at(-1) ?? zone).replaceAll("_", " ");
   return language === "zh" ? `${city}时间` : `${city} time`;
+}
+
+const EN_RENAMED: Readonly<Record<string, string>> = { "United Kingdom Time": "UK time" };
+
+function offsetName(zone: string): string {
+  const offset =
+    new Intl.DateTimeFormat("en", { timeZone: zone, timeZoneName: "longOffset" })
+      .formatToParts(NAMING_INSTANT)
+      .find((p) => p.type === "timeZoneName")?.value ?? "GMT";
+  return offset.replace(/^GMT/, "UTC");
+}
+
+/** Whether the zone keeps one offset all year (UTC, Etc/GMT+5): its standard name is always true. */
+function fixedOffset(zone: string): boolean {
+  const offset = (month: number) =>
+    new Intl.DateTimeFormat("en", { timeZone: zone, timeZoneName: "longOffset" })
+      .formatToParts(new Date(Date.UTC(2026, month, 15, 12)))
+      .find((p) => p.type === "timeZoneName")?.value;
+  return offset(0) === offset(6);
 }

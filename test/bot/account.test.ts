@@ -61,7 +61,7 @@ describe("/renewed, /status, /export, /delete", () => {
     const text = u.texts(reply);
     expect(text).toContain("Your renewal: 2027-07-31");
     expect(text).toMatch(
-      /Ping An: window scheduled 2027-07-01 00:00 – 2027-08-01 00:00, code \d{3}-\d{3}, attempts 0\/3/,
+      /Ping An: window scheduled 2027-07-01 00:00 – 2027-08-01 00:00 \(China Standard Time\), code \d{3}-\d{3}, attempts 0\/3/,
     );
     for (const name of ["PICC", "CPIC", "Allianz"]) {
       expect(text).toContain(`${name}: may not contact you (not chosen) until 2027-12-01`);

@@ -25,13 +25,13 @@ describe("/language, /privacy, /help", () => {
     const help = await u.command("/help");
     expect(u.texts(help)).toContain("/status");
     expect(u.texts(help)).toMatch(/[\u4e00-\u9fff]/);
-    expect(u.texts(help)).not.toContain("what every insurer was told");
+    expect(u.texts(help)).not.toContain("who may contact you, and each notice");
 
     // And back to English.
     await u.command("/language");
     const en = await u.press("lang:en");
     expect(u.texts(en)).toContain("Language: English");
-    expect(u.texts(await u.command("/help"))).toContain("what every insurer was told");
+    expect(u.texts(await u.command("/help"))).toContain("who may contact you, and each notice");
   });
 
   it("/privacy says who processes what", async () => {

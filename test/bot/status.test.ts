@@ -75,7 +75,7 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     );
     // The window is scheduled: its notice is not due yet, so nothing about delivery.
     expect(text).toMatch(
-      /Ping An: window scheduled 2027-07-01 00:00 – 2027-08-01 00:00, code \d{3}-\d{3}, attempts 0\/3\n/,
+      /Ping An: window scheduled 2027-07-01 00:00 – 2027-08-01 00:00 \(China Standard Time\), code \d{3}-\d{3}, attempts 0\/3\n/,
     );
     expect(text).toContain("Who checked your number:\nNobody has checked your number yet.");
 
@@ -105,7 +105,7 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     await deliver("2027-07-01T00:00:00.000Z", { pingan: (t) => ({ state: "delivered", at: t }) });
     let text = u.texts(await u.command("/status"));
     expect(text).toMatch(
-      /Ping An: window open 2027-07-01 00:00 – 2027-08-01 00:00, .*; notice delivered 2027-07-01 08:00\n/,
+      /Ping An: window open 2027-07-01 00:00 – 2027-08-01 00:00 \(China Standard Time\), .*; notice delivered 2027-07-01 08:00\n/,
     );
     expect(text).toContain(
       "PICC: may not contact you (not chosen) until 2027-12-01; notice on their pull feed (they have no push address)\n",
@@ -182,7 +182,7 @@ describe("/status delivery, acknowledgement and scrub audit", () => {
     expect(text).toContain("中国人保：不得联系你（未被选择），至 2027-12-01；通知已送达 2026-12-01 10:05");
     expect(text).toContain("谁查询过你的号码：\n• 中国人保，2026-12-01 09:00：答复请勿联系");
     expect(text).toMatch(
-      /中国平安：窗口待开启 2027-07-01 00:00 – 2027-08-01 00:00，核验码 \d{3}-\d{3}，已联系 0\/3/,
+      /中国平安：窗口待开启 2027-07-01 00:00 – 2027-08-01 00:00（中国标准时间），核验码 \d{3}-\d{3}，已联系 0\/3/,
     );
     expect(text).not.toMatch(/Ping An|PICC|Asia\/Shanghai|, /);
   });

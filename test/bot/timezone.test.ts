@@ -29,7 +29,7 @@ describe("time zone where the owner lives", () => {
     const saved = await u.press("ob:tz:America/Los_Angeles");
     // 2026-12-01: Pacific standard time. Same country as the number: no question of rules.
     expect(u.texts(saved)).toContain(
-      "Time zone: Los Angeles (UTC-8). Calling hours are kept in Pacific Time.",
+      "Time zone: Los Angeles (UTC-8). The calling hours you choose are in Pacific Time.",
     );
     expect(u.lastButtons()).toEqual(["ob:vehicle:skip"]);
     expect((await ownerOf(h, 2001)).timezone).toBe("America/Los_Angeles");
@@ -51,7 +51,7 @@ describe("time zone where the owner lives", () => {
     expect(u.texts(unknown)).toContain("I don't know that place");
     const saved = await u.send("Beijing");
     expect(u.texts(saved)).toContain(
-      "Time zone: Shanghai (UTC+8). Calling hours are kept in China Standard Time.",
+      "Time zone: Shanghai (UTC+8). The calling hours you choose are in China Standard Time.",
     );
     // The number is American, the home Chinese: which rules protect the owner is asked.
     expect(u.texts(saved)).toContain("Your number is from the United States, but you live in China.");
@@ -80,7 +80,7 @@ describe("time zone where the owner lives", () => {
     // Chinese buttons name zones in Chinese, never by IANA id.
     expect(u.texts(asked)).not.toContain("America/");
     const saved = await u.send("我在上海");
-    expect(u.texts(saved)).toContain("时区：北京（UTC+8）。来电时段按中国标准时间计算。");
+    expect(u.texts(saved)).toContain("时区：北京（UTC+8）。你选的来电时段按中国标准时间计算。");
     expect(u.texts(saved)).toContain("你的号码来自美国，但你住在中国。");
     await u.press("ob:rules:CN");
     const owner = await ownerOf(h, 2003);
@@ -113,11 +113,13 @@ describe("time zone where the owner lives", () => {
 
     const moved = await u.send("I live in London now");
     expect(u.texts(moved)).toContain("Time zone: London (UTC)");
-    expect(u.texts(moved)).toContain("Your window on file keeps the time zone you agreed to");
+    expect(u.texts(moved)).toContain(
+      "The window on file stays in China Standard Time until you agree to the summary below, in UK time.",
+    );
     expect(u.texts(moved)).toContain("Your number is from China, but you live in the United Kingdom.");
     const summary = u.texts(await u.press("ob:rules:CN"));
     expect(summary).toContain("Please check your choice");
-    expect(summary).toContain("(United Kingdom Time)");
+    expect(summary).toContain("(UK time)");
     // Nothing changed yet: the old window stands in Beijing time.
     let state = await stateOf(h, 2006);
     expect(state.windows.filter((w) => !w.revokedAt).map((w) => w.timezone)).toEqual(["Asia/Shanghai"]);

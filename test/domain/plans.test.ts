@@ -173,6 +173,26 @@ describe("planAgreement", () => {
     );
   });
 
+  it("refuses a choice beyond the pack (it may only narrow the bounds), whatever the bot sent", () => {
+    const code = (p: Parameters<typeof prefs>[0], pack = packFor("CN")) => {
+      try {
+        planAgreement(state(), prefs(p), META, context(NOW, { pack }));
+      } catch (e) {
+        return (e as PlanError).code;
+      }
+      return "no error";
+    };
+    // US hours (08:00–21:00) kept after a move onto China's rules (09:00–20:00).
+    expect(code({ hours: [{ from: "08:00", to: "21:00" }] })).toBe("outside_pack");
+    expect(code({ hours: [{ from: "08:00", to: "21:00" }] }, packFor("US"))).toBe("no error");
+    expect(code({ hours: [{ from: "19:00", to: "20:30" }] })).toBe("outside_pack");
+    expect(code({ daysBefore: 41 })).toBe("outside_pack");
+    expect(code({ daysBefore: 60 }, packFor("US"))).toBe("no error");
+    expect(code({ maxAttempts: packFor("CN").maxAttemptsTotal.value + 1 })).toBe("outside_pack");
+    // Nobody may call: there are no hours to bound.
+    expect(code({ insurers: [], hours: [{ from: "08:00", to: "21:00" }] })).toBe("no error");
+  });
+
   it("does not file a second opt-out where one is in force", () => {
     const existing: OptOut = {
       id: "old",
@@ -227,7 +247,8 @@ describe("planAgreement", () => {
   it("property: exactly one window per chosen insurer and one opt-out per other insurer", () => {
     const ids = DIRECTORY.map((i) => i.id);
     fc.assert(
-      fc.property(fc.subarray(ids), fc.integer({ min: 0, max: 60 }), (chosen, daysBefore) => {
+      // Up to the CN pack's 40 days: how early beyond it is refused (outside_pack, below).
+      fc.property(fc.subarray(ids), fc.integer({ min: 0, max: 40 }), (chosen, daysBefore) => {
         const { changeset: cs, receiptPayloads } = planAgreement(
           state(),
           prefs({ insurers: chosen, daysBefore }),

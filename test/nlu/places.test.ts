@@ -1,6 +1,7 @@
 /** Where the owner lives, from what they write: only a known place moves calling hours. */
 import { describe, expect, it } from "vitest";
 import { countryOfZone, findPlace, isTimeZone, readPlace } from "../../src/nlu/rules/places.js";
+import { looksLikeVehicle } from "../../src/nlu/rules/vehicle.js";
 
 describe("readPlace", () => {
   it.each([
@@ -53,5 +54,39 @@ describe("findPlace", () => {
     expect(isTimeZone("Asia/Tokyo")).toBe(true);
     expect(isTimeZone("Mars/Base")).toBe(false);
     expect(isTimeZone("UTC")).toBe(true);
+  });
+
+  it("a Chinese place counts only where a clause about living or working there ends it", () => {
+    expect(readPlace("我在上海工作")?.zone).toBe("Asia/Shanghai");
+    expect(readPlace("我在深圳市上班")?.zone).toBe("Asia/Shanghai");
+    expect(readPlace("我住在香港。")?.zone).toBe("Asia/Hong_Kong");
+    expect(readPlace("我在北京这边")?.zone).toBe("Asia/Shanghai");
+    // An insurer's name that starts with a country, and where a car was bought.
+    expect(readPlace("我在中国平安买的车险")).toBeUndefined();
+    expect(readPlace("我在上海买的车")).toBeUndefined();
+  });
+});
+
+describe("looksLikeVehicle", () => {
+  it("takes a car, never a sentence about the owner or a question", () => {
+    for (const car of [
+      "Tesla Model 3",
+      "my old Honda Civic",
+      "沪A12345",
+      "比亚迪汉",
+      "我的车是比亚迪汉",
+      "BMW X5 2021",
+    ])
+      expect(looksLikeVehicle(car), car).toBe(true);
+    for (const not of [
+      "I'm in a meeting",
+      "we're driving now",
+      "sorry, later",
+      "我在开会",
+      "等一下",
+      "which car?",
+      "你们是谁",
+    ])
+      expect(looksLikeVehicle(not), not).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import type { Filter } from "grammy";
+import type { JurisdictionCode } from "../../domain/model.js";
 import { maskPhone, normalisePhone, timezonesForCountry } from "../../domain/phone.js";
 import { jurisdictionForCountry } from "../../domain/policy-packs.js";
 import type { BotContext } from "../context.js";
@@ -38,29 +39,11 @@ export async function verifyContact(
     await ctx.reply(ctx.t("phone-bad"), { reply_markup: contactKeyboard(ctx.t) });
     return undefined;
   }
-  // The same country as before keeps where the owner said they live and whose rules apply.
-  const countryChanged = !ctx.owner.phone || (phone.country ?? null) !== (ctx.owner.country ?? null);
-  const zones = phone.country ? timezonesForCountry(phone.country) : [];
-  // A single-zone country settles the zone; otherwise keep the operator's default when it is
-  // one of the country's zones, else the country's first listed zone.
-  const timezone =
-    zones.length === 1
-      ? zones[0]!
-      : zones.includes(deps.defaults.timezone)
-        ? deps.defaults.timezone
-        : (zones[0] ?? deps.defaults.timezone);
+  const countryChanged = numberCountryChanged(ctx, phone.country);
   const changed = await deps.owners.changePhone(ctx.owner.id, {
     phone: phone.e164,
     phoneVerified: true,
-    country: phone.country ?? null,
-    ...(countryChanged
-      ? {
-          timezone,
-          jurisdiction: phone.country
-            ? jurisdictionForCountry(phone.country, deps.defaults.jurisdiction)
-            : deps.defaults.jurisdiction,
-        }
-      : {}),
+    ...profileForNumber(ctx, deps, phone.country),
     name: [contact.first_name, contact.last_name].filter(Boolean).join(" ") || null,
   });
   ctx.owner = changed.owner;
@@ -71,5 +54,33 @@ export async function verifyContact(
     revokedInsurers: changed.revokedInsurers,
     optOutsFiled: changed.optOuts.length > 0,
     countryChanged,
+  };
+}
+
+/** Whether a number of `country` is of another country than the one on file (or the first). */
+export function numberCountryChanged(ctx: BotContext, country: string | undefined): boolean {
+  return !ctx.owner.phone || (country ?? null) !== (ctx.owner.country ?? null);
+}
+
+/**
+ * What a number's country settles in the profile, for a shared contact and a typed number
+ * alike. The same country as before keeps where the owner said they live and whose rules
+ * apply. Otherwise the pack follows the country, and so does the zone when the country has one;
+ * a country of several zones keeps the service's own for now (it is asked next), as does a
+ * zone the owner stated before sharing any number ("I live in Beijing" at the phone question).
+ */
+export function profileForNumber(
+  ctx: BotContext,
+  deps: Pick<BotDeps, "defaults">,
+  country: string | undefined,
+): { country: string | null; timezone?: string; jurisdiction?: JurisdictionCode } {
+  if (!numberCountryChanged(ctx, country)) return { country: country ?? null };
+  const zones = country ? timezonesForCountry(country) : [];
+  const stated = !ctx.owner.phone && ctx.session.zoneAsked === true;
+  const timezone = stated ? ctx.owner.timezone : zones.length === 1 ? zones[0]! : deps.defaults.timezone;
+  return {
+    country: country ?? null,
+    timezone,
+    jurisdiction: jurisdictionForCountry(country, deps.defaults.jurisdiction),
   };
 }

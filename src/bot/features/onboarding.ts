@@ -9,9 +9,9 @@
  */
 import { Composer, InlineKeyboard } from "grammy";
 import { applyPatch, type DraftNote, missingFields, toPreferences } from "../../domain/draft.js";
-import type { JurisdictionCode } from "../../domain/model.js";
+import type { Consent, JurisdictionCode } from "../../domain/model.js";
 import { maskPhone, normalisePhone } from "../../domain/phone.js";
-import { jurisdictionForCountry, packFor } from "../../domain/policy-packs.js";
+import { jurisdictionForCountry, packFor, packOfCountry } from "../../domain/policy-packs.js";
 import type { Draft, PreferencePatch, Preferences } from "../../domain/preferences.js";
 import { localDateOf } from "../../domain/time.js";
 import { formatVerificationCode } from "../../domain/verification-code.js";
@@ -19,6 +19,7 @@ import { matchZone, offsetMinutes, zoneChoices } from "../../domain/zones.js";
 import type { AmbiguousName, Reading } from "../../nlu/reading.js";
 import { isSocial } from "../../nlu/rules/intent.js";
 import { countryOfZone, findPlace, isTimeZone, readPlace } from "../../nlu/rules/places.js";
+import { looksLikeVehicle } from "../../nlu/rules/vehicle.js";
 import { suggestInsurers } from "../../nlu/suggest.js";
 import { type BotContext, STEPS, type Step } from "../context.js";
 import type { BotDeps } from "../deps.js";
@@ -49,7 +50,7 @@ import {
   summaryKeyboard,
   zonesKeyboard,
 } from "../keyboards.js";
-import { verifyContact } from "./contact.js";
+import { numberCountryChanged, profileForNumber, verifyContact } from "./contact.js";
 import { answerIntent, replyOther } from "./intents.js";
 
 /** Seven or more digits in a row (spaces and dashes allowed): a phone number, not a car. */
@@ -199,10 +200,11 @@ export function createOnboarding(deps: BotDeps) {
    * pack of where the owner lives, when that is another.
    */
   function rulesOf(ctx: BotContext): JurisdictionCode[] {
-    const fallback = deps.defaults.jurisdiction;
-    const byPhone = jurisdictionForCountry(ctx.owner.country ?? undefined, fallback);
-    const byHome = jurisdictionForCountry(countryOfZone(ctx.owner.timezone), fallback);
-    return byPhone === byHome ? [byPhone] : [byPhone, byHome];
+    const byPhone = jurisdictionForCountry(ctx.owner.country ?? undefined, deps.defaults.jurisdiction);
+    // A country without a pack of its own offers no second option (it is not "China").
+    const home = countryOfZone(ctx.owner.timezone);
+    const byHome = home ? packOfCountry(home) : undefined;
+    return byHome === undefined || byPhone === byHome ? [byPhone] : [byPhone, byHome];
   }
 
   /** The first question still open, in the order of the flow. */
@@ -238,14 +240,18 @@ export function createOnboarding(deps: BotDeps) {
         const [byPhone, byHome] = rulesOf(ctx);
         const kb = new InlineKeyboard();
         if (byPhone)
-          kb.text(t("button-rules-phone", { rules: t(`rules-${byPhone}`) }), `ob:rules:${byPhone}`).row();
-        if (byHome) kb.text(t("button-rules-home", { rules: t(`rules-${byHome}`) }), `ob:rules:${byHome}`);
+          kb.text(
+            t("button-rules-phone", { rules: t(`rules-name-${byPhone}`) }),
+            `ob:rules:${byPhone}`,
+          ).row();
+        if (byHome)
+          kb.text(t("button-rules-home", { rules: t(`rules-name-${byHome}`) }), `ob:rules:${byHome}`);
+        if (!byPhone || !byHome) return advance(ctx);
         await ctx.reply(
-          t("ask-rules", {
-            phoneRules: t(`rules-${byPhone ?? "CN"}`),
-            homeRules: t(`rules-${byHome ?? byPhone ?? "CN"}`),
-          }),
-          { reply_markup: kb },
+          t("ask-rules", { phoneRules: t(`rules-${byPhone}`), homeRules: t(`rules-${byHome}`) }),
+          {
+            reply_markup: kb,
+          },
         );
         return;
       }
@@ -299,11 +305,11 @@ export function createOnboarding(deps: BotDeps) {
   }
 
   /**
-   * Keeps where the owner lives and moves on. Whose rules apply is asked afresh (the new zone
-   * may be in another country). After "I agree", the change goes through the summary: the
-   * windows on file keep the zone they were agreed in until the owner agrees again.
+   * Keeps where the owner lives, says so, and settles whose rules apply when only one pack
+   * can (a +1 owner on China's rules who moves to Los Angeles is on US rules again); when two
+   * can, the rules question is open again. Returns the zone the owner had before.
    */
-  async function setZone(ctx: BotContext, zone: string) {
+  async function saveZone(ctx: BotContext, zone: string): Promise<string> {
     const before = ctx.owner.timezone;
     ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { timezone: zone });
     ctx.session.zoneAsked = true;
@@ -312,39 +318,105 @@ export function createOnboarding(deps: BotDeps) {
     await ctx.reply(
       t("timezone-saved", { zone: formatZone(t, zone, clock()), name: formatZoneName(t, zone) }),
     );
-    if (ctx.session.step === "idle") {
-      // Outside the flow: only a consent that lets someone call needs agreeing to again.
-      const consent = (await store.getOwnerState(ctx.owner.id)).consent;
-      if (!consent || zone === before || consent.preferences.insurers.length === 0) {
-        if (rulesOf(ctx).length > 1) {
-          ctx.session.step = "rules";
-          return ask(ctx, "rules");
-        }
-        return;
-      }
-      startFromConsent(ctx, consent.preferences);
-      await ctx.reply(t("timezone-needs-agree"));
-    }
+    const rules = ctx.owner.phone ? rulesOf(ctx) : [];
+    if (rules.length === 1 && rules[0] !== ctx.owner.jurisdiction) await applyRules(ctx, rules[0]!);
+    return before;
+  }
+
+  /**
+   * Where the owner lives, then on with the flow. Outside it, a consent that lets someone call
+   * goes back through the summary (the windows on file keep the zone they were agreed in until
+   * "I agree"), as does any consent when whose rules apply must be asked; with no consent the
+   * zone is kept for when onboarding goes on.
+   */
+  async function setZone(ctx: BotContext, zone: string) {
+    const before = await saveZone(ctx, zone);
+    if (ctx.session.step !== "idle") return advance(ctx);
+    const consent = (await store.getOwnerState(ctx.owner.id)).consent;
+    if (!consent) return;
+    return reviewConsent(ctx, consent, before);
+  }
+
+  /**
+   * After the zone or the rules changed outside the flow: the consent on file as a draft, to
+   * agree to again at the summary, when it lets someone call in another zone or whose rules
+   * apply is to be asked; otherwise nothing is open.
+   */
+  async function reviewConsent(ctx: BotContext, consent: Consent, zoneBefore: string) {
+    const moved = zoneBefore !== ctx.owner.timezone && consent.preferences.insurers.length > 0;
+    if (!moved && rulesOf(ctx).length < 2 && consent.jurisdiction === ctx.owner.jurisdiction) return;
+    startFromConsent(ctx, consent.preferences);
+    await recheckDraft(ctx);
+    if (moved)
+      await ctx.reply(
+        ctx.t("timezone-needs-agree", {
+          old: formatZoneName(ctx.t, consent.timezone),
+          name: formatZoneName(ctx.t, ctx.owner.timezone),
+        }),
+      );
     return advance(ctx);
   }
 
-  /** Keeps whose rules apply; the draft is checked again against the new pack's bounds. */
+  /** Keeps whose rules apply, from the rules question. */
   async function setRules(ctx: BotContext, code: JurisdictionCode) {
-    ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { jurisdiction: code });
     ctx.session.rulesAsked = true;
+    await applyRules(ctx, code);
+    return advance(ctx);
+  }
+
+  /**
+   * Puts the owner on a pack and checks the draft again against its bounds: what the new pack
+   * forbids is dropped (and asked again), never kept from the old one.
+   */
+  async function applyRules(ctx: BotContext, code: JurisdictionCode) {
+    ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { jurisdiction: code });
     await ctx.reply(ctx.t("rules-saved", { rules: ctx.t(`rules-${code}`) }));
+    const notes = await recheckDraft(ctx);
+    if (notes.length > 0) await ctx.reply(notes.map((n) => renderNote(ctx, n)).join("\n"));
+  }
+
+  /** The draft checked again against the owner's pack, replacing the old one; its notes. */
+  async function recheckDraft(ctx: BotContext): Promise<DraftNote[]> {
+    const { refusedChannels, shareName } = ctx.session.draft;
     const { draft, notes } = applyPatch({}, draftAsPatch(ctx.session.draft), {
       today: todayOf(ctx),
       pack: packOf(ctx),
       directory: await directoryOf(ctx),
     });
-    ctx.session.draft = { ...ctx.session.draft, ...draft };
-    if (notes.length > 0) await ctx.reply(notes.map((n) => renderNote(ctx, n)).join("\n"));
-    return advance(ctx);
+    ctx.session.draft = {
+      ...draft,
+      ...(refusedChannels ? { refusedChannels } : {}),
+      ...(shareName ? { shareName } : {}),
+    };
+    return notes;
+  }
+
+  /**
+   * Drops chosen insurers that can no longer be chosen (one lost its contact line since), with
+   * the reason; when none is left, the insurers question is open again. True when it dropped any.
+   */
+  async function dropUnchoosable(ctx: BotContext): Promise<boolean> {
+    const chosen = ctx.session.draft.insurers ?? [];
+    if (chosen.length === 0) return false;
+    const directory = await directoryOf(ctx);
+    const gone = chosen.filter((id) => !directory.some((i) => i.id === id && i.choosable));
+    if (gone.length === 0) return false;
+    const insurers = chosen.filter((id) => !gone.includes(id));
+    const { insurers: _old, ...rest } = ctx.session.draft;
+    ctx.session.draft = insurers.length > 0 ? { ...rest, insurers } : rest;
+    await ctx.reply(
+      gone
+        .map((id) =>
+          renderNote(ctx, { kind: "insurer_not_choosable", insurer: id, name: nameOfId(directory, id) }),
+        )
+        .join("\n"),
+    );
+    return true;
   }
 
   async function showSummary(ctx: BotContext) {
     const t = ctx.t;
+    if (await dropUnchoosable(ctx)) return advance(ctx);
     const prefs = toPreferences(ctx.session.draft);
     if (!prefs) return advance(ctx);
     const pack = packOf(ctx);
@@ -408,6 +480,7 @@ export function createOnboarding(deps: BotDeps) {
       reply_markup: summaryKeyboard(t, name),
     });
     ctx.session.summaryMessageId = sent.message_id;
+    ctx.session.summaryLanguage = language;
   }
 
   /**
@@ -437,9 +510,12 @@ export function createOnboarding(deps: BotDeps) {
     messages.push(...notes.map((n) => renderNote(ctx, n)));
     if (messages.length > 0) await ctx.reply(messages.join("\n"));
     for (const name of ambiguous ?? []) {
+      // Only insurers that can be chosen are offered (a name may also fit one without a contact line).
+      const candidates = name.candidates.filter((id) => directory.some((i) => i.id === id && i.choosable));
+      if (candidates.length === 0) continue;
       const kb = new InlineKeyboard();
-      for (const id of name.candidates) kb.text(nameOfId(directory, id), `ob:one:${id}`).row();
-      ctx.session.oneOf = [...new Set([...(ctx.session.oneOf ?? []), ...name.candidates])];
+      for (const id of candidates) kb.text(nameOfId(directory, id), `ob:one:${id}`).row();
+      ctx.session.oneOf = [...new Set([...(ctx.session.oneOf ?? []), ...candidates])];
       await ctx.reply(ctx.t("ambiguous-insurer", { name: name.text }), { reply_markup: kb });
     }
     await advance(ctx);
@@ -499,13 +575,10 @@ export function createOnboarding(deps: BotDeps) {
   });
 
   feature.on("message:contact", async (ctx) => {
+    const firstNumber = !ctx.owner.phone;
     const result = await verifyContact(ctx, deps);
     if (!result) return;
-    // A new number may be of another country: where the owner lives is asked afresh.
-    if (result.countryChanged) {
-      ctx.session.zoneAsked = undefined;
-      ctx.session.rulesAsked = undefined;
-    }
+    keepZoneUnlessMoved(ctx, result.countryChanged, firstNumber);
     if (result.revokedInsurers.length > 0) {
       // The windows named the old number: say so, and offer what was agreed for the new one,
       // unless a flow in progress leads to the summary anyway.
@@ -537,10 +610,12 @@ export function createOnboarding(deps: BotDeps) {
       const typed = normalisePhone(text, ctx.owner.country ?? undefined);
       // A typed number never replaces a verified one (planPhoneChange refuses it too).
       if (typed && !ctx.owner.phoneVerified) {
+        const profile = profileForNumber(ctx, deps, typed.country);
+        keepZoneUnlessMoved(ctx, numberCountryChanged(ctx, typed.country), !ctx.owner.phone);
         const changed = await owners.changePhone(ctx.owner.id, {
           phone: typed.e164,
           phoneVerified: false,
-          country: typed.country ?? null,
+          ...profile,
         });
         ctx.owner = changed.owner;
         await ctx.reply(ctx.t("phone-typed", { phone: maskPhone(typed.e164) }));
@@ -548,11 +623,12 @@ export function createOnboarding(deps: BotDeps) {
         return advance(ctx);
       }
     }
-    if (step === "timezone") {
-      // The answer to "where do you live?": a city offered, any city, or an IANA zone.
-      const zone = matchZone(text, zonesOf(ctx)) ?? (findPlace(text) ?? readPlace(text))?.zone;
-      if (zone) return setZone(ctx, zone);
-    }
+    // The answer to "where do you live?": a city offered, any city, or an IANA zone. What the
+    // message says besides ("Beijing, renewal on 31 July") is read below like any answer.
+    const answeredZone =
+      step === "timezone"
+        ? (matchZone(text, zonesOf(ctx)) ?? (findPlace(text) ?? readPlace(text))?.zone)
+        : undefined;
 
     const reading = await extractor.read({
       text,
@@ -561,22 +637,27 @@ export function createOnboarding(deps: BotDeps) {
       directory: await directoryOf(ctx),
     });
 
+    if (answeredZone) {
+      await saveZone(ctx, answeredZone);
+      if (reading.intent === "preferences" && Object.keys(reading.patch).length > 0)
+        return applyAndAdvance(ctx, reading.patch, true, reading.ambiguous);
+      return advance(ctx);
+    }
+
     // "I live in Beijing", "我在上海", at any step: where the owner lives, whatever the phone's
     // country — only from a message that states something, never from a report or a question.
-    if (ctx.owner.phone && (reading.intent === "preferences" || reading.intent === "other")) {
+    // Before a number is shared too: the contact then keeps it (session.zoneAsked).
+    let zoneBefore: string | undefined;
+    if (reading.intent === "preferences" || reading.intent === "other") {
       const place = readPlace(text);
-      if (place && place.zone !== ctx.owner.timezone) {
-        const { patch } = reading;
-        if (reading.intent === "preferences" && Object.keys(patch).length > 0) {
-          ctx.session.zoneAsked = true;
-          ctx.session.rulesAsked = undefined;
-          ctx.owner = await store.updateOwnerProfile(ctx.owner.id, { timezone: place.zone });
-          await ctx.reply(
-            ctx.t("timezone-saved", {
-              zone: formatZone(ctx.t, place.zone, clock()),
-              name: formatZoneName(ctx.t, place.zone),
-            }),
-          );
+      // The zone already on file is news only when it was never stated ("I live in Beijing"
+      // before sharing a number settles it; later, the same place again changes nothing).
+      if (place && (place.zone !== ctx.owner.timezone || !ctx.session.zoneAsked)) {
+        if (reading.intent === "preferences" && Object.keys(reading.patch).length > 0) {
+          zoneBefore = await saveZone(ctx, place.zone);
+        } else if (step === "phone") {
+          await saveZone(ctx, place.zone);
+          return ask(ctx, "phone");
         } else {
           return setZone(ctx, place.zone);
         }
@@ -584,7 +665,9 @@ export function createOnboarding(deps: BotDeps) {
     }
 
     // At the car question, words that are nothing else are the car.
-    if (step === "vehicle" && reading.intent === "other" && !isSocial(text)) return saveVehicle(ctx, text);
+    // (A sentence about the owner — "I'm in a meeting" — is no car: the question is asked again.)
+    if (step === "vehicle" && reading.intent === "other" && !isSocial(text) && looksLikeVehicle(text))
+      return saveVehicle(ctx, text);
     // Mid-flow, words that are no answer get the question again with an example (below);
     // thanks and greetings get a short word first.
     const unanswered = reading.intent === "other" && step !== "idle" && !isSocial(text);
@@ -606,10 +689,11 @@ export function createOnboarding(deps: BotDeps) {
           directory: await directoryOf(ctx),
         });
         if (JSON.stringify(draft) === before && !reading.ambiguous) {
-          // "31 July" again: nothing to agree to anew.
+          // "31 July" again: nothing to agree to anew, unless the same message moved the owner.
           ctx.session.step = "idle";
           ctx.session.draft = {};
           ctx.session.editing = undefined;
+          if (zoneBefore !== undefined) return reviewConsent(ctx, consent, zoneBefore);
           await ctx.reply(ctx.t("change-none"));
           return;
         }
@@ -622,7 +706,7 @@ export function createOnboarding(deps: BotDeps) {
       }
       await ctx.reply(ctx.t("welcome"));
     }
-    if (step === "vehicle" && !settled) return saveVehicle(ctx, text);
+    if (step === "vehicle" && !settled && looksLikeVehicle(text)) return saveVehicle(ctx, text);
     if (settled || reading.ambiguous) return applyAndAdvance(ctx, patch, true, reading.ambiguous);
 
     // Nothing settled: say so with an example and ask the same question again.
@@ -721,7 +805,7 @@ export function createOnboarding(deps: BotDeps) {
       const p = ctx.session.pick ?? [];
       const markup =
         step === "insurers"
-          ? insurersKeyboard(t, await directoryOf(ctx), p)
+          ? insurersKeyboard(t, await choosableOf(ctx), p)
           : step === "channels"
             ? channelsKeyboard(t, p, ctx.session.draft.refusedChannels ?? [])
             : step === "days"
@@ -753,6 +837,7 @@ export function createOnboarding(deps: BotDeps) {
         return setRules(ctx, code);
       }
       case "name": {
+        if (await isOldSummary(ctx)) return;
         // Share the name, or not: the summary is shown again with the choice.
         ctx.session.draft = { ...ctx.session.draft, shareName: ctx.session.draft.shareName !== true };
         if (!ctx.session.draft.shareName) delete ctx.session.draft.shareName;
@@ -822,19 +907,13 @@ export function createOnboarding(deps: BotDeps) {
         await ctx.editMessageReplyMarkup().catch(() => undefined);
         return ask(ctx, field);
       }
-      case "agree": {
-        const from = ctx.callbackQuery.message?.message_id;
-        if (ctx.session.summaryMessageId !== undefined && from !== ctx.session.summaryMessageId) {
-          await ctx.editMessageReplyMarkup().catch(() => undefined);
-          await ctx.reply(ctx.t("summary-outdated"));
-          return;
-        }
+      case "agree":
+        if (await isOldSummary(ctx)) return;
         return agree(ctx);
-      }
       case "one": {
         await ctx.editMessageReplyMarkup().catch(() => undefined);
         ctx.session.oneOf = undefined;
-        if (!(await directoryOf(ctx)).some((i) => i.id === value)) return ask(ctx, step);
+        if (!(await choosableOf(ctx)).some((i) => i.id === value)) return ask(ctx, step);
         // The one meant joins the insurers already chosen ("Ping An and Acme" → which Acme?).
         const insurers = [...new Set([...(ctx.session.draft.insurers ?? []), value])];
         return applyAndAdvance(ctx, { insurers }, true);
@@ -842,8 +921,19 @@ export function createOnboarding(deps: BotDeps) {
     }
   });
 
+  /** A button of a summary that a newer one replaced: answered as outdated (it showed other choices). */
+  async function isOldSummary(ctx: BotContext): Promise<boolean> {
+    const from = ctx.callbackQuery?.message?.message_id;
+    if (ctx.session.summaryMessageId === undefined || from === ctx.session.summaryMessageId) return false;
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
+    await ctx.reply(ctx.t("summary-outdated"));
+    return true;
+  }
+
   async function agree(ctx: BotContext) {
     const t = ctx.t;
+    // Agreed to as shown: an insurer that lost its contact line since is dropped, and asked about.
+    if (await dropUnchoosable(ctx)) return advance(ctx);
     const prefs = toPreferences(ctx.session.draft);
     if (!prefs) return advance(ctx);
     if (prefs.insurers.length > 0 && !ctx.owner.phoneVerified) {
@@ -852,7 +942,12 @@ export function createOnboarding(deps: BotDeps) {
       return;
     }
     await ctx.editMessageReplyMarkup().catch(() => undefined);
-    const { changeset } = await owners.agree(ctx.owner.id, prefs, languageOf(t));
+    // The consent text signed is the one the owner read, in the language it was shown in.
+    const { changeset } = await owners.agree(
+      ctx.owner.id,
+      prefs,
+      ctx.session.summaryLanguage ?? languageOf(t),
+    );
     const directory = await directoryOf(ctx);
     const nameOf = (id: string) => nameOfId(directory, id);
     const lines = [t("agreed")];
@@ -883,6 +978,7 @@ export function createOnboarding(deps: BotDeps) {
     ctx.session.pick = undefined;
     ctx.session.editing = undefined;
     ctx.session.summaryMessageId = undefined;
+    ctx.session.summaryLanguage = undefined;
     ctx.session.oneOf = undefined;
     // A "Yes, I renewed" asked before this agreement must not close the windows it opens.
     ctx.session.renewedAsked = undefined;
@@ -919,6 +1015,16 @@ function optOutLines(
     lines.push(t("agreed-optouts-feed", { names: names(feedOnly), count: feedOnly.length }));
   lines.push(t("agreed-optouts-status"));
   return lines;
+}
+
+/**
+ * A number of another country asks afresh where the owner lives and whose rules apply; a zone
+ * stated before the first number stays settled (profileForNumber kept it).
+ */
+function keepZoneUnlessMoved(ctx: BotContext, countryChanged: boolean, firstNumber: boolean) {
+  if (!countryChanged) return;
+  if (!firstNumber) ctx.session.zoneAsked = undefined;
+  ctx.session.rulesAsked = undefined;
 }
 
 /** A draft as a patch, to check it again against another pack's bounds. */

@@ -7,7 +7,7 @@ import { fitLines, MAX_MESSAGE } from "../../services/owner-notifier.js";
 import type { BotContext } from "../context.js";
 import type { BotDeps } from "../deps.js";
 import { chatDirectory, chatInsurerName } from "../directory.js";
-import { formatLocal } from "../format.js";
+import { formatLocal, formatZoneName } from "../format.js";
 
 /** Scrub hits are kept, and shown, for 13 months (DESIGN §7). */
 const HITS_MONTHS = 13;
@@ -49,8 +49,10 @@ export function createStatusFeature(deps: BotDeps) {
           t("status-window", {
             insurer: insurer.name,
             state: t(`window-state-${windowStatus(window, now)}`),
-            opens: formatLocal(window.opensAt, tz),
-            closes: formatLocal(window.closesAt, tz),
+            // In the zone it was agreed in: a move since changes it only at the next "I agree".
+            opens: formatLocal(window.opensAt, window.timezone),
+            closes: formatLocal(window.closesAt, window.timezone),
+            zone: formatZoneName(t, window.timezone),
             code: formatVerificationCode(window.verificationCode),
             used: window.attemptsUsed,
             max: window.maxAttempts,

@@ -13,7 +13,7 @@ phone-bad = That doesn't look like a phone number. Tap "Share my contact", or ty
 phone-changed-reagree = Your number changed, so { $insurers } will not get it until you agree again: what you agreed to was for your old number, and is withdrawn. Tap "I agree" on the summary to give them your new number, or /edit to change your choice. Every insurer you said no to gets an opt-out for the new number too.
 phone-changed-optouts = Your number changed: every insurer you said no to gets an opt-out for the new number too.
 ask-timezone = Where do you live? Calling hours are kept in your time zone (now: { $zone }). Tap it, or write your city, for example: Beijing, Los Angeles, London.
-timezone-saved = Time zone: { $zone }. Calling hours are kept in { $name }.
+timezone-saved = Time zone: { $zone }. The calling hours you choose are in { $name }.
 timezone-bad = I don't know that place. Tap your time zone, or write the city you live in (for example: Beijing, Los Angeles).
 ask-vehicle = Optional: which car is it (model or plate)? It helps the insurer quote. Or tap Skip.
 button-skip = Skip
@@ -23,7 +23,6 @@ renewal-bad = I couldn't read a date in that. Please write the expiry date, for 
 ask-insurers = Who may contact you about the renewal? Tap one or more insurers, then Done. Everyone you don't pick gets an opt-out notice.
 button-nobody = 🚫 Nobody, I renew myself
 button-done = Done ➡️
-insurers-none-picked = Pick at least one insurer, or "Nobody".
 insurers-unknown = I don't know that insurer.
 insurers-did-you-mean = Did you mean:
 ask-channels = How may they contact you? Tap all that are fine, then Done.
@@ -52,7 +51,6 @@ note-hours-dropped = { $from }–{ $to } is outside the allowed calling hours ({
 note-days-before-clipped = Contact may start at most { $max } days before expiry here, so I used { $max }.
 note-attempts-clipped = I capped attempts at { $max }.
 note-unknown-insurer = I don't know the insurer "{ $name }".
-note-generic = { $text }
 ## Summary and consent
 summary-title = Please check your choice:
 summary-renewal = Policy expires: { $date }
@@ -114,7 +112,7 @@ period-until-withdrawn = until you withdraw it
 ## Status
 status-none = Nothing on file yet. Send /start to set up.
 status-title = Your renewal: { $date }
-status-window = { $insurer }: window { $state } { $opens } – { $closes }, code { $code }, attempts { $used }/{ $max }{ $delivery }
+status-window = { $insurer }: window { $state } { $opens } – { $closes } ({ $zone }), code { $code }, attempts { $used }/{ $max }{ $delivery }
 status-optout = { $insurer }: may not contact you ({ $reason }) until { $until }{ $delivery }
 status-optout-forever = { $insurer }: may not contact you ({ $reason }), until you withdraw it{ $delivery }
 status-delivery-pending = ; notice being sent
@@ -179,7 +177,7 @@ question-answer =
     • You choose once who may contact you before your renewal, how and when; every other insurer is told not to.
     • /stop stops any insurer with one tap; /renewed if you already renewed.
     • /report: a call came anyway — what to note down and where to complain.
-    • /status shows what every insurer was told; /export downloads your data; /delete erases it.
+    • /status shows who may contact you and where each notice stands; /export downloads your data; /delete erases it.
     • /privacy: who sees what. /help lists every command.
 other-in-flow = Noted. Let's go on where we were:
 other-idle-consent = Your choice is on file: /status shows it, /edit changes it, /stop stops an insurer, /report if a call came anyway.
@@ -224,7 +222,7 @@ privacy =
     • /export downloads everything; /delete erases it.
 help =
     /start — set up, or continue
-    /status — what every insurer was told
+    /status — who may contact you, and each notice
     /edit — change your choice (a new receipt replaces the old one)
     /stop — stop an insurer, or everyone
     /renewed — I already renewed
@@ -237,7 +235,7 @@ unsupported = I understand text, buttons and contact cards only. /help lists wha
 rate-limited = You're sending messages very fast; I'll catch up in a moment.
 error = Sorry, something went wrong on my side. Nothing was lost; please try again.
 cmd-start = Set up or continue
-cmd-status = What every insurer was told
+cmd-status = Who may contact you, and each notice
 cmd-edit = Change your choice
 cmd-stop = Stop an insurer
 cmd-renewed = I already renewed
@@ -247,15 +245,19 @@ cmd-language = Language
 cmd-privacy = Who sees what
 cmd-help = Help
 language-code = en
-timezone-needs-agree = Your window on file keeps the time zone you agreed to until you agree again to a summary in the new one.
+timezone-needs-agree = The window on file stays in { $old } until you agree to the summary below, in { $name }.
 ask-rules = Your number is from { $phoneRules }, but you live in { $homeRules }. Which rules should protect you? They set the calling hours, how early insurers may start, and how long an opt-out lasts.
 button-rules-phone = 📱 { $rules } (my number's)
 button-rules-home = 🏠 { $rules } (where I live)
-rules-saved = Rules: { $rules }.
+rules-saved = The rules of { $rules } protect you now.
 rules-CN = China
 rules-US = the United States
 rules-UK = the United Kingdom
 rules-EU = the European Union
+rules-name-CN = China
+rules-name-US = United States
+rules-name-UK = United Kingdom
+rules-name-EU = European Union
 field-timezone = 🌐 Time zone
 note-insurer-not-choosable = { $name } cannot be chosen yet: it has not given onewindow a contact line for the consent text. It can still be stopped.
 summary-shared = { $count ->

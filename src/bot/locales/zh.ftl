@@ -13,7 +13,7 @@ phone-bad = 这看起来不像手机号。请点“分享我的联系方式”�
 phone-changed-reagree = 你的号码变了。你之前同意的是旧号码，这份同意已撤回：在你重新同意之前，{ $insurers }拿不到新号码。在摘要上点“我同意”即可把新号码给他们，或用 /edit 修改选择。你拒绝过的保险公司也都会为新号码登记“请勿联系”。
 phone-changed-optouts = 你的号码变了：你拒绝过的保险公司也都会为新号码登记“请勿联系”。
 ask-timezone = 你住在哪里？来电时段按你所在的时区计算（现在：{ $zone }）。点选时区，或写出你所在的城市，例如：北京、洛杉矶、伦敦。
-timezone-saved = 时区：{ $zone }。来电时段按{ $name }计算。
+timezone-saved = 时区：{ $zone }。你选的来电时段按{ $name }计算。
 timezone-bad = 没找到这个地方。请点选时区，或写出你所在的城市（例如：北京、洛杉矶）。
 ask-vehicle = 可选：是哪辆车（车型或车牌）？方便保险公司报价。也可以点跳过。
 button-skip = 跳过
@@ -23,7 +23,6 @@ renewal-bad = 没能读出日期。请写到期日，例如：7月31日 或 2027
 ask-insurers = 续保时允许谁联系你？点选一家或多家，然后点“完成”。没选中的都会收到“请勿联系”通知。
 button-nobody = 🚫 谁都不要，我自己续保
 button-done = 完成 ➡️
-insurers-none-picked = 请至少选一家，或选“谁都不要”。
 insurers-unknown = 目录里没有这家保险公司。
 insurers-did-you-mean = 你是不是想说：
 ask-channels = 可以怎么联系你？点选所有可以的方式，然后点“完成”。
@@ -52,7 +51,6 @@ note-hours-dropped = { $from }–{ $to } 不在允许的联系时间（{ $allowe
 note-days-before-clipped = 此地最早只能在到期前 { $max } 天开始联系，已按 { $max } 天设置。
 note-attempts-clipped = 联系次数上限设为 { $max }。
 note-unknown-insurer = 目录里没有“{ $name }”。
-note-generic = { $text }
 ## Summary and consent
 summary-title = 请确认你的选择：
 summary-renewal = 保单到期：{ $date }
@@ -102,7 +100,7 @@ period-until-withdrawn = 直到你撤回
 ## Status
 status-none = 还没有登记。发送 /start 开始设置。
 status-title = 你的保单到期：{ $date }
-status-window = { $insurer }：窗口{ $state } { $opens } – { $closes }，核验码 { $code }，已联系 { $used }/{ $max }{ $delivery }
+status-window = { $insurer }：窗口{ $state } { $opens } – { $closes }（{ $zone }），核验码 { $code }，已联系 { $used }/{ $max }{ $delivery }
 status-optout = { $insurer }：不得联系你（{ $reason }），至 { $until }{ $delivery }
 status-optout-forever = { $insurer }：不得联系你（{ $reason }），直到你撤回{ $delivery }
 status-delivery-pending = ；通知正在发送
@@ -164,7 +162,7 @@ question-answer =
     • 你只需选择一次：续保前谁可以联系你、怎么联系、什么时间；其他保险公司都会被告知不要联系你。
     • /stop 一键叫停任何一家；已经续保请用 /renewed。
     • /report：还是有人打来了——该记下什么、去哪里投诉。
-    • /status 查看各保险公司收到的通知；/export 下载你的数据；/delete 删除。
+    • /status 查看谁可以联系你、每份通知的进展；/export 下载你的数据；/delete 删除。
     • /privacy：谁能看到什么。/help 列出所有命令。
 other-in-flow = 收到。我们接着刚才的问题：
 other-idle-consent = 你的选择已存档：/status 查看，/edit 修改，/stop 叫停某家，/report 如果还是有人打来。
@@ -209,7 +207,7 @@ privacy =
     • /export 下载全部数据；/delete 删除全部数据。
 help =
     /start — 开始设置或继续
-    /status — 各保险公司收到的通知
+    /status — 谁可以联系你，以及每份通知
     /edit — 修改选择（新回执替换旧回执）
     /stop — 叫停某家或所有人
     /renewed — 我已续保
@@ -222,7 +220,7 @@ unsupported = 我只能理解文字、按钮和联系人卡片。/help 查看我
 rate-limited = 你发得太快了，我稍后处理。
 error = 抱歉，我这边出了问题。没有丢失任何内容，请再试一次。
 cmd-start = 开始设置或继续
-cmd-status = 各保险公司收到的通知
+cmd-status = 谁可以联系你，以及每份通知
 cmd-edit = 修改选择
 cmd-stop = 叫停保险公司
 cmd-renewed = 我已续保
@@ -232,15 +230,19 @@ cmd-language = 语言
 cmd-privacy = 谁能看到什么
 cmd-help = 帮助
 language-code = zh
-timezone-needs-agree = 在你按新时区重新同意之前，已登记的窗口仍按原来同意的时区计算。
+timezone-needs-agree = 在你同意下面按{ $name }计算的摘要之前，已登记的窗口仍按{ $old }计算。
 ask-rules = 你的号码来自{ $phoneRules }，但你住在{ $homeRules }。按哪里的规则保护你？规则决定来电时段、保险公司最早何时可以开始联系，以及拒绝通知的有效期。
 button-rules-phone = 📱 { $rules }（号码所在地）
 button-rules-home = 🏠 { $rules }（居住地）
-rules-saved = 规则：{ $rules }。
+rules-saved = 现在按{ $rules }的规则保护你。
 rules-CN = 中国
 rules-US = 美国
 rules-UK = 英国
 rules-EU = 欧盟
+rules-name-CN = 中国
+rules-name-US = 美国
+rules-name-UK = 英国
+rules-name-EU = 欧盟
 field-timezone = 🌐 时区
 note-insurer-not-choosable = 暂时不能选择{ $name }：它还没有向 onewindow 提供同意书所需的联系方式。仍然可以叫停它。
 summary-shared = 保险公司可以看到：{ $details }。

@@ -83,6 +83,19 @@ const EN_LOOSE = /\b(?:i\s+am|i'm|im)\s+(?:now\s+)?in\s+(.+)$/i;
 const ZH =
   /(?:我(?:现在|目前|平时|人)?(?:住|居住|生活|常住)?在|我住|居住在|生活在|常住|人在|时区(?:是|为|[:：])?)\s*(.+)$/u;
 
+/**
+ * What may follow a Chinese place name for it to be where the owner is: the end of the clause,
+ * or words about living or working there ("我在上海工作", "我在北京这边"). Anything else makes it
+ * part of a longer name or another statement: "我在中国平安买的车险" is about an insurer, and
+ * "我在上海买的车" says where the car was bought, not where the owner lives.
+ */
+const PLACE_END =
+  /^(?:$|[\s,.;!?，。；！？、()（）]|(?:市|省|区|县)?(?:工作|上班|生活|居住|住|定居|读书|上学|这边|那边|这里|那里|呢|了|啦|哦|啊|呀|的时间|时间))/u;
+
+function endsPlace(after: string): boolean {
+  return PLACE_END.test(after);
+}
+
 /** Candidate place names from the words after the cue: the whole clause, then shorter heads. */
 function heads(rest: string): string[] {
   const clause = rest.split(/[,.;!?，。；！？()（）]|\s+(?:and|but|so|now|these days)\b/i)[0]?.trim() ?? "";
@@ -101,7 +114,7 @@ export function readPlace(text: string): Place | undefined {
   if (zh?.[1]) {
     const rest = zh[1].trim();
     const atStart = placeZoneAtStart(rest);
-    if (atStart) return atStart;
+    if (atStart && endsPlace(rest.slice(atStart.place.length))) return atStart;
     for (const head of heads(rest)) {
       const found = /[A-Za-z]/.test(head) ? findPlace(head) : undefined;
       if (found) return found;
