@@ -19,6 +19,7 @@ import { createOnboarding } from "./features/onboarding.js";
 import { createStatusFeature } from "./features/status.js";
 import { createStopFeature } from "./features/stop.js";
 import { storeSessionAdapter } from "./session-storage.js";
+import { guardUpdates } from "./update-guard.js";
 
 const LOCALES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "locales");
 
@@ -66,7 +67,9 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   // Telegram's 429s and 5xx are retried; network errors surface instead of retrying forever.
   bot.api.config.use(autoRetry({ rethrowHttpErrors: true, maxRetryAttempts: 3, maxDelaySeconds: 30 }));
 
-  // First: a re-delivered update_id is dropped, across processes (the sandbox numbers its own
+  // First: an update whose parts the features read are malformed is dropped (update-guard.ts).
+  bot.use(guardUpdates(deps.logger));
+  // Then: a re-delivered update_id is dropped, across processes (the sandbox numbers its own
   // updates from 1 on every start, and nothing re-delivers them).
   if (!deps.defaults.sandbox) bot.use(dedupeUpdates(deps.store, { logger: deps.logger }));
   bot.use(async (_ctx, next) => {
@@ -96,13 +99,20 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   const pm = bot.chatType("private");
   pm.use(session({ initial: freshSession, storage: storeSessionAdapter(deps.store) }));
   pm.use(botI18n());
+  const timeFrame = deps.rateLimit?.timeFrameMs ?? 10_000;
+  const warned = floodNotice(timeFrame);
   pm.use(
     limit({
       // A person tapping toggles quickly stays well under this; a script flooding does not.
-      timeFrame: deps.rateLimit?.timeFrameMs ?? 10_000,
+      timeFrame,
       limit: deps.rateLimit?.limit ?? 30,
+      // Every update over the limit comes here: each button press is answered (or the owner's
+      // client keeps spinning), while a flood of messages gets one notice per time frame.
+      alwaysReply: true,
       onLimitExceeded: async (ctx) => {
-        await ctx.reply(ctx.t("rate-limited")).catch(() => undefined);
+        if (ctx.callbackQuery)
+          await ctx.answerCallbackQuery({ text: ctx.t("rate-limited") }).catch(() => undefined);
+        else if (warned(String(ctx.from?.id))) await ctx.reply(ctx.t("rate-limited")).catch(() => undefined);
       },
       keyGenerator: (ctx) => ctx.from?.id.toString(),
     }),
@@ -133,6 +143,22 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   // the client stops its spinner; nothing else happens.
   bot.on("callback_query", (ctx) => ctx.answerCallbackQuery().catch(() => undefined));
   return bot;
+}
+
+/**
+ * True the first time a key floods within `timeFrameMs`: its one "very fast" notice. Wall-clock
+ * time, as the rate limiter's own window: a flood is about now, not about the service's clock.
+ */
+function floodNotice(timeFrameMs: number): (key: string) => boolean {
+  const last = new Map<string, number>();
+  return (key) => {
+    const now = performance.now();
+    const at = last.get(key);
+    if (at !== undefined && now - at < timeFrameMs) return false;
+    if (last.size > 10_000) for (const [k, t] of last) if (now - t >= timeFrameMs) last.delete(k);
+    last.set(key, now);
+    return true;
+  };
 }
 
 export const COMMANDS = [

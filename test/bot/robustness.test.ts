@@ -137,4 +137,57 @@ describe("robustness", () => {
     const notices = sent.filter((m) => m.text?.includes("sending messages very fast"));
     expect(notices).toHaveLength(1);
   });
+
+  it("a button pressed by a flooding owner is still answered, every time, with the notice", async () => {
+    const u = h.user(9009);
+    await u.command("/language");
+    const first = u.sim.pressButton("lang:en");
+    const pressed: string[] = [];
+    // The same button pressed 40 times (the bot takes the buttons away after the first).
+    for (let i = 0; i < 40; i++) {
+      const id = `flood-${i}`;
+      pressed.push(id);
+      await u.deliver({
+        ...first,
+        update_id: first.update_id + 1000 + i,
+        callback_query: { ...first.callback_query!, id },
+      });
+    }
+    const answered = h.fake.calls.filter(
+      (c) => c.method === "answerCallbackQuery" && pressed.includes(String(c.payload.callback_query_id)),
+    );
+    expect(new Set(answered.map((c) => c.payload.callback_query_id)).size).toBe(40);
+    expect(answered.filter((c) => String(c.payload.text ?? "").includes("very fast")).length).toBeGreaterThan(
+      0,
+    );
+  });
+
+  it("drops an update whose text is not a string before any feature reads it, and keeps working", async () => {
+    const bad = {
+      update_id: 910_010,
+      message: {
+        message_id: 5,
+        date: now(),
+        chat: { id: 9010, type: "private", first_name: "Z" },
+        from: { id: 9010, is_bot: false, first_name: "Z" },
+        text: { evil: true },
+      },
+    } as unknown as Update;
+    const sent = await h.deliver(bad);
+    expect(sent).toEqual([]);
+    expect(await h.services.store.getOwnerByTelegramId(9010)).toBeUndefined();
+    // A press with a malformed message part is still answered; the chat then works as usual.
+    const press = {
+      update_id: 910_011,
+      callback_query: { id: "cq-bad", from: { id: 9010, is_bot: false, first_name: "Z" }, data: 42 },
+    } as unknown as Update;
+    await h.deliver(press);
+    expect(
+      h.fake.calls.some(
+        (c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === "cq-bad",
+      ),
+    ).toBe(true);
+    const u = h.user(9010);
+    expect(u.texts(await u.command("/start"))).toContain("onewindow");
+  });
 });
