@@ -81,6 +81,11 @@ export function insurerFromRow(row: InsurerRow): Insurer {
   });
 }
 
+/** A copy sharing nothing a caller could change: a kept directory hands out copies only. */
+export function copyInsurer(insurer: Insurer): Insurer {
+  return { ...insurer, aliases: [...insurer.aliases] };
+}
+
 export interface OwnerRow {
   id: string;
   telegram_user_id: number | null;

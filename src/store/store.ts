@@ -45,6 +45,13 @@ export class NotFoundError extends Error {
   }
 }
 
+/**
+ * How long a store may go on answering {@link Store.listInsurers} with the directory as it was
+ * before another process changed it (Redis and Upstash keep it this long; SQLite checks the
+ * file on every call). The bot reads the directory on every message; insurers change rarely.
+ */
+export const DIRECTORY_MAX_AGE_MS = 1_000;
+
 /** Keyset paging: items strictly after this (time, id) in ascending order. */
 export interface PageAfter {
   at: string;
@@ -111,7 +118,11 @@ export interface OwnerProfilePatch {
 export interface Store {
   /** Adds an insurer; throws {@link DuplicateError} when the id exists (even if removed). */
   addInsurer(insurer: Insurer, secrets: InsurerSecrets): Promise<void>;
-  /** Active insurers (not removed), ordered by id. */
+  /**
+   * Active insurers (not removed), ordered by id. A store may keep the directory between calls:
+   * changes made through this store show at once, changes made elsewhere (another process,
+   * another store over the same data) within {@link DIRECTORY_MAX_AGE_MS} — SQLite at once.
+   */
   listInsurers(): Promise<Insurer[]>;
   getInsurer(id: string): Promise<Insurer | undefined>;
   /** The hash and decrypted webhook secret; undefined for an unknown id. */

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { emptyChangeset, type OutboxEntry, type Owner } from "../../src/domain/model.js";
-import { ConflictError, DuplicateError, type Store } from "../../src/store/store.js";
+import { ConflictError, DIRECTORY_MAX_AGE_MS, DuplicateError, type Store } from "../../src/store/store.js";
 import { aNewOwner, anInsurer, consentPlan, secretsFor, T0 } from "./builders.js";
 import { describeInsurerContract } from "./contract-insurers.js";
 
@@ -16,6 +16,8 @@ export interface StoreHarness {
   cleanup(): Promise<void>;
   /** Reads the outbox straight from the backend, until the Store grows a query for it. */
   outbox?: () => Promise<OutboxEntry[]>;
+  /** Moves the clock of every store the harness opened forward (stores that keep things for a time). */
+  passTime?: (ms: number) => void;
 }
 
 const PHONE = "+8613812345678";
@@ -97,6 +99,58 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.findInsurerByApiKeyHash(secretsFor("cpic").apiKeyHash)).not.toHaveProperty(
           "nameZh",
         );
+      });
+
+      it("lists its own directory changes at once, however often the directory was read before", async () => {
+        const listed = async () =>
+          (await store.listInsurers()).map((i) => [i.id, i.name, i.aliases, i.contact, i.webhookDisabledAt]);
+        expect(await listed()).toEqual([]);
+        await addInsurers("b");
+        expect(await listed()).toEqual([["b", "Insurer b", ["B"], undefined, undefined]]);
+        await addInsurers("a");
+        expect((await listed()).map(([id]) => id)).toEqual(["a", "b"]);
+        await store.updateInsurer("a", { name: "Renamed", aliases: ["R"], contact: "95500" });
+        expect((await listed())[0]).toEqual(["a", "Renamed", ["R"], "95500", undefined]);
+        await store.updateInsurer("a", { webhookDisabledAt: T0 });
+        expect((await listed())[0]).toEqual(["a", "Renamed", ["R"], "95500", T0]);
+        await store.removeInsurer("b", T0);
+        expect((await listed()).map(([id]) => id)).toEqual(["a"]);
+        // A failed write changes nothing either.
+        await expect(store.updateInsurer("b", { name: "gone" })).rejects.toThrow();
+        expect((await listed()).map(([id]) => id)).toEqual(["a"]);
+      });
+
+      it("hands out a directory no caller can change for the next", async () => {
+        await addInsurers("a");
+        const first = await store.listInsurers();
+        first[0]!.name = "changed by a caller";
+        first[0]!.aliases.push("ALSO");
+        first.push(anInsurer("z"));
+        expect(await store.listInsurers()).toEqual([anInsurer("a")]);
+      });
+
+      it(`lists directory changes made through another store over the same data (another process) within ${DIRECTORY_MAX_AGE_MS} ms`, async () => {
+        const other = await h.reopen?.();
+        if (!other) return;
+        await addInsurers("a", "b");
+        // Read (and perhaps kept) by both before the change.
+        expect((await store.listInsurers()).map((i) => i.id)).toEqual(["a", "b"]);
+        expect((await other.listInsurers()).map((i) => i.id)).toEqual(["a", "b"]);
+        await other.addInsurer(anInsurer("c"), secretsFor("c"));
+        await other.updateInsurer("a", { name: "Renamed elsewhere" });
+        await other.removeInsurer("b", T0);
+        h.passTime?.(DIRECTORY_MAX_AGE_MS);
+        expect((await store.listInsurers()).map((i) => [i.id, i.name])).toEqual([
+          ["a", "Renamed elsewhere"],
+          ["c", "Insurer c"],
+        ]);
+        // And the other way round.
+        await store.updateInsurer("c", { name: "Renamed here" });
+        h.passTime?.(DIRECTORY_MAX_AGE_MS);
+        expect((await other.listInsurers()).map((i) => i.name)).toEqual([
+          "Renamed elsewhere",
+          "Renamed here",
+        ]);
       });
 
       it("returns the secrets as given, and nothing for an unknown id", async () => {

@@ -36,12 +36,13 @@ describe.skipIf(!available)(title, () => {
     await cluster?.stop();
   });
 
-  const open = async (prefix: string, key: Buffer) =>
+  const open = async (prefix: string, key: Buffer, now?: () => Date) =>
     createRedisStore({
       redis: createIoredisCommands({ url: cluster.url }),
       cipher: createFieldCipher(key),
       prefix,
       matchKey: createMatchKeys(key),
+      ...(now ? { now } : {}),
     });
 
   /** Stores on one fresh prefix and key, as processes of one deployment; cleanup deletes it. */
@@ -49,8 +50,11 @@ describe.skipIf(!available)(title, () => {
     const prefix = uniquePrefix(label);
     const key = randomBytes(32);
     const opened: RedisStore[] = [];
+    // passTime moves every store's clock (the directory is kept for a time).
+    let offset = 0;
+    const now = () => new Date(Date.now() + offset);
     const reopen = async () => {
-      const store = await open(prefix, key);
+      const store = await open(prefix, key, now);
       opened.push(store);
       return store;
     };
@@ -58,7 +62,10 @@ describe.skipIf(!available)(title, () => {
       for (const s of opened) await s.close();
       await deleteKeys(cluster.url, prefix);
     };
-    return { prefix, key, reopen, cleanup };
+    const passTime = (ms: number) => {
+      offset += ms;
+    };
+    return { prefix, key, reopen, cleanup, passTime };
   };
 
   describeMatchKeyDerivation("redis cluster", async () => {
@@ -73,9 +80,9 @@ describe.skipIf(!available)(title, () => {
   });
 
   describeStoreContract("redis cluster", async () => {
-    const { reopen, cleanup } = deployment("cluster");
+    const { reopen, cleanup, passTime } = deployment("cluster");
     const store = await reopen();
-    return { store, reopen, outbox: () => store.listAllOutbox(), cleanup };
+    return { store, reopen, outbox: () => store.listAllOutbox(), passTime, cleanup };
   });
 
   it("spreads one deployment's keys over every master", async () => {

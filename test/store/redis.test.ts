@@ -34,8 +34,17 @@ async function harness(prefix = uniquePrefix("redis"), key = randomBytes(32)) {
   const cipher = createFieldCipher(key);
   const matchKey = createMatchKeys(key);
   const opened: RedisStore[] = [];
+  // passTime moves every store's clock (the directory is kept for a time).
+  let offset = 0;
+  const now = () => new Date(Date.now() + offset);
   const open = async () => {
-    const store = await createRedisStore({ redis: createIoredisCommands({ url }), cipher, prefix, matchKey });
+    const store = await createRedisStore({
+      redis: createIoredisCommands({ url }),
+      cipher,
+      prefix,
+      matchKey,
+      now,
+    });
     opened.push(store);
     return store;
   };
@@ -52,6 +61,9 @@ async function harness(prefix = uniquePrefix("redis"), key = randomBytes(32)) {
     open,
     reopen: open,
     outbox: () => store.listAllOutbox(),
+    passTime: (ms) => {
+      offset += ms;
+    },
     cleanup: async () => {
       for (const s of opened) await s.close().catch(() => undefined);
       await deleteKeys(url, prefix);

@@ -126,6 +126,44 @@ describe("sqlite store", () => {
     await h.cleanup();
   });
 
+  it("lists a directory change another connection or process commits at once (PRAGMA data_version)", async () => {
+    const h = harness();
+    const other = await h.reopen?.();
+    if (!other) throw new Error("no reopen");
+    await h.store.addInsurer(anInsurer("a"), secretsFor("a"));
+    const names = async () => (await h.store.listInsurers()).map((i) => [i.id, i.name]);
+    expect(await names()).toEqual([["a", "Insurer a"]]);
+    expect(await names()).toEqual([["a", "Insurer a"]]);
+
+    // Another store over the file (as a second serve), no time passing.
+    await other.addInsurer(anInsurer("b"), secretsFor("b"));
+    expect(await names()).toEqual([
+      ["a", "Insurer a"],
+      ["b", "Insurer b"],
+    ]);
+    await other.updateInsurer("a", { name: "Renamed by the other store" });
+    expect((await names())[0]).toEqual(["a", "Renamed by the other store"]);
+
+    // A bare connection writing the table.
+    const raw = new Database(h.file);
+    raw.prepare("UPDATE insurers SET name = 'Renamed by SQL' WHERE id = 'b'").run();
+    raw.close();
+    expect((await names())[1]).toEqual(["b", "Renamed by SQL"]);
+
+    // Another process, as `onewindow insurer add` is.
+    const child = spawnFixture("insurer-worker.ts", [
+      h.file,
+      h.key.toString("base64url"),
+      "c",
+      "Added by a process",
+    ]);
+    expect((await child.done).trim().split("\n")).toEqual(["ready", "ok"]);
+    expect((await names())[2]).toEqual(["c", "Added by a process"]);
+    await other.removeInsurer("c", "2026-06-01T09:00:00.000Z");
+    expect((await names()).map(([id]) => id)).toEqual(["a", "b"]);
+    await h.cleanup();
+  });
+
   it("lets exactly one of two stores on the same file win a race for the same owner", async () => {
     const h = harness();
     const other = await h.reopen?.();

@@ -30,9 +30,12 @@ describe.skipIf(!TEST_REDIS_URL)("upstash store (REST fake over TEST_REDIS_URL)"
     const prefix = uniquePrefix("upstash");
     const cipher = createFieldCipher(randomBytes(32));
     const opened: RedisStore[] = [];
+    // passTime moves every store's clock (the directory is kept for a time).
+    let offset = 0;
+    const now = () => new Date(Date.now() + offset);
     const open = async () => {
       const redis = createUpstashCommands({ url: fake.url, token: fake.token });
-      const store = await createRedisStore({ redis, cipher, prefix });
+      const store = await createRedisStore({ redis, cipher, prefix, now });
       opened.push(store);
       return store;
     };
@@ -41,6 +44,9 @@ describe.skipIf(!TEST_REDIS_URL)("upstash store (REST fake over TEST_REDIS_URL)"
       store,
       reopen: open,
       outbox: () => store.listAllOutbox(),
+      passTime: (ms: number) => {
+        offset += ms;
+      },
       cleanup: async () => {
         for (const s of opened) await s.close();
         await deleteKeys(url, prefix);

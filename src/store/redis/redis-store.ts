@@ -118,9 +118,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   await checkLayout(redis, keys.meta());
   await ctx.repair({ all: true });
   const sessionKey = (key: string) => keys.session(cipher.hash(key, SESSION_HASH));
+  const { forgetDirectory, ...insurers } = createInsurerPart(ctx);
 
   return {
-    ...createInsurerPart(ctx),
+    ...insurers,
     ...createOwnerPart(ctx),
     ...createFeedPart(ctx),
     ...createOutboxPart(ctx),
@@ -164,7 +165,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
       await redis.close();
     },
     listAllOutbox: () => listAllOutbox(ctx),
-    repair: (opts) => ctx.repair({ all: opts?.all ?? true }),
+    async repair(opts) {
+      try {
+        await ctx.repair({ all: opts?.all ?? true });
+      } finally {
+        // A replayed insurer write may change the directory.
+        forgetDirectory();
+      }
+    },
     faults: ctx.faults,
   };
 }
