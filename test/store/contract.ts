@@ -175,6 +175,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.getOwnerByTelegramId(7)).toBeUndefined();
       });
 
+      it("gives a known owner as stored now, leaving what it was created with alone", async () => {
+        const first = await store.ensureOwner(aNewOwner(44));
+        const changed = await store.updateOwnerProfile(first.id, { phone: PHONE, language: "zh" });
+        const again = await store.ensureOwner(aNewOwner(44, { language: "en", timezone: "Europe/London" }));
+        expect(again).toEqual(changed);
+        expect(again).toMatchObject({ language: "zh", timezone: first.timezone, phone: PHONE });
+      });
+
       it("updates profile fields, bumps the version, and clears with null", async () => {
         const owner = await store.ensureOwner(aNewOwner(42));
         const updated = await store.updateOwnerProfile(owner.id, {

@@ -120,6 +120,10 @@ export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
 
   return {
     async ensureOwner(input: NewOwner) {
+      // Every update but an owner's first finds them: a read, not a write transaction that
+      // inserts nothing (ON CONFLICT DO NOTHING never changes a known owner either).
+      const known = byTelegram.get(input.telegramUserId) as OwnerRow | undefined;
+      if (known) return ownerFromRow(known, cipher);
       await whenWritable(db, insertOwner, {
         // Time-ordered, like every record id: an owner usually agrees minutes after starting,
         // so the owner-keyed indexes of an agreement's rows (five tables) take their entries
