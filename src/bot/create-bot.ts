@@ -7,8 +7,9 @@ import { autoRetry } from "@grammyjs/auto-retry";
 import { I18n } from "@grammyjs/i18n";
 import { limit } from "@grammyjs/ratelimiter";
 import { sequentialize } from "@grammyjs/runner";
-import { Bot, type BotConfig, session } from "grammy";
+import { Bot, type BotConfig, type BotError, session } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
+import { isStorageUnavailable } from "../store/faults.js";
 import type { BotContext } from "./context.js";
 import { freshSession } from "./context.js";
 import { dedupeUpdates } from "./dedupe.js";
@@ -67,17 +68,10 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   // Telegram's 429s and 5xx are retried; network errors surface instead of retrying forever.
   bot.api.config.use(autoRetry({ rethrowHttpErrors: true, maxRetryAttempts: 3, maxDelaySeconds: 30 }));
 
-  // First: an update whose parts the features read are malformed is dropped (update-guard.ts).
-  bot.use(guardUpdates(deps.logger));
-  // Then: a re-delivered update_id is dropped, across processes (the sandbox numbers its own
-  // updates from 1 on every start, and nothing re-delivers them).
-  if (!deps.defaults.sandbox) bot.use(dedupeUpdates(deps.store, { logger: deps.logger }));
-  bot.use(async (_ctx, next) => {
-    deps.metrics?.botUpdates.inc();
-    await next();
-  });
-
-  bot.catch(async (err) => {
+  // Every error of a feature ends here, in every mode: polling, the runner, the webhook and the
+  // sandbox all hand updates to handleUpdate, which (unlike grammY's own polling loop) does not
+  // call bot.catch by itself. The owner is told; the update is done.
+  const onError = async (err: BotError<BotContext>) => {
     const ctx = err.ctx;
     deps.metrics?.botErrors.inc();
     // Never the update itself: it holds message text and contacts.
@@ -88,15 +82,34 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
       },
       "bot update failed",
     );
-    await ctx.reply(ctx.t ? ctx.t("error") : "Sorry, something went wrong.").catch(() => undefined);
+    // A store that cannot write (a full disk, Redis refusing writes) changed nothing: say so,
+    // and that the same tap or message will work shortly; the buttons on screen still stand.
+    const key = isStorageUnavailable(err.error) ? "error-storage" : "error";
+    const text = ctx.t
+      ? ctx.t(key)
+      : botI18n().t(ctx.from?.language_code?.startsWith("zh") ? "zh" : "en", key);
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
+    if (ctx.chat) await ctx.reply(text).catch(() => undefined);
+  };
+  bot.catch(onError);
+  const root = bot.errorBoundary(onError);
+
+  // First: an update whose parts the features read are malformed is dropped (update-guard.ts).
+  root.use(guardUpdates(deps.logger));
+  // Then: a re-delivered update_id is dropped, across processes (the sandbox numbers its own
+  // updates from 1 on every start, and nothing re-delivers them).
+  if (!deps.defaults.sandbox) root.use(dedupeUpdates(deps.store, { logger: deps.logger }));
+  root.use(async (_ctx, next) => {
+    deps.metrics?.botUpdates.inc();
+    await next();
   });
 
   // One chat's updates in order (its session is read-modify-write); different chats in parallel
   // under @grammyjs/runner. Must come before anything that reads the session.
-  bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+  root.use(sequentialize((ctx) => ctx.chat?.id.toString()));
 
   // Only private chats: groups and channels never reach an owner's data.
-  const pm = bot.chatType("private");
+  const pm = root.chatType("private");
   pm.use(session({ initial: freshSession, storage: storeSessionAdapter(deps.store) }));
   pm.use(botI18n());
   const timeFrame = deps.rateLimit?.timeFrameMs ?? 10_000;
@@ -141,7 +154,7 @@ export function createBot(options: CreateBotOptions, deps: BotDeps): Bot<BotCont
   pm.use(createFallbackFeature());
   // A button press outside a private chat (an inline message, a group) is still answered, so
   // the client stops its spinner; nothing else happens.
-  bot.on("callback_query", (ctx) => ctx.answerCallbackQuery().catch(() => undefined));
+  root.on("callback_query", (ctx) => ctx.answerCallbackQuery().catch(() => undefined));
   return bot;
 }
 

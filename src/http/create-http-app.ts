@@ -14,6 +14,7 @@ import { createMetrics } from "../metrics.js";
 import { createAttemptService } from "../services/attempt-service.js";
 import { telegramStopLink } from "../services/insurer-views.js";
 import { scrubServiceFromKeys } from "../services/scrub-service.js";
+import { isStorageUnavailable } from "../store/faults.js";
 import { ConflictError } from "../store/store.js";
 import { requireInsurer } from "./auth.js";
 import type { App, AppEnv, HttpDeps, RouteContext } from "./context.js";
@@ -34,6 +35,9 @@ export const BODY_LIMITS = { numbers: 2 * 1024 * 1024, default: 64 * 1024 };
  * pass `metrics` to share counters with the dispatcher and bot, and `optOutLink` built from the
  * bot's username.
  */
+/** What a 503 `storage_unavailable` asks the client to wait, in seconds. */
+const STORAGE_RETRY_AFTER_S = 5;
+
 export function createHttpApp(deps: HttpDeps): App {
   const metrics = deps.metrics ?? createMetrics({ outboxStats: () => deps.store.outboxStats() });
   const matchKey = createMatchKeys(deps.keys.dataKey);
@@ -87,6 +91,21 @@ export function createHttpApp(deps: HttpDeps): App {
       return apiError(c, 503, "busy", "this owner's records are busy: retry shortly", undefined, {
         "Retry-After": "1",
       });
+    }
+    if (isStorageUnavailable(err)) {
+      // A full disk, a Redis refusing writes, a store out of reach: nothing was written, and the
+      // same request will work once the store does (DESIGN §9), so say so instead of "internal".
+      deps.logger?.warn({ path: c.req.path, err: (err as Error).message }, "store unavailable");
+      return apiError(
+        c,
+        503,
+        "storage_unavailable",
+        "the store cannot take this right now: retry shortly",
+        undefined,
+        {
+          "Retry-After": String(STORAGE_RETRY_AFTER_S),
+        },
+      );
     }
     deps.logger?.error(
       { err: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } },

@@ -183,7 +183,16 @@ export const VerifyResult = z
   .object({ valid: z.boolean(), payload: z.unknown().nullable(), revoked: z.boolean() })
   .openapi("VerifyResult");
 
-export const HealthSchema = z.object({ status: z.string() }).openapi("Health");
+export const HealthSchema = z
+  .object({
+    status: z.enum(["ok", "unavailable"]),
+    store: z
+      .enum(["ok", "unreachable", "cannot_write"])
+      .describe(
+        "cannot_write: the store answers reads but refuses writes (a full disk, Redis out of memory)",
+      ),
+  })
+  .openapi("Health");
 export const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("JWKS");
 
 type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 429 | 503;

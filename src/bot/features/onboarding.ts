@@ -941,13 +941,14 @@ export function createOnboarding(deps: BotDeps) {
       ctx.session.step = "phone";
       return;
     }
-    await ctx.editMessageReplyMarkup().catch(() => undefined);
-    // The consent text signed is the one the owner read, in the language it was shown in.
+    // The consent text signed is the one the owner read, in the language it was shown in. The
+    // button goes only once the agreement is stored: a store that cannot write leaves it there.
     const { changeset } = await owners.agree(
       ctx.owner.id,
       prefs,
       ctx.session.summaryLanguage ?? languageOf(t),
     );
+    await ctx.editMessageReplyMarkup().catch(() => undefined);
     const directory = await directoryOf(ctx);
     const nameOf = (id: string) => nameOfId(directory, id);
     const lines = [t("agreed")];

@@ -234,6 +234,7 @@ help =
 unsupported = I understand text, buttons and contact cards only. /help lists what I can do.
 rate-limited = You're sending messages very fast; I'll catch up in a moment.
 error = Sorry, something went wrong on my side. Nothing was lost; please try again.
+error-storage = I could not save that just now: my storage is not taking changes. Nothing was changed, and the buttons above still work: please try again in a minute.
 cmd-start = Set up or continue
 cmd-status = Who may contact you, and each notice
 cmd-edit = Change your choice

@@ -219,6 +219,7 @@ help =
 unsupported = 我只能理解文字、按钮和联系人卡片。/help 查看我能做什么。
 rate-limited = 你发得太快了，我稍后处理。
 error = 抱歉，我这边出了问题。没有丢失任何内容，请再试一次。
+error-storage = 我现在无法保存：存储暂时不能写入。什么都没有改变，上面的按钮仍然有效，请一分钟后再试。
 cmd-start = 开始设置或继续
 cmd-status = 谁可以联系你，以及每份通知
 cmd-edit = 修改选择

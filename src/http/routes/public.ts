@@ -1,5 +1,6 @@
 /** Routes without an insurer key: health, JWKS, receipt verification, and operator metrics. */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Store } from "../../store/store.js";
 import { bearerToken, tokenMatches, unauthorized } from "../auth.js";
 import type { App, RouteContext } from "../context.js";
 import { errors, HealthSchema, JwksSchema, VerifyBody, VerifyResult } from "../schemas.js";
@@ -8,11 +9,11 @@ const health = createRoute({
   method: "get",
   path: "/healthz",
   tags: ["operator"],
-  summary: "Liveness: the store answers",
+  summary: "Health: the store answers and takes writes",
   responses: {
     200: { description: "Healthy", content: { "application/json": { schema: HealthSchema } } },
     503: {
-      description: "The store does not answer",
+      description: "The store does not answer, or refuses writes",
       content: { "application/json": { schema: HealthSchema } },
     },
   },
@@ -52,9 +53,12 @@ const metricsRoute = createRoute({
 export function registerPublicRoutes(app: App, ctx: RouteContext): void {
   const { store, signer, config } = ctx.deps;
 
+  const probe = writeProbe(store);
   app.openapi(health, async (c) => {
-    const ok = await store.ping().catch(() => false);
-    return ok ? c.json({ status: "ok" }, 200) : c.json({ status: "unavailable" }, 503);
+    const reachable = await store.ping().catch(() => false);
+    if (!reachable) return c.json({ status: "unavailable", store: "unreachable" }, 503);
+    if (!(await probe())) return c.json({ status: "unavailable", store: "cannot_write" }, 503);
+    return c.json({ status: "ok", store: "ok" }, 200);
   });
 
   app.openapi(jwks, (c) => c.json(signer.jwks() as { keys: Record<string, unknown>[] }, 200));
@@ -75,4 +79,25 @@ export function registerPublicRoutes(app: App, ctx: RouteContext): void {
     const text = await ctx.metrics.registry.metrics();
     return c.text(text, 200, { "Content-Type": ctx.metrics.registry.contentType });
   });
+}
+
+/** How long one write probe's answer stands: /healthz is public, and polled. */
+const PROBE_TTL_MS = 1000;
+
+/**
+ * Whether the store takes a write now (a full disk, a Redis refusing writes or a read-only
+ * replica answer reads but not this): one small meta write, at most once a second.
+ */
+function writeProbe(store: Pick<Store, "setMeta">): () => Promise<boolean> {
+  let last: { at: number; ok: Promise<boolean> } | undefined;
+  return () => {
+    const now = performance.now();
+    if (last && now - last.at < PROBE_TTL_MS) return last.ok;
+    const ok = store.setMeta("healthz_probe", new Date().toISOString()).then(
+      () => true,
+      () => false,
+    );
+    last = { at: now, ok };
+    return ok;
+  };
 }
