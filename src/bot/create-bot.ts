@@ -19,6 +19,7 @@ import { createFallbackFeature, createInfoFeature } from "./features/info.js";
 import { createOnboarding } from "./features/onboarding.js";
 import { createStatusFeature } from "./features/status.js";
 import { createStopFeature } from "./features/stop.js";
+import { keepBundleMatches } from "./i18n-bundles.js";
 import { storeSessionAdapter } from "./session-storage.js";
 import { guardUpdates } from "./update-guard.js";
 
@@ -54,6 +55,8 @@ function createI18n(): I18n<BotContext> {
       ctx.session?.lang ?? ctx.owner?.language ?? (ctx.from?.language_code?.startsWith("zh") ? "zh" : "en"),
   });
   i18n.loadLocalesDirSync(LOCALES_DIR);
+  // Each t() would otherwise match the locale against every bundle again (i18n-bundles.ts).
+  keepBundleMatches(i18n.fluent);
   return i18n;
 }
 
