@@ -37,6 +37,22 @@ const NAMING_INSTANT = new Date(Date.UTC(2026, 0, 15, 12));
  * says "UK time".
  */
 export function zoneName(zone: string, language: Language): string {
+  // Pure in (zone, language), and costly (a formatter with zone names: ≈ 100 µs; /status and
+  // every consent text name a zone): each answer is kept. Zones are a few hundred names.
+  const key = `${language} ${zone}`;
+  let name = ZONE_NAMES.get(key);
+  if (name === undefined) {
+    if (ZONE_NAMES.size >= MAX_ZONE_NAMES) ZONE_NAMES.clear();
+    name = nameZone(zone, language);
+    ZONE_NAMES.set(key, name);
+  }
+  return name;
+}
+
+const ZONE_NAMES = new Map<string, string>();
+const MAX_ZONE_NAMES = 2_000;
+
+function nameZone(zone: string, language: Language): string {
   const locale = language === "zh" ? "zh-CN" : "en";
   const named = (style: "longGeneric" | "long") => {
     const name = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: style })

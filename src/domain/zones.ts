@@ -48,10 +48,25 @@ const WELL_KNOWN = new Set([
   "Europe/Kyiv",
 ]);
 
+/** One offset formatter per zone: building one costs tens of µs, using it a few. */
+const OFFSET_FORMATS = new Map<string, Intl.DateTimeFormat>();
+const MAX_OFFSET_FORMATS = 1_000;
+
+function offsetFormat(zone: string): Intl.DateTimeFormat {
+  let format = OFFSET_FORMATS.get(zone);
+  if (!format) {
+    // Throws for an unknown zone before anything is kept, as the formatter always did.
+    format = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "shortOffset" });
+    if (OFFSET_FORMATS.size >= MAX_OFFSET_FORMATS) OFFSET_FORMATS.clear();
+    OFFSET_FORMATS.set(zone, format);
+  }
+  return format;
+}
+
 /** UTC offset in minutes of `zone` at `at` ("GMT+5:30" → 330). */
 export function offsetMinutes(zone: string, at: Date): number {
   const name =
-    new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "shortOffset" })
+    offsetFormat(zone)
       .formatToParts(at)
       .find((p) => p.type === "timeZoneName")?.value ?? "GMT";
   const m = /^GMT(?:([+-])(\d{1,2})(?::(\d{2}))?)?$/.exec(name);

@@ -31,6 +31,16 @@ describe("wording", () => {
     expect(zoneCityZh("Africa/Lagos")).toBeUndefined();
   });
 
+  it("names a zone the same every time it is asked (names are kept), and refuses an unknown zone every time", () => {
+    const zones = Intl.supportedValuesOf("timeZone");
+    const first = zones.flatMap((z) => [zoneName(z, "en"), zoneName(z, "zh")]);
+    const again = zones.flatMap((z) => [zoneName(z, "en"), zoneName(z, "zh")]);
+    expect(again).toEqual(first);
+    expect(first.some((name) => zones.includes(name))).toBe(false);
+    expect(() => zoneName("Mars/Olympus", "en")).toThrow(RangeError);
+    expect(() => zoneName("Mars/Olympus", "en")).toThrow(RangeError);
+  });
+
   it("uses the Chinese name in Chinese and keeps every name typeable", () => {
     const insurer = { name: "Ping An", nameZh: "中国平安", aliases: ["平安"] };
     expect(insurerName(insurer, "zh")).toBe("中国平安");

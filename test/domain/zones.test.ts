@@ -32,6 +32,18 @@ describe("time-zone choices for a phone's country", () => {
     expect(offsetMinutes("UTC", new Date("2026-07-15T12:00:00Z"))).toBe(0);
   });
 
+  it("gives each zone's offset at each instant with the zone's kept formatter, and refuses an unknown zone every time", () => {
+    const winter = new Date("2026-01-15T12:00:00Z");
+    const summer = new Date("2026-07-15T12:00:00Z");
+    for (let round = 0; round < 2; round++) {
+      expect(offsetMinutes("America/Denver", winter)).toBe(-420);
+      expect(offsetMinutes("America/Denver", summer)).toBe(-360);
+      expect(offsetMinutes("Europe/London", summer)).toBe(60);
+      expect(offsetMinutes("Europe/London", winter)).toBe(0);
+      expect(() => offsetMinutes("Mars/Olympus", winter)).toThrow(RangeError);
+    }
+  });
+
   it("reads a typed city or zone id, and only when it names exactly one choice", () => {
     const us = zoneChoices("US", 2026);
     expect(matchZone("I live in Los Angeles", us)).toBe("America/Los_Angeles");
