@@ -132,47 +132,48 @@ interface CompiledTerms {
 }
 
 /**
- * Compiled terms by directory content ({@link directoryKey}). Building them costs ≈ 100 µs for
- * 20 insurers (the terms, then one RegExp each), and a message is read against the same
- * directory two or three times (the preferences, the intent, the report or stop), every
- * message: built once per distinct directory instead. Keyed on content, not identity: callers
- * build a fresh array per message (the chat's localised directory), and a directory that
- * changed in any name, alias or id gets a key of its own, so it is rebuilt. Bounded: a process
- * sees a few directories (per language, sandbox or not), and an old one is dropped first.
+ * Compiled terms of the directories read lately, most recent first. Building them costs
+ * ≈ 100 µs for 20 insurers (the terms, then one RegExp each), and a message is read against
+ * the same directory two or three times (the preferences, the intent, the report or stop),
+ * every message: built once per distinct directory instead. Found by content, not identity:
+ * callers build a fresh array per message (the chat's localised directory), and a directory
+ * that differs in any id, name or alias, or in their order, matches no snapshot and is built
+ * anew. Comparing with a snapshot is a string comparison per name (≈ 1 µs), cheaper than
+ * building a key of the whole directory. Bounded: a process sees a few directories (per
+ * language, sandbox or not); the least recently used goes first.
  */
-const compiledByKey = new Map<string, CompiledTerms>();
+const kept: { snapshot: DirectoryEntry[]; compiled: CompiledTerms }[] = [];
 const MAX_DIRECTORIES = 16;
 
-/**
- * Everything {@link directoryTerms} reads from a directory (ids, names, aliases, in order) as
- * one string; each part length-prefixed, so two different directories never share a key.
- */
-function directoryKey(directory: readonly DirectoryEntry[]): string {
-  let key = "";
-  const part = (s: string) => {
-    key += `${s.length}:${s}`;
-  };
-  for (const e of directory) {
-    part(e.id);
-    part(e.name);
-    key += `${e.aliases.length}[`;
-    for (const alias of e.aliases) part(alias);
+/** Whether `directory` has exactly the ids, names and aliases of `snapshot`, in order. */
+function sameDirectory(directory: readonly DirectoryEntry[], snapshot: readonly DirectoryEntry[]): boolean {
+  if (directory.length !== snapshot.length) return false;
+  for (let i = 0; i < directory.length; i++) {
+    const e = directory[i]!;
+    const s = snapshot[i]!;
+    if (e.id !== s.id || e.name !== s.name || e.aliases.length !== s.aliases.length) return false;
+    for (let j = 0; j < e.aliases.length; j++) if (e.aliases[j] !== s.aliases[j]) return false;
   }
-  return key;
+  return true;
 }
 
 function compiledTerms(directory: readonly DirectoryEntry[]): CompiledTerms {
-  const key = directoryKey(directory);
-  const cached = compiledByKey.get(key);
-  if (cached) return cached;
+  const at = kept.findIndex((k) => sameDirectory(directory, k.snapshot));
+  if (at >= 0) {
+    const found = kept[at]!;
+    if (at > 0) kept.unshift(...kept.splice(at, 1));
+    return found.compiled;
+  }
   const patterns = directoryTerms(directory).map(({ term, ids }) => ({ ids, pattern: termPattern(term) }));
   const compiled: CompiledTerms = {
     terms: patterns.map(({ ids, pattern }) => ({ ids, re: new RegExp(pattern, "gi") })),
     // No term at all: an alternation of nothing would match everywhere.
     any: patterns.length === 0 ? /$^/ : new RegExp(patterns.map((p) => `(?:${p.pattern})`).join("|"), "i"),
   };
-  if (compiledByKey.size >= MAX_DIRECTORIES) compiledByKey.delete(compiledByKey.keys().next().value!);
-  compiledByKey.set(key, compiled);
+  // A copy: the caller's entries may change after this call.
+  const snapshot = directory.map(({ id, name, aliases }) => ({ id, name, aliases: [...aliases] }));
+  kept.unshift({ snapshot, compiled });
+  if (kept.length > MAX_DIRECTORIES) kept.pop();
   return compiled;
 }
 
