@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { KeyConfigError } from "./crypto/keys.js";
 import { createProcessDispatcher } from "./delivery/process-dispatcher.js";
 import { insurerNames } from "./domain/insurer-name.js";
-import { createLogger } from "./logger.js";
+import { captureConsole, createLogger } from "./logger.js";
 import { startService } from "./main.js";
 import { createExtractor } from "./nlu/create-extractor.js";
 import { createServices } from "./services/create-services.js";
@@ -90,6 +90,8 @@ export async function main(argv: string[]): Promise<number> {
 async function serve(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // Libraries' own console lines (grammY's runner on a fetch error) become JSON log lines too.
+  captureConsole(logger);
   const service = await startService(config, logger);
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -24,6 +24,11 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** How long start waits for Telegram before serving without the bot (it joins later). */
+const BOT_WAIT_MS = 5000;
+/** How long one try to reach Telegram (getMe) lasts before it is logged and tried again. */
+const BOT_INIT_TRY_MS = 10_000;
+
 /** How often owners are told about acknowledgements and silent insurers. */
 const NOTIFY_INTERVAL_MS = 30_000;
 
@@ -35,6 +40,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let runner: RunnerHandle | undefined;
   let botUsername: string | undefined;
   let notifierTimer: NodeJS.Timeout | undefined;
+  // The bot's start (startBot below): up once Telegram answered; the retry pending until then.
+  let botUp = false;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  let abortInit: (() => void) | undefined;
   const bot = config.bot.enabled
     ? createBot(
         { token: config.bot.token, apiRoot: config.bot.apiRoot },
@@ -49,19 +60,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         },
       )
     : undefined;
-  if (bot) {
-    await bot.init();
-    botUsername = bot.botInfo.username;
-    // `onewindow dispatch` and other processes build the same stop links from this.
-    await services.store.setMeta("bot.username", botUsername);
-  } else {
-    botUsername = await services.store.getMeta("bot.username");
-  }
+  // The bot's username from its last run; Telegram confirms it (or tells a new one) when the bot
+  // joins, which never holds up the API and the dispatcher (startBot below).
+  botUsername = await services.store.getMeta("bot.username");
   // The sandbox's links open its own web chat; its address is known once the server listens.
   let optOutLinkPrefix = stopLinkPrefix(botUsername);
   const optOutLink = (token: string) => `${optOutLinkPrefix}${token}`;
 
-  const app = createHttpApp({ ...services, metrics, optOutLink });
+  const app = createHttpApp({ ...services, metrics, optOutLink, ...(bot ? { botUp: () => botUp } : {}) });
   // Webhook mode: Telegram posts updates to this route (mounted before the server listens).
   const webhookRoute =
     bot && config.bot.enabled && config.bot.mode === "webhook"
@@ -92,7 +98,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     config,
     logger,
     metrics,
-    optOutLinkPrefix,
+    // Unknown before the bot's first run: the thread reads it from the store when it is.
+    optOutLinkPrefix: botUsername || sandbox ? optOutLinkPrefix : undefined,
     intervalMs: config.dispatchIntervalMs,
   });
   // Notices queued in this process go out at once, not at the next interval.
@@ -109,22 +116,64 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     throw err;
   }
 
-  if (bot) {
-    await registerCommands(bot);
+  /**
+   * The bot joins once Telegram answers: the insurer API and the dispatcher already serve (an
+   * outage of the messenger must not stop opt-outs reaching insurers). Until then each try is
+   * logged at warn, with growing pauses, and /healthz says the bot is not up.
+   */
+  const startBot = async (b: NonNullable<typeof bot>): Promise<void> => {
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await joinTelegram(b);
+        botUp = true;
+        return;
+      } catch (err) {
+        if (stopped) return;
+        const retryInMs = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+        logger.warn(
+          { err: err instanceof Error ? err.message : String(err), retryInMs },
+          "telegram does not answer: the API and the dispatcher serve; the bot joins when it does",
+        );
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          retry = setTimeout(resolve, retryInMs);
+        });
+      }
+    }
+  };
+  const joinTelegram = async (b: NonNullable<typeof bot>) => {
+    // grammY's init retries a network error forever, silently: each try here is bounded, so
+    // the outage is logged and a stop is not held up.
+    const tryInit = new AbortController();
+    abortInit = () => tryInit.abort();
+    const timer = setTimeout(() => tryInit.abort(), BOT_INIT_TRY_MS);
+    try {
+      await b.init(tryInit.signal as Parameters<typeof b.init>[0]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (stopped) return;
+    botUsername = b.botInfo.username;
+    // Stored before any update is taken, so every process builds the same stop links.
+    await services.store.setMeta("bot.username", botUsername);
+    optOutLinkPrefix = stopLinkPrefix(botUsername);
+    await registerCommands(b);
+    if (stopped) return;
     if (webhookRoute) {
       const webhookUrl = publicWebhookUrl(webhookRoute.publicUrl, webhookRoute.path);
-      const set = await ensureWebhook(bot, { ...webhookRoute, url: webhookUrl, store: services.store });
+      const set = await ensureWebhook(b, { ...webhookRoute, url: webhookUrl, store: services.store });
       logger.info({ path: webhookRoute.path, setWebhook: set }, "telegram webhook ready");
     } else {
-      await bot.api.deleteWebhook();
-      runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+      await b.api.deleteWebhook();
+      if (stopped) return;
+      runner = run(b, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
     }
     const notifier = createOwnerNotifier({
       store: services.store,
       clock: services.clock,
       i18n: botI18n(),
       send: async (chatId, text) => {
-        await bot.api.sendMessage(chatId, text);
+        await b.api.sendMessage(chatId, text);
       },
       logger,
     });
@@ -141,6 +190,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     }, NOTIFY_INTERVAL_MS);
     notifierTimer.unref();
     logger.info({ bot: botUsername, mode: webhookRoute ? "webhook" : "polling" }, "bot started");
+  };
+
+  const botStarting = bot ? startBot(bot) : undefined;
+  if (bot) {
+    // Telegram answering at once keeps the old order: "bot started" before "http listening".
+    await Promise.race([botStarting, new Promise((r) => setTimeout(r, BOT_WAIT_MS).unref())]);
   } else if (sandbox) {
     await sandbox.start(url);
     logger.info(
@@ -157,6 +212,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     url,
     async stop() {
       // No new updates or requests; in-flight deliveries finish or their leases lapse.
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      wake?.();
+      abortInit?.();
+      // A try that is still waiting on Telegram is not waited for long: it stops at its next step.
+      await Promise.race([botStarting, new Promise((r) => setTimeout(r, 1000).unref())]);
       if (notifierTimer) clearInterval(notifierTimer);
       if (runner?.isRunning()) await runner.stop();
       // The sandbox ends its long polls first, or open pages would hold the server open.

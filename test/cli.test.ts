@@ -243,7 +243,7 @@ describe("npm start", { timeout: 60_000 }, () => {
       ({ url, output } = await whenListening(child, "npm start"));
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
-      expect(await health.json()).toEqual({ status: "ok" });
+      expect(await health.json()).toEqual({ status: "ok", store: "ok" });
       expect(output()).toContain("No TELEGRAM_BOT_TOKEN set: open the sandbox at");
       expect(fs.existsSync(path.join(dir, "data"))).toBe(true);
     } finally {

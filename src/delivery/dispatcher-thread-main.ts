@@ -6,6 +6,7 @@ import { createMatchKeys } from "../crypto/match-key.js";
 import type { OutboxType } from "../domain/model.js";
 import { createLogger } from "../logger.js";
 import type { DeliveryOutcome } from "../metrics.js";
+import { createStopLinks } from "../services/stop-links.js";
 import { openStore } from "../store/open-store.js";
 import type { DispatcherThreadData, DispatcherThreadMessage } from "./dispatcher-thread.js";
 import { createProcessDispatcher } from "./process-dispatcher.js";
@@ -28,6 +29,9 @@ const store = await openStore(
   createMatchKeys(keys.dataKey),
 );
 
+// Unknown until the bot has run once: then read from the store (services/stop-links.ts).
+const stopLinks = createStopLinks(store, optOutLinkPrefix);
+
 const counts = new Map<string, number>();
 const report = () => {
   if (counts.size === 0) return;
@@ -47,7 +51,7 @@ const dispatcher = createProcessDispatcher({
   config,
   logger,
   clock,
-  optOutLink: (token) => `${optOutLinkPrefix}${token}`,
+  optOutLink: stopLinks.link,
   metrics: {
     recordDelivery(type, outcome) {
       const key = `${type} ${outcome}`;

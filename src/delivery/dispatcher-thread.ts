@@ -20,15 +20,18 @@ export interface DispatcherThreadOptions {
   config: Config;
   logger: Pick<Logger, "info" | "warn" | "error">;
   metrics?: { recordDelivery(type: OutboxType, outcome: DeliveryOutcome): void };
-  /** The windows' one-tap stop link before its token (insurer-views `stopLinkPrefix`). */
-  optOutLinkPrefix: string;
+  /**
+   * The windows' one-tap stop link before its token (insurer-views `stopLinkPrefix`), when known;
+   * otherwise it is read from the store once the bot has stored its username.
+   */
+  optOutLinkPrefix?: string;
   intervalMs: number;
 }
 
 /** What the main thread hands the worker (structured-cloned). */
 export interface DispatcherThreadData {
   config: Config;
-  optOutLinkPrefix: string;
+  optOutLinkPrefix?: string;
   intervalMs: number;
 }
 

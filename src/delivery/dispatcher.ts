@@ -41,8 +41,8 @@ export interface DispatcherDeps {
   random: () => number;
   logger: Pick<Logger, "debug" | "info" | "warn" | "error">;
   metrics?: { recordDelivery(type: OutboxType, outcome: DeliveryOutcome): void };
-  /** The window's one-tap stop link (services/insurer-views `telegramStopLink`). */
-  optOutLink: (token: string) => string;
+  /** The window's one-tap stop link, the same in every process (services/stop-links). */
+  optOutLink: (token: string) => string | Promise<string>;
   /** `ALLOW_PRIVATE_WEBHOOKS`: http and private or loopback addresses allowed. */
   allowPrivateWebhooks: boolean;
   /** This dispatcher's lease owner id (unique per process, e.g. `${hostname}:${pid}:${uuid}`). */

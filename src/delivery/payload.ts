@@ -23,8 +23,8 @@ export interface PayloadDeps {
   store: Pick<Store, "getWindow" | "getOptOut" | "getOptOuts" | "getOwner" | "getReceipt">;
   /** The dispatcher's clock: "closed" is judged at this instant. */
   now: () => Date;
-  /** The one-tap stop link for a window's token (e.g. telegramStopLink(botUsername)). */
-  optOutLink: (token: string) => string;
+  /** The one-tap stop link for a window's token, the same in every process (services/stop-links). */
+  optOutLink: (token: string) => string | Promise<string>;
 }
 
 /** Opt-outs read ahead for a batch of entries, by id (`undefined`: there is none). */
@@ -99,7 +99,8 @@ export function createPayloadBuilder(deps: PayloadDeps) {
         // The window as it opened: nothing used, nothing acknowledged yet.
         const { acknowledgedAt: _ack, deliveredAt: _del, ...rest } = window;
         const asOpened: ContactWindow = { ...rest, attemptsUsed: 0 };
-        const view = windowView(asOpened, owner, receipt, new Date(openedAt), deps.optOutLink);
+        const link = await deps.optOutLink(window.stopToken);
+        const view = windowView(asOpened, owner, receipt, new Date(openedAt), () => link);
         if (view.owner === undefined) return skip("window not open at its opening time");
         return send(entry, openedAt, view);
       }

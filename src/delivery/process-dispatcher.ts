@@ -15,8 +15,8 @@ export interface ProcessDispatcherDeps {
   config: Pick<Config, "allowPrivateWebhooks" | "dispatchLeaseMs">;
   logger: Logger;
   clock: () => Date;
-  /** The window's one-tap stop link (services/insurer-views `telegramStopLink`). */
-  optOutLink: (token: string) => string;
+  /** The window's one-tap stop link, the same in every process (services/stop-links). */
+  optOutLink: (token: string) => string | Promise<string>;
   metrics?: DispatcherDeps["metrics"];
 }
 

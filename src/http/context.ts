@@ -27,6 +27,8 @@ export interface HttpDeps {
   metrics?: Metrics;
   /** The one-tap stop link of a window (`telegramStopLink(botUsername)`); a neutral link when absent. */
   optOutLink?: (token: string) => string;
+  /** Whether the bot is up, for /healthz (absent: this process runs no bot). */
+  botUp?: () => boolean;
 }
 
 export interface AppEnv {

@@ -191,6 +191,12 @@ export const HealthSchema = z
       .describe(
         "cannot_write: the store answers reads but refuses writes (a full disk, Redis out of memory)",
       ),
+    bot: z
+      .enum(["up", "starting"])
+      .optional()
+      .describe(
+        "In a process that runs the bot: starting while Telegram does not answer (the API serves meanwhile)",
+      ),
   })
   .openapi("Health");
 export const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("JWKS");

@@ -84,7 +84,7 @@ describe("owner flow end to end", () => {
       expect(status).toMatch(/PICC: may not contact you/);
 
       const health = await fetch(`${second.url}/healthz`);
-      expect(await health.json()).toEqual({ status: "ok" });
+      expect(await health.json()).toEqual({ status: "ok", store: "ok", bot: "up" });
     } finally {
       expect(await stopChild(second.child, "SIGTERM")).toBe(0);
     }

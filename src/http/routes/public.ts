@@ -51,14 +51,16 @@ const metricsRoute = createRoute({
 });
 
 export function registerPublicRoutes(app: App, ctx: RouteContext): void {
-  const { store, signer, config } = ctx.deps;
+  const { store, signer, config, botUp } = ctx.deps;
 
   const probe = writeProbe(store);
   app.openapi(health, async (c) => {
     const reachable = await store.ping().catch(() => false);
     if (!reachable) return c.json({ status: "unavailable", store: "unreachable" }, 503);
-    if (!(await probe())) return c.json({ status: "unavailable", store: "cannot_write" }, 503);
-    return c.json({ status: "ok", store: "ok" }, 200);
+    // The bot waiting on Telegram leaves the API and the dispatcher serving: said, not a failure.
+    const bot = botUp ? { bot: botUp() ? ("up" as const) : ("starting" as const) } : {};
+    if (!(await probe())) return c.json({ status: "unavailable", store: "cannot_write", ...bot }, 503);
+    return c.json({ status: "ok", store: "ok", ...bot }, 200);
   });
 
   app.openapi(jwks, (c) => c.json(signer.jwks() as { keys: Record<string, unknown>[] }, 200));
