@@ -16,7 +16,7 @@ import { dedupeUpdates } from "./dedupe.js";
 import type { BotDeps } from "./deps.js";
 import { createAccountFeature } from "./features/account.js";
 import { createFallbackFeature, createInfoFeature } from "./features/info.js";
-import { createOnboarding } from "./features/onboarding.js";
+import { createOnboarding } from "./features/onboarding/index.js";
 import { createStatusFeature } from "./features/status.js";
 import { createStopFeature } from "./features/stop.js";
 import { keepBundleMatches } from "./i18n-bundles.js";
