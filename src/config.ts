@@ -71,6 +71,21 @@ const Env = z.object({
     .default("10/1"),
   SCRUB_DAILY_LIMIT: positiveInt.default(1_000_000),
   METRICS_TOKEN: z.string().min(1).optional(),
+  // Reverse proxies whose X-Forwarded-For / Forwarded is believed (DESIGN §9): IP addresses.
+  TRUST_PROXY: z
+    .string()
+    .superRefine((value, ctx) => {
+      for (const part of value.split(",")) {
+        const address = part.trim();
+        if (isIP(address) === 0) {
+          ctx.addIssue({
+            code: "custom",
+            message: `not an IP address: ${JSON.stringify(address)} (expected comma-separated IP addresses of reverse proxies)`,
+          });
+        }
+      }
+    })
+    .optional(),
   SANDBOX: flag.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -101,6 +116,8 @@ export interface Config {
   dispatchLeaseMs: number;
   scrub: { burst: number; perSecond: number; dailyLimit: number };
   metricsToken?: string;
+  /** Addresses of the reverse proxies whose forwarded client address is believed; empty: none. */
+  trustProxy: string[];
   sandbox: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -201,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dispatchLeaseMs: e.DISPATCH_LEASE_MS,
     scrub: { burst, perSecond, dailyLimit: e.SCRUB_DAILY_LIMIT },
     metricsToken: e.METRICS_TOKEN,
+    trustProxy: e.TRUST_PROXY ? e.TRUST_PROXY.split(",").map((a) => a.trim()) : [],
     sandbox,
     logLevel: e.LOG_LEVEL,
   };

@@ -8,7 +8,7 @@ import { botI18n, createBot, registerCommands } from "./bot/create-bot.js";
 import { ALLOWED_UPDATES, ensureWebhook, mountWebhook, publicWebhookUrl } from "./bot/webhook.js";
 import type { Config } from "./config.js";
 import { startDispatcherThread } from "./delivery/dispatcher-thread.js";
-import { createHttpApp } from "./http/create-http-app.js";
+import { createHttpApp, handleClientError, MAX_HEADER_BYTES } from "./http/create-http-app.js";
 import type { Logger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
 import { createExtractor } from "./nlu/create-extractor.js";
@@ -82,9 +82,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const sandbox = !bot && config.sandbox ? await createSandbox({ services, metrics }) : undefined;
   if (sandbox) app.route("/", sandbox.app);
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve) => {
-    const s = serveHttp({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, () =>
-      resolve(s),
+    const s = serveHttp(
+      {
+        fetch: app.fetch,
+        hostname: config.http.host,
+        port: config.http.port,
+        serverOptions: { maxHeaderSize: MAX_HEADER_BYTES },
+      },
+      () => resolve(s),
     );
+    // Headers too large and malformed requests, refused by Node's parser before Hono, are
+    // answered in the API's error shape (client-error.ts).
+    s.on("clientError", handleClientError);
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.http.port;

@@ -112,3 +112,22 @@ describe("configuration", () => {
     expect(loadConfig({ OPENAI_MODEL: "x" }).openai).toBeUndefined();
   });
 });
+
+describe("TRUST_PROXY", () => {
+  it("is a comma-separated list of proxy addresses, none by default", () => {
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: "" }).trustProxy).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: "127.0.0.1, ::1,10.0.0.2" }).trustProxy).toEqual([
+      "127.0.0.1",
+      "::1",
+      "10.0.0.2",
+    ]);
+  });
+
+  it("refuses anything but IP addresses, naming the bad one", () => {
+    const issues = problems({ TRUST_PROXY: "127.0.0.1,proxy.internal" });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/^TRUST_PROXY: .*"proxy\.internal"/);
+    expect(problems({ TRUST_PROXY: "10.0.0.0/8" })[0]).toContain("TRUST_PROXY");
+  });
+});

@@ -69,3 +69,38 @@ export function takeDailyNumbers(
   }
   return { state: { day, used: used + n }, answer: { ok: true } };
 }
+
+/**
+ * What a bucket says about itself at `now`, as the draft IETF RateLimit header fields put it:
+ * `limit` the burst, `remaining` the whole requests that may be made at once,
+ * `resetSeconds` how long until the bucket is full again (0 when it is).
+ */
+export interface BucketStatus {
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+export function bucketStatus(
+  state: BucketState | undefined,
+  now: number,
+  limits: RequestLimits,
+): BucketStatus {
+  const previous = state ?? { tokens: limits.burst, at: now };
+  const elapsed = Math.max(0, now - previous.at) / 1000;
+  const tokens = Math.max(0, Math.min(limits.burst, previous.tokens + elapsed * limits.perSecond));
+  return {
+    limit: limits.burst,
+    remaining: Math.floor(tokens),
+    resetSeconds: Math.max(0, Math.ceil((limits.burst - tokens) / limits.perSecond)),
+  };
+}
+
+/**
+ * A bucket brought in line with what a refusal said: no whole token now, and `retryAfterSeconds`
+ * until one (the pessimistic reading of a rounded-up wait). For copies of a bucket kept
+ * elsewhere (the HTTP layer's view of a store-kept quota).
+ */
+export function refusedBucket(now: number, retryAfterSeconds: number, limits: RequestLimits): BucketState {
+  return { tokens: Math.max(0, 1 - retryAfterSeconds * limits.perSecond), at: now };
+}

@@ -21,7 +21,7 @@ export interface HttpDeps {
   signer: ReceiptSigner;
   keys: Pick<Keys, "dataKey">;
   clock: () => Date;
-  config: Pick<Config, "scrub" | "metricsToken">;
+  config: Pick<Config, "scrub" | "metricsToken" | "trustProxy">;
   logger?: Logger;
   /** Shared with the dispatcher and bot so one /metrics shows all; created here when absent. */
   metrics?: Metrics;

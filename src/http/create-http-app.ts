@@ -7,7 +7,6 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { createMatchKeys } from "../crypto/match-key.js";
 import { createMetrics } from "../metrics.js";
@@ -17,6 +16,7 @@ import { scrubServiceFromKeys } from "../services/scrub-service.js";
 import { isStorageUnavailable } from "../store/faults.js";
 import { ConflictError } from "../store/store.js";
 import { requireInsurer } from "./auth.js";
+import { bodyLimit } from "./body-limit.js";
 import type { App, AppEnv, HttpDeps, RouteContext } from "./context.js";
 import { apiError, describeDetails, zodDetails } from "./errors.js";
 import { createQuota } from "./rate-limit.js";
@@ -25,6 +25,8 @@ import { registerPublicRoutes } from "./routes/public.js";
 import { registerScrubRoutes } from "./routes/scrub.js";
 import { registerWindowRoutes } from "./routes/windows.js";
 
+export { clientOf, resolveClient } from "./client-address.js";
+export { handleClientError, MAX_HEADER_BYTES } from "./client-error.js";
 export type { HttpDeps } from "./context.js";
 
 /** Body limits: number lists may be large (10,000 numbers), everything else is small. */
@@ -115,14 +117,17 @@ export function createHttpApp(deps: HttpDeps): App {
   });
   app.notFound((c) => apiError(c, 404, "not_found", "no such route"));
 
-  const numbersLimit = bodyLimit({
-    maxSize: BODY_LIMITS.numbers,
-    onError: (c) => apiError(c, 413, "payload_too_large", "request body too large"),
+  // Windows (owner phone, name, vehicle, code), scrub and match-key results, opt-outs' match
+  // keys and receipt payloads are personal data (DESIGN §5): nothing under /v1/ is kept by a
+  // cache, nor is any error (which may echo what was sent).
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.req.path.startsWith("/v1/") || c.res.status >= 400) c.res.headers.set("Cache-Control", "no-store");
   });
-  const defaultLimit = bodyLimit({
-    maxSize: BODY_LIMITS.default,
-    onError: (c) => apiError(c, 413, "payload_too_large", "request body too large"),
-  });
+
+  // An oversized body is drained before its 413 so the connection stays usable (body-limit.ts).
+  const numbersLimit = bodyLimit(BODY_LIMITS.numbers);
+  const defaultLimit = bodyLimit(BODY_LIMITS.default);
   const limitBodies: MiddlewareHandler<AppEnv> = (c, next) =>
     c.req.path === "/v1/scrub" || c.req.path === "/v1/match-keys"
       ? numbersLimit(c, next)

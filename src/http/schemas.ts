@@ -201,7 +201,7 @@ export const HealthSchema = z
   .openapi("Health");
 export const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("JWKS");
 
-type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 429 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
 type ErrorResponses<S extends ErrorStatus> = {
   [K in S]: { description: string; content: { "application/json": { schema: typeof ErrorSchema } } };
 };
@@ -209,10 +209,11 @@ type ErrorResponses<S extends ErrorStatus> = {
 const ERROR_TEXT: Record<ErrorStatus, string> = {
   400: "Invalid input: `details` names each field and why",
   401: "Missing or wrong API key",
+  403: "Refused to this client: only loopback peers (`forbidden`)",
   404: "Unknown, malformed or another insurer's id",
   409: "Conflict: `code` says which rule",
   413: "Body or number list too large",
-  429: "Rate limited: see Retry-After",
+  429: "Rate limited: see Retry-After (and the RateLimit-* headers)",
   503: "Busy (`busy`): the owner's records kept changing under the request; retry after Retry-After",
 };
 

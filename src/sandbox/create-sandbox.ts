@@ -212,7 +212,8 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
   // --- HTTP ------------------------------------------------------------------------------------
 
   const app = new Hono<SandboxEnv>();
-  const guard = loopbackOnly();
+  const guard = loopbackOnly({ trustProxy: config.trustProxy });
+  const machineGuard = loopbackOnly({ machine: true, trustProxy: config.trustProxy });
   const page = (file: string) => () =>
     new Response(fs.readFileSync(path.join(PUBLIC_DIR, file)), {
       headers: {
@@ -463,7 +464,7 @@ export async function createSandbox(deps: SandboxDeps): Promise<Sandbox> {
     return c.json({ ok: true });
   });
 
-  app.post("/sandbox/hooks/:id", loopbackOnly({ machine: true }), async (c) => {
+  app.post("/sandbox/hooks/:id", machineGuard, async (c) => {
     const raw = await c.req.text();
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, key) => {

@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import { longestConsecutiveRun, MAX_CONSECUTIVE_RUN } from "../../services/scrub-service.js";
 import type { App, AppEnv, RouteContext } from "../context.js";
 import { apiError } from "../errors.js";
+import { rateLimitHeaders } from "../rate-limit.js";
 import { errors, MatchKeyResults, NumbersBody, ScrubResults } from "../schemas.js";
 
 const security = [{ bearerAuth: [] }];
@@ -15,12 +16,17 @@ const security = [{ bearerAuth: [] }];
 export function registerScrubRoutes(app: App, ctx: RouteContext): void {
   const rateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
     const answer = await ctx.quota.takeRequest(c.get("insurer").id);
+    // Every answer from here on says where the key's request bucket stands (DESIGN §5).
+    const headers = rateLimitHeaders(answer.bucket);
     if (!answer.ok) {
       return apiError(c, 429, "rate_limited", "too many requests: slow down", undefined, {
+        ...headers,
         "Retry-After": String(answer.retryAfterSeconds),
       });
     }
-    return next();
+    await next();
+    for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    return undefined;
   };
   const middleware: MiddlewareHandler<AppEnv>[] = [ctx.requireInsurer, rateLimit];
   const body = { required: true, content: { "application/json": { schema: NumbersBody } } };
@@ -31,7 +37,7 @@ export function registerScrubRoutes(app: App, ctx: RouteContext): void {
     tags: ["scrub"],
     summary: "What this insurer may do about each number: consented, do_not_contact or none",
     description:
-      "At most 10,000 E.164 numbers (413 above); a run of more than 100 consecutive numbers is refused (400). Rate-limited per key (SCRUB_RATE) and capped per day (SCRUB_DAILY_LIMIT numbers), together with match keys: 429 with Retry-After. Every hit is shown to the owner.",
+      "At most 10,000 E.164 numbers (413 above); a run of more than 100 consecutive numbers is refused (400). Rate-limited per key (SCRUB_RATE) and capped per day (SCRUB_DAILY_LIMIT numbers), together with match keys: 429 with Retry-After. Every answer after the key is checked carries RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (the key's request bucket, seconds). Every hit is shown to the owner.",
     security,
     middleware,
     request: { body },
