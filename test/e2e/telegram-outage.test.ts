@@ -108,7 +108,10 @@ describe("telegram unreachable at start", () => {
 
       // Unreachable again, mid-run: the runner's long poll fails and it says so on the console.
       cut(relayServer);
-      await until(async () => (service.output().includes("Error while fetching updates") ? true : undefined), 30_000);
+      await until(
+        async () => (service.output().includes("Error while fetching updates") ? true : undefined),
+        30_000,
+      );
 
       const lines = service
         .output()
