@@ -11,15 +11,15 @@ import type { Store } from "./store.js";
 
 /**
  * Opens the configured backend. Redis: `REDIS_URL` names one server, or a Redis Cluster when
- * it lists several comma-separated seed nodes (`redis://h1:7000,redis://h2:7001`). `matchKey`
- * is the service's (crypto/match-key.ts): a Redis store leaves out the opt-out keys it can
- * compute again, and needs it to read them back.
+ * it lists several comma-separated seed nodes (`redis://h1:7000,redis://h2:7001`). The match
+ * keys (crypto/match-key.ts) are still taken so callers need not change; no backend uses them
+ * now that Redis stores every opt-out's key as filed.
  */
 export async function openStore(
   config: StoreConfig,
   cipher: FieldCipher,
   clock: () => Date,
-  matchKey: MatchKeys,
+  _matchKey: MatchKeys,
 ): Promise<Store> {
   switch (config.kind) {
     case "sqlite":
@@ -31,7 +31,6 @@ export async function openStore(
         cipher,
         prefix: config.prefix,
         now: clock,
-        matchKey,
       });
     case "upstash":
       return createRedisStore({
@@ -39,7 +38,6 @@ export async function openStore(
         cipher,
         prefix: config.prefix,
         now: clock,
-        matchKey,
       });
   }
 }

@@ -1,44 +1,45 @@
 /**
- * What every part of the Redis store shares, and the two-step write every owner (or insurer)
- * change goes through: mark → script → index ops → clear (see redis-store.ts).
+ * What every part of the Redis store shares: reading owner documents, the two-step write every
+ * owner (or insurer) change goes through — mark → script → index ops → clear (redis-store.ts) —
+ * and the repair that finishes what a crashed writer left.
  */
 import { randomUUID } from "node:crypto";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
-import type { MatchKeys } from "../../crypto/match-key.js";
 import type { OutboxRow } from "../rows.js";
+import { ConflictError } from "../store.js";
+import { finishEntries } from "./apply.js";
 import {
-  decodeId,
-  decodeRow,
-  decodeToken,
-  encodeId,
-  encodeRow,
-  encodeTime,
-  type RecordKind,
-} from "./codec.js";
-import { type Arg, type LuaScript, type RedisCall, type RedisCommands, unwrap } from "./commands.js";
+  type Arg,
+  type LuaScript,
+  type RedisCall,
+  type RedisCommands,
+  replyCode,
+  unwrap,
+} from "./commands.js";
+import {
+  assertWritable,
+  decodeDoc,
+  encodeDoc,
+  NewerSchemaError,
+  type OwnerDoc,
+  SCHEMA_VERSION,
+} from "./document.js";
+import { decodeId, encodeId } from "./ids.js";
 import { idField, isListField, type Keys, phoneField, SHARDS } from "./keys.js";
-import {
-  CHUNKED_ADD,
-  INDEX_DELETE_IF,
-  MARK_DONE,
-  MARK_ONCE,
-  PHONE_ADD,
-  QUEUE_INSERT,
-  QUEUE_UNLINK,
-} from "./scripts.js";
+import { CHUNKED_ADD, INDEX_DELETE_IF, PHONE_ADD, QUEUE_INSERT, QUEUE_UNLINK, WRITE_DOC } from "./scripts.js";
 
 /**
- * An index operation, derived from what an aggregate script wrote and safe to apply any
- * number of times, in any order relative to a repeat of itself.
+ * An index operation, derived from what a write changed and safe to apply any number of times,
+ * in any order relative to a repeat of itself.
  */
 export type IndexOp =
   | ["ix", field: string, value: string]
   | ["ixdel", field: string, value: string]
   | ["feedw" | "feedo", insurerId: string, member: string]
   | ["ack" | "rem" | "onot", id: string, member: string]
-  | ["cons", ownerId: string]
-  | ["ph", phoneHash: string, ownerId: string]
-  | ["qins", insurerId: string, row: string]
+  | ["cons", ownerRef: string]
+  | ["ph", phoneHash: string, ownerRef: string]
+  | ["qins", insurerId: string, entryRef: string, row: string]
   | ["qunlink", insurerId: string, entryRef: string]
   | ["del", key: string]
   | ["dir", insurerId: string];
@@ -46,29 +47,43 @@ export type IndexOp =
 /** Markers older than this belong to a crashed writer; younger ones may still be in flight. */
 export const REPAIR_AFTER_MS = 30_000;
 
+/** How often a change that lost a race with another writer is computed again. */
+const TRIES = 8;
+
+/** A queue's finished entry waiting to be copied into its owner's document. */
+export interface FinishedMark {
+  insurerId: string;
+  ref: string;
+  /** The queue row as JSON (scripts.ts QUEUE_COMPLETE). */
+  mark: string;
+}
+
 export interface RedisContext {
   redis: RedisCommands;
   keys: Keys;
   cipher: FieldCipher;
   /** Current instant, ISO 8601 UTC. */
   now: () => string;
+  /** The owner documents of these owner ids (undefined where none). */
+  readDocs(ownerIds: readonly string[]): Promise<(OwnerDoc | undefined)[]>;
+  readDoc(ownerId: string): Promise<OwnerDoc | undefined>;
   /**
-   * Match keys, when the store may leave out the ones it can compute again: an opt-out's key
-   * derived from its owner's current phone (see {@link RedisContext.decode}).
+   * Writes `doc` over the version `expected` (undefined: the document must not exist yet),
+   * with the index ops it implies. Throws ConflictError when another writer came first, and
+   * {@link NewerSchemaError} when the stored document is of a schema newer than this build's.
    */
-  matchKey: MatchKeys | undefined;
+  writeDoc(doc: OwnerDoc, expected: number | undefined, ops: readonly IndexOp[]): Promise<void>;
   /**
-   * A named stored row as its row shape (codec.ts decodeRow), and an opt-out without a stored
-   * match key given the one of its owner's phone (`_pe`, the document's encrypted phone, which
-   * the scripts put beside such rows). The store leaves a key out only when it equals that
-   * one (owners.ts apply), and writes it back before the phone changes or goes (UPDATE_OWNER,
-   * ERASE_OWNER), so a row without a key always means "the current phone's".
+   * Read → change → write of one owner's document, computed again when another writer came
+   * first. `change` returns undefined for "nothing to write"; its result's `value` is returned.
    */
-  decode<T>(kind: RecordKind, named: Record<string, unknown>): T;
+  changeDoc<T>(
+    ownerId: string,
+    change: (doc: OwnerDoc | undefined) => { doc?: OwnerDoc; ops?: IndexOp[]; value: T },
+  ): Promise<T>;
   /**
    * Runs an aggregate script under a repair marker and applies the index ops it recorded.
-   * `tag` is the aggregate's hash tag (`o:<id>` or `i:<id>`); `ops` extracts the recorded ops
-   * JSON from the script's reply.
+   * `tag` is the aggregate's hash tag; `ops` extracts the recorded ops JSON from the reply.
    */
   write<T>(
     tag: string,
@@ -79,8 +94,8 @@ export interface RedisContext {
     map: (reply: unknown) => T,
   ): Promise<T>;
   /**
-   * The owners the id index names for each field (`w:<ref>`, `p:<ref>`, `r:<ref>`, `n:<ref>`,
-   * `t:<token>`, `g:<user>`, …): usually one, none when not indexed, more where digests collide.
+   * The owners (encoded ids) the id index names for each field (`w:<ref>`, `p:<ref>`, …):
+   * usually one, none when not indexed, more where digests collide.
    */
   ownersOf(fields: readonly string[]): Promise<string[][]>;
   /** Applies index ops (idempotent). */
@@ -88,20 +103,16 @@ export interface RedisContext {
   /** Replays what crashed writers left: pending ops of marked aggregates, finished-entry marks. */
   repair(options: { all: boolean }): Promise<void>;
   /**
-   * Copies a delivered or skipped outbox entry (`mark`: the queue script's finished row JSON)
-   * into its owner's document, sets a delivered window.opened's window deliveredAt, and drops
-   * the mark — unless the owner still has index ops pending, which could insert the entry
-   * again (the mark makes the queue refuse that; repair drops it later).
+   * Copies delivered or skipped outbox entries into their owners' documents (one write per
+   * owner), and drops their marks — unless the owner still has index ops pending, which could
+   * insert the entry again (the mark makes the queue refuse that; repair drops it later).
    */
-  finishEntry(insurerId: string, entryRef: string, mark: string): Promise<void>;
+  finishEntries(marks: readonly FinishedMark[]): Promise<void>;
   /** Test hook: when set, writers stop right after the aggregate script (a simulated crash). */
   faults: { crashAfterScript: boolean };
-  /** Insurer ids this process has already put in the queue registry. */
-  registered: Set<string>;
   /**
    * Entry ref → insurer of the entries this process has leased: completing one needs its
-   * queue, and keeping no id → insurer index saves a field per entry. Entries leased elsewhere
-   * are found by asking every queue.
+   * queue. Entries leased elsewhere are found by asking every queue.
    */
   leased: Map<string, string>;
 }
@@ -115,15 +126,21 @@ export function parseOps(json: string | undefined | null): IndexOp[] {
 /** Score of an ISO instant (ms since epoch); queue scores and hit times use it. */
 export const ms = (iso: string): number => Date.parse(iso);
 
+/** A finished queue row (QUEUE_COMPLETE's mark) as its row. */
+export function markRow(insurerId: string, ref: string, mark: string): OutboxRow {
+  const row = JSON.parse(mark) as OutboxRow & Record<string, unknown>;
+  return { ...row, id: decodeId(ref), insurer_id: insurerId, lease_until: null, lease_worker: null };
+}
+
 export function createContext(
   redis: RedisCommands,
   keys: Keys,
   cipher: FieldCipher,
   now: () => string,
-  matchKey?: MatchKeys,
 ): RedisContext {
   const registered = new Set<string>();
   const faults = { crashAfterScript: false };
+  const encoding = redis.binary ? "z1" : "b1";
 
   const callsFor = (op: IndexOp): RedisCall[] => {
     switch (op[0]) {
@@ -146,18 +163,13 @@ export function createContext(
       case "ph":
         return [{ script: PHONE_ADD, keys: [keys.phoneIndex(op[1])], args: [phoneField(op[1]), op[2]] }];
       case "qins": {
-        const row = decodeRow<{ due_at: string; next_attempt_at: string | null; finished_at: string | null }>(
-          "q",
-          JSON.parse(op[2]) as Record<string, unknown>,
-        );
-        const score = Math.max(ms(row.due_at), ms(row.next_attempt_at ?? row.due_at));
-        const finished = row.finished_at ? ms(row.finished_at) : 0;
+        const row = JSON.parse(op[3]) as { finished_at?: string | null };
         const q = (part: ":e" | ":due" | ":dead" | ":st" | ":pm") => keys.queue(op[1], part);
         return [
           {
             script: QUEUE_INSERT,
             keys: [q(":e"), q(":due"), q(":dead"), q(":st"), q(":pm")],
-            args: [op[2], String(score), String(finished)],
+            args: [op[2], op[3], String(row.finished_at ? ms(row.finished_at) : 0)],
           },
         ];
       }
@@ -184,17 +196,9 @@ export function createContext(
       await redis.call("SADD", keys.queueRegistry(), ...insurers);
       for (const id of insurers) registered.add(id);
     }
-    // The id index first: feed members name no owner, readers find it there. Queue inserts
-    // last: an entry is claimable only once everything it refers to is findable.
-    // The records of one changeset share their id-index entry (keys.ts idField): add it once.
-    const entries = new Set<string>();
-    const indexOps = ops.filter((op) => {
-      if (op[0] !== "ix") return false;
-      const entry = `${idField(op[1])} ${op[2]}`;
-      return !entries.has(entry) && entries.add(entry) !== undefined;
-    });
-    await run(indexOps.flatMap(callsFor));
-    await run(ops.filter((op) => op[0] !== "qins" && op[0] !== "ix").flatMap(callsFor));
+    // Queue inserts last: an entry is claimable only once everything it refers to is findable
+    // (the dispatcher reads the opt-outs a notice is about through the id index).
+    await run(ops.filter((op) => op[0] !== "qins").flatMap(callsFor));
     await run(ops.filter((op) => op[0] === "qins").flatMap(callsFor));
   };
 
@@ -226,6 +230,58 @@ export function createContext(
       // repair() replays the ops recorded under the marker.
     }
     return map(reply);
+  };
+
+  const readDocs: RedisContext["readDocs"] = async (ownerIds) => {
+    const stored = await redis.getBuffers(ownerIds.map((id) => keys.owner(encodeId(id))));
+    return stored.map(decodeDoc);
+  };
+  const readDoc = async (ownerId: string) => (await readDocs([ownerId]))[0];
+
+  const writeDoc: RedisContext["writeDoc"] = async (doc, expected, ops) => {
+    assertWritable(doc);
+    const ref = encodeId(doc.owner.id);
+    const opsJson = JSON.stringify(ops);
+    const value = encodeDoc(doc, encoding);
+    try {
+      // With no index ops there is nothing to repair: no marker, one round trip.
+      if (ops.length === 0) {
+        await redis.eval(
+          WRITE_DOC,
+          [keys.owner(ref), keys.owner(ref, ":q")],
+          [expected ?? "", SCHEMA_VERSION, value, "", "[]"],
+        );
+        return;
+      }
+      await ctx.write(
+        `o:${ref}`,
+        WRITE_DOC,
+        [keys.owner(ref), keys.owner(ref, ":q")],
+        (opId) => [expected ?? "", SCHEMA_VERSION, value, opId, opsJson],
+        () => opsJson,
+        () => undefined,
+      );
+    } catch (error) {
+      const code = replyCode(error);
+      if (code === "OW_CONFLICT") throw new ConflictError();
+      if (code === "OW_SCHEMA")
+        throw new NewerSchemaError(Number(/OW_SCHEMA (\d+)/.exec(String(error))?.[1]));
+      throw error;
+    }
+  };
+
+  const changeDoc: RedisContext["changeDoc"] = async (ownerId, change) => {
+    for (let n = 1; ; n++) {
+      const current = await readDoc(ownerId);
+      const result = change(current);
+      if (!result.doc) return result.value;
+      try {
+        await writeDoc(result.doc, current?.owner.version, result.ops ?? []);
+        return result.value;
+      } catch (error) {
+        if (n >= TRIES || !(error instanceof ConflictError)) throw error;
+      }
+    }
   };
 
   const repair: RedisContext["repair"] = async ({ all }) => {
@@ -263,12 +319,18 @@ export function createContext(
     // Finished entries whose copy into the owner's document did not run (or had to wait).
     const insurers = unwrap<string[]>(await redis.call("SMEMBERS", keys.queueRegistry())) ?? [];
     const marks = await redis.pipeline(insurers.map((id) => ({ args: ["HGETALL", keys.queue(id, ":pm")] })));
+    const found: FinishedMark[] = [];
     for (const [index, reply] of marks.entries()) {
       const list = unwrap<string[]>(reply) ?? [];
       for (let i = 0; i + 1 < list.length; i += 2) {
-        await finishEntry(insurers[index] as string, list[i] as string, list[i + 1] as string);
+        found.push({
+          insurerId: insurers[index] as string,
+          ref: list[i] as string,
+          mark: list[i + 1] as string,
+        });
       }
     }
+    if (found.length > 0) await finish(found);
   };
 
   const ownersOf: RedisContext["ownersOf"] = async (fields) => {
@@ -279,66 +341,63 @@ export function createContext(
     return replies.map((reply) => (unwrap<string | null>(reply) ?? "").split(" ").filter(Boolean));
   };
 
-  /** Sets a window's deliveredAt (once) through the id index: for entries no owner holds. */
-  const markWindowDelivered = async (windowRef: string, at: string) => {
-    const [owners = []] = await ownersOf([`w:${windowRef}`]);
-    for (const ownerRef of owners) {
-      await redis.eval(MARK_ONCE, [keys.owner(ownerRef)], ["w", windowRef, "delivered_at", encodeTime(at)]);
+  const finish: RedisContext["finishEntries"] = async (marks) => {
+    const byOwner = new Map<string, { mark: FinishedMark; row: OutboxRow }[]>();
+    const ownerless: { mark: FinishedMark; row: OutboxRow }[] = [];
+    for (const mark of marks) {
+      const row = markRow(mark.insurerId, mark.ref, mark.mark);
+      if (row.owner_id) byOwner.set(row.owner_id, [...(byOwner.get(row.owner_id) ?? []), { mark, row }]);
+      else ownerless.push({ mark, row });
     }
-  };
-
-  const finishEntry: RedisContext["finishEntry"] = async (insurerId, entryRef, mark) => {
-    const named: Record<string, unknown> = { ...(JSON.parse(mark) as Record<string, unknown>), id: entryRef };
-    const row = { ...decodeRow<OutboxRow>("q", named), id: decodeId(entryRef), insurer_id: insurerId };
-    const delivered = row.state === "delivered" && row.delivered_at !== null;
-    const windowRef = delivered && row.type === "window.opened" ? encodeId(row.subject_id) : "";
-    const ownerRef = typeof named.owner_id === "string" ? named.owner_id : undefined;
-    if (ownerRef) {
-      const x = JSON.stringify(encodeRow("x", row));
-      const at = row.delivered_at ? encodeTime(row.delivered_at) : "";
-      await redis.eval(MARK_DONE, [keys.owner(ownerRef)], [x, windowRef, at]);
-      const waiting = Number(unwrap(await redis.call("HLEN", keys.owner(ownerRef, ":q"))));
-      if (waiting > 0) return;
-    } else if (windowRef && row.delivered_at) {
-      await markWindowDelivered(windowRef, row.delivered_at);
-    }
-    await redis.call("HDEL", keys.queue(insurerId, ":pm"), entryRef);
-  };
-
-  // The last phone decrypted for decode: a batch of opt-outs is mostly one owner's.
-  let lastPhone: { token: string; phone: string } | undefined;
-  const phoneOf = (token: string) => {
-    if (lastPhone?.token !== token) lastPhone = { token, phone: cipher.decrypt(decodeToken(token)) };
-    return lastPhone.phone;
-  };
-  const decode = <T>(kind: RecordKind, named: Record<string, unknown>): T => {
-    const row = decodeRow<T>(kind, named) as T & { match_key?: string | null; insurer_id?: string };
-    if (kind === "p" && row.match_key === null) {
-      const phone = typeof named._pe === "string" ? phoneOf(named._pe) : undefined;
-      if (!matchKey || phone === undefined || !row.insurer_id) {
-        throw new Error("an opt-out without a stored match key, and no phone to compute it from");
+    const done: FinishedMark[] = [];
+    await Promise.all(
+      [...byOwner.entries()].map(async ([ownerId, items]) => {
+        await changeDoc(ownerId, (doc) => ({
+          doc:
+            doc &&
+            finishEntries(
+              doc,
+              items.map((i) => i.row),
+            ),
+          value: 0,
+        }));
+        const waiting = Number(unwrap(await redis.call("HLEN", keys.owner(encodeId(ownerId), ":q"))));
+        if (waiting === 0) done.push(...items.map((i) => i.mark));
+      }),
+    );
+    // An entry whose owner was erased: a delivered window.opened still marks its window.
+    for (const { mark, row } of ownerless) {
+      if (row.state === "delivered" && row.type === "window.opened" && row.delivered_at) {
+        const [owners = []] = await ownersOf([`w:${encodeId(row.subject_id)}`]);
+        for (const ownerRef of owners) {
+          await changeDoc(decodeId(ownerRef), (doc) => ({ doc: doc && finishEntries(doc, [row]), value: 0 }));
+        }
       }
-      row.match_key = matchKey(row.insurer_id, phone);
+      done.push(mark);
     }
-    return row;
+    if (done.length > 0) {
+      await run(done.map((m) => ({ args: ["HDEL", keys.queue(m.insurerId, ":pm"), m.ref] })));
+    }
   };
 
-  return {
+  const ctx: RedisContext = {
     redis,
     keys,
     cipher,
     now,
-    matchKey,
-    decode,
+    readDocs,
+    readDoc,
+    writeDoc,
+    changeDoc,
     write,
     ownersOf,
     applyOps,
     repair,
-    finishEntry,
+    finishEntries: finish,
     faults,
-    registered,
     leased: new Map(),
   };
+  return ctx;
 }
 
 /** HGETALL's flat [field, value, …] list as an object. */

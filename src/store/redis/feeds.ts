@@ -2,14 +2,13 @@
  * What insurers read through the HTTP API (feeds, acknowledgements, attempts, scrub) and what
  * the bot tells owners on its own (digests, reminders, owner notices). Feeds are per-insurer
  * lexicographic sorted sets of `time id owner` (13-digit epoch ms, order-preserving encoded
- * ids: codec.ts), so keyset paging on (time, id) is a range query; cross-owner work lists are
+ * ids: ids.ts), so keyset paging on (time, id) is a range query; cross-owner work lists are
  * sharded the same way and checked against the records they point at (stale members are
  * skipped and dropped).
  */
 import type { ContactWindow, OptOut, ScrubHit } from "../../domain/model.js";
 import { hasOpened } from "../../domain/window-plan.js";
 import {
-  type AttemptRow,
   attemptFromRow,
   type OptOutRow,
   type OwnerNoticeRow,
@@ -23,12 +22,14 @@ import {
 } from "../rows.js";
 import { finishScrubRecords } from "../scrub-records.js";
 import type { AckNotice, ScrubRecord, Store } from "../store.js";
-import { decodeRow, encodeHex, encodeId, encodeTime, sortableMs } from "./codec.js";
+import { acknowledge as acknowledgeIn, markOnce as markOnceIn } from "./apply.js";
 import { unwrap } from "./commands.js";
-import { ms, type RedisContext } from "./context.js";
+import { type IndexOp, ms, type RedisContext } from "./context.js";
+import type { OwnerDoc } from "./document.js";
+import { decodeId, encodeHex, encodeId, sortableMs } from "./ids.js";
 import { phoneField, SHARDS, type ShardedList, spread } from "./keys.js";
-import { attemptField, readDoc } from "./owners.js";
-import { ACKNOWLEDGE, CHUNKED_DEL, CHUNKED_RANGE, MARK_ONCE, RECORD_AT, SCRUB_OWNER } from "./scripts.js";
+import { attemptField, member } from "./owners.js";
+import { CHUNKED_DEL, CHUNKED_RANGE } from "./scripts.js";
 
 type FeedPart = Pick<
   Store,
@@ -77,35 +78,35 @@ function statusAt(row: WindowRow, now: string): WindowStatusFilter {
 export function createFeedPart(ctx: RedisContext): FeedPart {
   const { redis, keys } = ctx;
 
+  /** The document list each record kind lives in. */
+  const LIST = { w: "windows", p: "optOuts", n: "notices" } as const;
+  const find = (doc: OwnerDoc | undefined, kind: "w" | "p" | "n", id: string) =>
+    doc ? (doc[LIST[kind]] as { id: string }[]).find((r) => r.id === id) : undefined;
+
   /**
    * Reads many records at once (encoded record ids) through the id index: the first owner
    * listed for each id that holds it.
    */
-  const recordsAt = async <T>(kind: "w" | "p" | "n", ids: string[]): Promise<(T | undefined)[]> => {
-    const owners = await ctx.ownersOf(ids.map((id) => `${kind}:${id}`));
-    const probes = ids.flatMap((id, i) => (owners[i] ?? []).map((owner) => ({ i, owner, id })));
-    const replies = await redis.pipeline(
-      probes.map((p) => ({ script: RECORD_AT, keys: [keys.owner(p.owner)], args: [kind, p.id] })),
+  const recordsAt = async <T>(kind: "w" | "p" | "n", refs: string[]): Promise<(T | undefined)[]> => {
+    const owners = await ctx.ownersOf(refs.map((ref) => `${kind}:${ref}`));
+    const probes = refs.flatMap((ref, i) =>
+      (owners[i] ?? []).map((owner) => ({ i, owner, id: decodeId(ref) })),
     );
-    const out: (T | undefined)[] = ids.map(() => undefined);
-    probes.forEach((p, n) => {
-      const json = unwrap<string | null>(replies[n]);
-      if (json && out[p.i] === undefined) {
-        out[p.i] = ctx.decode<T>(kind, JSON.parse(json) as Record<string, unknown>);
-      }
-    });
+    const unique = [...new Set(probes.map((p) => p.owner))];
+    const docs = new Map(unique.map((o, n) => [o, n]));
+    const read = await ctx.readDocs(unique.map(decodeId));
+    const out: (T | undefined)[] = refs.map(() => undefined);
+    for (const p of probes) {
+      const row = find(read[docs.get(p.owner) ?? -1], kind, p.id);
+      if (row && out[p.i] === undefined) out[p.i] = row as T;
+    }
     return out;
   };
 
   /** Reads many records of known owners at once (refs: encoded owner and record ids). */
   const rowsAt = async <T>(refs: { owner: string; kind: "w" | "p" | "n"; id: string }[]) => {
-    const replies = await redis.pipeline(
-      refs.map((r) => ({ script: RECORD_AT, keys: [keys.owner(r.owner)], args: [r.kind, r.id] })),
-    );
-    return refs.map((r, i) => {
-      const json = unwrap<string | null>(replies[i]);
-      return json ? ctx.decode<T>(r.kind, JSON.parse(json) as Record<string, unknown>) : undefined;
-    });
+    const read = await ctx.readDocs(refs.map((r) => decodeId(r.owner)));
+    return refs.map((r, i) => find(read[i], r.kind, decodeId(r.id)) as T | undefined);
   };
 
   /** Walks a lexicographic feed from `min` to `max`, keeping what `accept` returns, up to `limit`. */
@@ -182,43 +183,50 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
   /** The docs of the owners the id index names for `field`, parsed (missing ones left out). */
   const docsOf = async (field: string) => {
     const [owners = []] = await ctx.ownersOf([field]);
-    const docs = await Promise.all(owners.map((owner) => readDoc(ctx, owner)));
-    return docs.filter((doc) => doc !== undefined);
+    return (await ctx.readDocs(owners.map(decodeId))).filter((doc) => doc !== undefined);
   };
 
   const acknowledge = async <T>(kind: "w" | "p", insurerId: string, id: string, at: string) => {
-    const ref = encodeId(id);
-    const [owners = []] = await ctx.ownersOf([`${kind}:${ref}`]);
+    const list = kind === "w" ? "windows" : "optOuts";
+    const [owners = []] = await ctx.ownersOf([`${kind}:${encodeId(id)}`]);
     for (const owner of owners) {
-      const row = await ctx.write(
-        `o:${owner}`,
-        ACKNOWLEDGE,
-        [keys.owner(owner), keys.owner(owner, ":q")],
-        (opId) => [kind, ref, insurerId, encodeTime(at), opId, owner, sortableMs(at)],
-        (reply) => (Array.isArray(reply) ? (reply[1] as string) : undefined),
-        (reply) =>
-          Array.isArray(reply)
-            ? ctx.decode<T>(kind, JSON.parse(reply[0] as string) as Record<string, unknown>)
-            : undefined,
-      );
+      const row = await ctx.changeDoc(decodeId(owner), (doc) => {
+        const result = doc ? acknowledgeIn(doc, list, id, insurerId, at) : { found: false as const };
+        if (!result.found) return { value: undefined };
+        const next = result.doc;
+        const row = find(next ?? doc, kind, id) as
+          | (WindowRow & OptOutRow & { ack_notified_at: string | null })
+          | undefined;
+        const ops: IndexOp[] = [];
+        // The owner's digest tells of it (pendingAckNotices).
+        if (next && row && !row.ack_notified_at && row.owner_id) {
+          ops.push(["ack", id, member(at, id, kind, owner)]);
+        }
+        return { ...(next ? { doc: next } : {}), ops, value: row as T | undefined };
+      });
       if (row) return row;
     }
     return undefined;
   };
 
-  /** Sets a time field of one record once, through the id index; unknown ids are ignored. */
+  /** Sets a time field of records once, through the id index; unknown ids are ignored. */
   const markOnce = async (items: { kind: "w" | "p" | "n"; id: string }[], field: string, at: string) => {
     if (items.length === 0) return;
-    const refs = items.map(({ kind, id }) => ({ kind, ref: encodeId(id) }));
-    const owners = await ctx.ownersOf(refs.map(({ kind, ref }) => `${kind}:${ref}`));
-    const calls = refs.flatMap(({ kind, ref }, i) =>
-      (owners[i] ?? []).map((owner) => ({
-        script: MARK_ONCE,
-        keys: [keys.owner(owner)],
-        args: [kind, ref, field, encodeTime(at)],
-      })),
+    const owners = await ctx.ownersOf(items.map(({ kind, id }) => `${kind}:${encodeId(id)}`));
+    const byOwner = new Map<string, typeof items>();
+    items.forEach((item, i) => {
+      for (const owner of owners[i] ?? []) byOwner.set(owner, [...(byOwner.get(owner) ?? []), item]);
+    });
+    await Promise.all(
+      [...byOwner.entries()].map(([owner, list]) =>
+        ctx.changeDoc(decodeId(owner), (doc) => {
+          let next = doc;
+          for (const { kind, id } of list)
+            if (next) next = markOnceIn(next, LIST[kind], id, field, at) ?? next;
+          return { ...(next !== doc && next ? { doc: next } : {}), value: undefined };
+        }),
+      ),
     );
-    for (const reply of await redis.pipeline(calls)) unwrap(reply);
   };
 
   const hitKey = (hit: ScrubHit) => keys.hits(hit.ownerId ?? `-${spread(hit.id, SHARDS)}`);
@@ -264,7 +272,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
     async getAttemptByIdempotencyKey(insurerId, idempotencyKey) {
       const docs = await docsOf(attemptField(insurerId, idempotencyKey));
       const row = docs
-        .flatMap((doc) => doc.records.a.map((named) => decodeRow<AttemptRow>("a", named)))
+        .flatMap((doc) => doc.attempts)
         .find((a) => a.insurer_id === insurerId && a.idempotency_key === idempotencyKey);
       return row ? attemptFromRow(row) : undefined;
     },
@@ -272,7 +280,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       const docs = await docsOf(`w:${encodeId(windowId)}`);
       // Records are kept in creation order, so a stable sort by time breaks ties by creation.
       return docs
-        .flatMap((doc) => doc.records.a.map((named) => decodeRow<AttemptRow>("a", named)))
+        .flatMap((doc) => doc.attempts)
         .filter((row) => row.window_id === windowId)
         .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
         .map(attemptFromRow);
@@ -299,33 +307,33 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
           for (const ownerId of owners[j]?.split(" ") ?? []) if (ownerId) probes.push({ hash, ownerId });
         });
       });
-      const results = await redis.pipeline(
-        probes.map(({ hash, ownerId }) => ({
-          script: SCRUB_OWNER,
-          keys: [keys.owner(ownerId)],
-          args: [insurerId, hash, ownerId],
-        })),
-      );
-      probes.forEach(({ hash }, i) => {
-        const [windows, optOuts] = unwrap<[string[], string[]]>(results[i]);
-        if (windows.length === 0 && optOuts.length === 0) return;
+      const docs = await ctx.readDocs([...new Set(probes.map((p) => p.ownerId))].map(decodeId));
+      const byOwner = new Map(docs.flatMap((doc) => (doc ? [[encodeId(doc.owner.id), doc] as const] : [])));
+      for (const { hash, ownerId } of probes) {
+        const doc = byOwner.get(ownerId);
         const phoneHash = stored.get(hash) as string;
+        if (!doc) continue;
+        // The owner's windows while the number is theirs; opt-outs filed for the number.
+        const windows =
+          doc.owner.phone_hash === phoneHash
+            ? doc.windows.filter((w) => w.insurer_id === insurerId && w.owner_id === doc.owner.id)
+            : [];
+        const optOuts = doc.optOuts.filter((o) => o.insurer_id === insurerId && o.phone_hash === phoneHash);
+        if (windows.length === 0 && optOuts.length === 0) continue;
         let record = found.get(phoneHash);
         if (!record) {
           record = { windows: [], optOuts: [] };
           found.set(phoneHash, record);
         }
-        const rows = <T>(kind: "w" | "p", list: string[]) =>
-          list.map((json) => ctx.decode<T>(kind, JSON.parse(json) as Record<string, unknown>));
-        for (const row of rows<WindowRow>("w", windows)) {
+        for (const row of windows) {
           record.windows.push(windowFromRow(row));
           record.ownerId ??= row.owner_id ?? undefined;
         }
-        for (const row of rows<OptOutRow>("p", optOuts)) {
+        for (const row of optOuts) {
           record.optOuts.push(optOutFromRow(row));
           record.ownerId ??= row.owner_id ?? undefined;
         }
-      });
+      }
       return finishScrubRecords(found);
     },
     async recordScrubHits(hits) {

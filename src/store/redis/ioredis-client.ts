@@ -59,6 +59,18 @@ export function createIoredisCommands(options: IoredisOptions): RedisCommands {
     );
 
   return {
+    binary: true,
+    async getBuffers(keys) {
+      if (keys.length === 0) return [];
+      if (client instanceof Cluster) return Promise.all(keys.map((key) => client.getBuffer(key)));
+      const pipe = client.pipeline();
+      for (const key of keys) pipe.getBuffer(key);
+      const replies = (await pipe.exec()) ?? [];
+      return replies.map(([error, value]) => {
+        if (error) throw error;
+        return (value as Buffer | null) ?? null;
+      });
+    },
     eval: evalOne,
     call: (...args) => client.call(...toCall(args)),
     async pipeline(calls) {

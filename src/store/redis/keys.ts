@@ -27,7 +27,7 @@ const RECORD_KINDS = new Set(["w", "p", "r", "n"]);
 /** Kinds whose id-index fields are digests of the whole name (see {@link idField}). */
 const DIGESTED = new Set([...RECORD_KINDS, "t"]);
 /**
- * Leading digits of an encoded id (codec.ts encodeId) that the ids of one changeset share:
+ * Leading digits of an encoded id (ids.ts encodeId) that the ids of one changeset share:
  * 48 bits of time, the version, the 12 bits of `rand_a` and the variant (crypto/uuid-v7.ts
  * uuidv7Group), 66 bits in all.
  */
@@ -84,7 +84,7 @@ export function createKeys(prefix: string) {
   return {
     prefix,
     /**
-     * The owner document (one string: profile and every record, codec.ts) of the owner whose
+     * The owner document (one versioned value: profile and every record, document.ts) of the owner whose
      * encoded id is `ref`; `:q` its pending index operations.
      */
     owner: (ref: string, part: "" | ":q" = "") => k(`o:${ref}`, part),
@@ -99,7 +99,7 @@ export function createKeys(prefix: string) {
     queue: (insurerId: string, part: ":e" | ":due" | ":dead" | ":st" | ":pm") => k(`q:${insurerId}`, part),
     /** Insurers that have ever had an outbox entry. */
     queueRegistry: () => k("qreg"),
-    /** An insurer's windows feed (a chunked lexicographic set of `opensAt id`: codec.ts sortableMs, encoded ids). */
+    /** An insurer's windows feed (a chunked lexicographic set of `opensAt id`: ids.ts sortableMs and encodeId). */
     windowFeed: (insurerId: string) => k(`fw:${insurerId}`),
     /** An insurer's opt-out feed (a chunked lexicographic set of `effectiveAt id`). */
     optOutFeed: (insurerId: string) => k(`fo:${insurerId}`),
