@@ -11,15 +11,14 @@ import type { Store } from "./store.js";
 
 /**
  * Opens the configured backend. Redis: `REDIS_URL` names one server, or a Redis Cluster when
- * it lists several comma-separated seed nodes (`redis://h1:7000,redis://h2:7001`). The match
- * keys (crypto/match-key.ts) are still taken so callers need not change; no backend uses them
- * now that Redis stores every opt-out's key as filed.
+ * it lists several comma-separated seed nodes (`redis://h1:7000,redis://h2:7001`). `matchKey` is
+ * the service's (crypto/match-key.ts): a Redis store migrating from layout 4 needs it.
  */
 export async function openStore(
   config: StoreConfig,
   cipher: FieldCipher,
   clock: () => Date,
-  _matchKey: MatchKeys,
+  matchKey: MatchKeys,
 ): Promise<Store> {
   switch (config.kind) {
     case "sqlite":
@@ -31,6 +30,7 @@ export async function openStore(
         cipher,
         prefix: config.prefix,
         now: clock,
+        matchKey,
       });
     case "upstash":
       return createRedisStore({
@@ -38,6 +38,7 @@ export async function openStore(
         cipher,
         prefix: config.prefix,
         now: clock,
+        matchKey,
       });
   }
 }

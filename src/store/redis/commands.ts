@@ -36,6 +36,8 @@ export interface RedisCommands {
   pipeline(calls: readonly RedisCall[]): Promise<unknown[]>;
   /** GET of each key as bytes (null where there is none), together as {@link pipeline} runs calls. */
   getBuffers(keys: readonly string[]): Promise<(Buffer | null)[]>;
+  /** Every key matching a SCAN pattern, on every master (the layout migration walks with it). */
+  scan(match: string): Promise<string[]>;
   /**
    * Whether values may be raw bytes. ioredis: yes; Upstash's REST API carries JSON text, so
    * owner documents go there as base64 (document.ts encodings).

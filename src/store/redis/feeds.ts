@@ -173,9 +173,12 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
         return kept;
       }),
     );
+    // One member can stand in two shards (layout 4 sharded acknowledgements by encoded id):
+    // it is one item.
     return perShard
       .flat()
       .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
+      .filter((k, i, all) => i === 0 || all[i - 1]?.member !== k.member)
       .slice(0, limit)
       .map((k) => k.value);
   };

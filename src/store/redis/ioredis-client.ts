@@ -58,8 +58,22 @@ export function createIoredisCommands(options: IoredisOptions): RedisCommands {
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );
 
+  const scanNode = (node: Redis, match: string) =>
+    new Promise<string[]>((resolve, reject) => {
+      const found: string[] = [];
+      node
+        .scanStream({ match, count: 1000 })
+        .on("data", (keys: string[]) => found.push(...keys))
+        .on("end", () => resolve(found))
+        .on("error", reject);
+    });
+
   return {
     binary: true,
+    async scan(match) {
+      const nodes = client instanceof Cluster ? client.nodes("master") : [client];
+      return (await Promise.all(nodes.map((node) => scanNode(node, match)))).flat();
+    },
     async getBuffers(keys) {
       if (keys.length === 0) return [];
       if (client instanceof Cluster) return Promise.all(keys.map((key) => client.getBuffer(key)));

@@ -89,6 +89,45 @@ function changesetOps(cs: Changeset): IndexOp[] {
   return ops;
 }
 
+/**
+ * Every index entry a whole document implies (what changesetOps added over its life, as its
+ * records stand now): for rebuilding indexes, as the layout migration does. Idempotent.
+ */
+export function docIndexOps(doc: OwnerDoc): IndexOp[] {
+  const { owner: o } = doc;
+  const owner = encodeId(o.id);
+  const ops: IndexOp[] = [];
+  if (o.telegram_user_id !== null) ops.push(["ix", `g:${o.telegram_user_id}`, owner]);
+  if (o.phone_hash) ops.push(["ph", encodeHex(o.phone_hash), owner]);
+  const current = doc.consents.some(
+    (c) => c.owner_id === o.id && c.superseded_at === null && c.preferences !== null,
+  );
+  if (current) ops.push(["cons", owner]);
+  for (const r of doc.receipts) ops.push(["ix", `r:${encodeId(r.id)}`, owner]);
+  for (const w of doc.windows) {
+    ops.push(["ix", `w:${encodeId(w.id)}`, owner], ["ix", `t:${w.stop_token}`, owner]);
+    ops.push(["feedw", w.insurer_id, member(w.opens_at, w.id)]);
+    const live = !w.acknowledged_at && !w.revoked_at && !w.closed_at && !w.ack_reminder_at;
+    if (live && w.owner_id) ops.push(["rem", w.id, member(w.opens_at, w.id)]);
+    if (w.acknowledged_at && !w.ack_notified_at && w.owner_id) {
+      ops.push(["ack", w.id, member(w.acknowledged_at, w.id, "w", owner)]);
+    }
+  }
+  for (const p of doc.optOuts) {
+    ops.push(["ix", `p:${encodeId(p.id)}`, owner], ["feedo", p.insurer_id, member(p.effective_at, p.id)]);
+    ops.push(["ph", encodeHex(p.phone_hash), owner]);
+    if (p.acknowledged_at && !p.ack_notified_at && p.owner_id) {
+      ops.push(["ack", p.id, member(p.acknowledged_at, p.id, "p", owner)]);
+    }
+  }
+  for (const a of doc.attempts) ops.push(["ix", attemptField(a.insurer_id, a.idempotency_key), owner]);
+  for (const n of doc.notices) {
+    ops.push(["ix", `n:${encodeId(n.id)}`, owner]);
+    if (!n.sent_at) ops.push(["onot", n.id, member(n.created_at, n.id, owner)]);
+  }
+  return ops;
+}
+
 /** The phone index entry of a new phone on file. */
 const phoneOps = (doc: OwnerDoc): IndexOp[] =>
   doc.owner.phone_hash ? [["ph", encodeHex(doc.owner.phone_hash), encodeId(doc.owner.id)]] : [];

@@ -42,8 +42,10 @@
  * keyed hashes too. Records are the row shapes the SQLite adapter also uses and convert to the
  * model by the same validated functions (store/rows.ts).
  */
+import { randomUUID } from "node:crypto";
 import { ConfigError } from "../../config.js";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
+import type { MatchKeys } from "../../crypto/match-key.js";
 import type { OutboxEntry } from "../../domain/model.js";
 import type { Store } from "../store.js";
 import { type RedisCommands, unwrap } from "./commands.js";
@@ -51,6 +53,7 @@ import { createContext, type RedisContext } from "./context.js";
 import { createFeedPart } from "./feeds.js";
 import { createInsurerPart } from "./insurers.js";
 import { createKeys } from "./keys.js";
+import { migrateLayout4 } from "./migrate/layout4.js";
 import { createOutboxPart, listAllOutbox } from "./outbox.js";
 import { createOwnerPart, SESSION_HASH } from "./owners.js";
 import { createQuotaPart } from "./quotas.js";
@@ -60,6 +63,11 @@ export interface RedisStoreOptions {
   cipher: FieldCipher;
   /** Key namespace (REDIS_PREFIX); must not contain `{`. */
   prefix: string;
+  /**
+   * The service's match keys (crypto/match-key.ts): only the migration from layout 4 needs them
+   * (that layout left out the opt-out keys an owner's phone gives).
+   */
+  matchKey?: MatchKeys;
   /** Clock for the timestamps the store sets itself and for repair-marker ages. */
   now?: () => Date;
 }
@@ -88,7 +96,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   const { redis, cipher } = options;
   const keys = createKeys(options.prefix);
   const ctx = createContext(redis, keys, cipher, () => clock().toISOString());
-  await checkLayout(redis, keys.meta());
+  await checkLayout(ctx, options.matchKey);
   await ctx.repair({ all: true });
   const sessionKey = (key: string) => keys.session(cipher.hash(key, SESSION_HASH));
 
@@ -154,15 +162,38 @@ export const LAYOUT_VERSION = "5";
  * no migration: the encodings differ throughout). A store from before layout versions holds
  * meta fields but no `layout`.
  */
-async function checkLayout(redis: RedisCommands, metaKey: string): Promise<void> {
+async function checkLayout(ctx: RedisContext, matchKey: MatchKeys | undefined): Promise<void> {
+  const { redis } = ctx;
+  const metaKey = ctx.keys.meta();
   const fields = unwrap<string[]>(await redis.call("HKEYS", metaKey)) ?? [];
   if (fields.length > 0 && !fields.includes("layout")) throw layoutError("1");
   await redis.call("HSETNX", metaKey, "layout", LAYOUT_VERSION);
   const found = unwrap<string | null>(await redis.call("HGET", metaKey, "layout"));
+  if (found === "4") return migrate(ctx, matchKey);
   if (found !== LAYOUT_VERSION) throw layoutError(found ?? "unknown");
+}
+
+/**
+ * Layout 4 → 5 (migrate/layout4.ts), by one process: the others find the lock taken and exit
+ * 2 (start them again once it is done). A migration that stopped part-way is resumed by the next.
+ */
+async function migrate(ctx: RedisContext, matchKey: MatchKeys | undefined): Promise<void> {
+  const lock = `${ctx.keys.meta()}:migrating`;
+  const nonce = randomUUID();
+  if ((await ctx.redis.call("SET", lock, nonce, "NX", "PX", 3_600_000)) !== "OK") {
+    throw new ConfigError([
+      "REDIS_PREFIX: another process is migrating this store from layout 4; start this one again when it has",
+    ]);
+  }
+  try {
+    await migrateLayout4(ctx, matchKey);
+    await ctx.redis.call("HSET", ctx.keys.meta(), "layout", LAYOUT_VERSION);
+  } finally {
+    await ctx.redis.call("DEL", lock);
+  }
 }
 
 const layoutError = (found: string) =>
   new ConfigError([
-    `REDIS_PREFIX: the Redis store under this prefix uses data layout ${found}, this version of onewindow reads only layout ${LAYOUT_VERSION} and does not migrate; use a new REDIS_PREFIX (or an empty database)`,
+    `REDIS_PREFIX: the Redis store under this prefix uses data layout ${found}, this version of onewindow reads layout ${LAYOUT_VERSION} and migrates only from layout 4; use a new REDIS_PREFIX (or an empty database)`,
   ]);

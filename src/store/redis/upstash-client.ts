@@ -52,6 +52,19 @@ export function createUpstashCommands(options: UpstashOptions): RedisCommands {
 
   const client: RedisCommands = {
     binary: false,
+    async scan(match) {
+      const found: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, keys] = (await exec(["SCAN", cursor, "MATCH", match, "COUNT", 1000])) as [
+          string,
+          string[],
+        ];
+        found.push(...keys);
+        cursor = String(next);
+      } while (cursor !== "0");
+      return found;
+    },
     async getBuffers(keys) {
       const replies = await client.pipeline(keys.map((key) => ({ args: ["GET", key] })));
       return replies.map((reply) => {
