@@ -72,7 +72,7 @@ export interface RedisContext {
    * with the index ops it implies. Throws ConflictError when another writer came first, and
    * {@link NewerSchemaError} when the stored document is of a schema newer than this build's.
    */
-  writeDoc(doc: OwnerDoc, expected: number | undefined, ops: readonly IndexOp[]): Promise<void>;
+  writeDoc(doc: OwnerDoc, expected: number | undefined, ops: readonly IndexOp[]): Promise<number>;
   /**
    * Read → change → write of one owner's document, computed again when another writer came
    * first. `change` returns undefined for "nothing to write"; its result's `value` is returned.
@@ -115,6 +115,11 @@ export interface RedisContext {
    * queue. Entries leased elsewhere are found by asking every queue.
    */
   leased: Map<string, string>;
+  /**
+   * Subject (window or opt-out id) → owner ref of the entries this process leased: the
+   * dispatcher reads a claimed batch's opt-outs next, and so needs no id-index look-up for them.
+   */
+  subjects: Map<string, string>;
 }
 
 export function parseOps(json: string | undefined | null): IndexOp[] {
@@ -186,8 +191,14 @@ export function createContext(
     for (const result of await redis.pipeline(calls)) unwrap(result);
   };
 
-  const applyOps = async (ops: readonly IndexOp[]) => {
-    if (ops.length === 0) return;
+  const applyOps = async (all: readonly IndexOp[]) => {
+    if (all.length === 0) return;
+    // An agreement files every opt-out under the same phone hash: one phone-index op, not 19.
+    const seen = new Set<string>();
+    const ops = all.filter((op) => {
+      const key = JSON.stringify(op);
+      return !seen.has(key) && seen.add(key) !== undefined;
+    });
     // The queue registry first: an entry in a queue nobody knows of would never be claimed.
     const insurers = [...new Set(ops.filter((op) => op[0] === "qins").map((op) => op[1]))].filter(
       (id) => !registered.has(id),
@@ -246,20 +257,21 @@ export function createContext(
     try {
       // With no index ops there is nothing to repair: no marker, one round trip.
       if (ops.length === 0) {
-        await redis.eval(
+        const pending = await redis.eval(
           WRITE_DOC,
           [keys.owner(ref), keys.owner(ref, ":q")],
           [expected ?? "", SCHEMA_VERSION, value, "", "[]"],
         );
-        return;
+        return Number(pending);
       }
-      await ctx.write(
+      // Once written, this change's own ops are applied (or left to repair).
+      return await ctx.write(
         `o:${ref}`,
         WRITE_DOC,
         [keys.owner(ref), keys.owner(ref, ":q")],
         (opId) => [expected ?? "", SCHEMA_VERSION, value, opId, opsJson],
         () => opsJson,
-        () => undefined,
+        (reply) => Number(reply) - 1,
       );
     } catch (error) {
       const code = replyCode(error);
@@ -350,18 +362,25 @@ export function createContext(
       else ownerless.push({ mark, row });
     }
     const done: FinishedMark[] = [];
+    /** Copies the entries in; how many index ops the owner has pending. */
+    const copy = async (ownerId: string, rows: OutboxRow[]): Promise<number> => {
+      for (let n = 1; ; n++) {
+        const doc = await readDoc(ownerId);
+        const next = doc && finishEntries(doc, rows);
+        if (!next) return Number(unwrap(await redis.call("HLEN", keys.owner(encodeId(ownerId), ":q"))));
+        try {
+          return await writeDoc(next, doc.owner.version, []);
+        } catch (error) {
+          if (n >= TRIES || !(error instanceof ConflictError)) throw error;
+        }
+      }
+    };
     await Promise.all(
       [...byOwner.entries()].map(async ([ownerId, items]) => {
-        await changeDoc(ownerId, (doc) => ({
-          doc:
-            doc &&
-            finishEntries(
-              doc,
-              items.map((i) => i.row),
-            ),
-          value: 0,
-        }));
-        const waiting = Number(unwrap(await redis.call("HLEN", keys.owner(encodeId(ownerId), ":q"))));
+        const waiting = await copy(
+          ownerId,
+          items.map((i) => i.row),
+        );
         if (waiting === 0) done.push(...items.map((i) => i.mark));
       }),
     );
@@ -375,9 +394,11 @@ export function createContext(
       }
       done.push(mark);
     }
-    if (done.length > 0) {
-      await run(done.map((m) => ({ args: ["HDEL", keys.queue(m.insurerId, ":pm"), m.ref] })));
-    }
+    const byQueue = new Map<string, string[]>();
+    for (const m of done) byQueue.set(m.insurerId, [...(byQueue.get(m.insurerId) ?? []), m.ref]);
+    await run(
+      [...byQueue.entries()].map(([id, refs]) => ({ args: ["HDEL", keys.queue(id, ":pm"), ...refs] })),
+    );
   };
 
   const ctx: RedisContext = {
@@ -396,6 +417,7 @@ export function createContext(
     finishEntries: finish,
     faults,
     leased: new Map(),
+    subjects: new Map(),
   };
   return ctx;
 }

@@ -88,7 +88,12 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
    * listed for each id that holds it.
    */
   const recordsAt = async <T>(kind: "w" | "p" | "n", refs: string[]): Promise<(T | undefined)[]> => {
-    const owners = await ctx.ownersOf(refs.map((ref) => `${kind}:${ref}`));
+    // The subjects of entries this process just leased need no look-up (RedisContext.subjects).
+    const known = refs.map((ref) => ctx.subjects.get(decodeId(ref)));
+    const unknown = refs.filter((_, i) => known[i] === undefined);
+    const looked = await ctx.ownersOf(unknown.map((ref) => `${kind}:${ref}`));
+    let next = 0;
+    const owners = known.map((owner) => (owner === undefined ? (looked[next++] ?? []) : [owner]));
     const probes = refs.flatMap((ref, i) =>
       (owners[i] ?? []).map((owner) => ({ i, owner, id: decodeId(ref) })),
     );

@@ -37,7 +37,13 @@ export function createIoredisCommands(options: IoredisOptions): RedisCommands {
           },
         },
       )
-    : new Redis(urls[0] ?? "redis://127.0.0.1:6379", { protocol: 2, lazyConnect: true });
+    : // Auto-pipelining: commands issued in one tick share one write (many owners agree and
+      // many deliveries finish at once; a syscall per command was a tenth of the CPU).
+      new Redis(urls[0] ?? "redis://127.0.0.1:6379", {
+        protocol: 2,
+        lazyConnect: true,
+        enableAutoPipelining: true,
+      });
 
   // Connection errors reach each command's promise; without a listener ioredis also prints them.
   client.on("error", () => undefined);

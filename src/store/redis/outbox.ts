@@ -89,7 +89,11 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
 
   const remember = (rows: QueueRow[]) => {
     if (ctx.leased.size + rows.length > MAX_LEASED) ctx.leased.clear();
-    for (const row of rows) ctx.leased.set(encodeId(row.id), row.insurer_id);
+    if (ctx.subjects.size + rows.length > MAX_LEASED) ctx.subjects.clear();
+    for (const row of rows) {
+      ctx.leased.set(encodeId(row.id), row.insurer_id);
+      if (row.owner_id) ctx.subjects.set(row.subject_id, encodeId(row.owner_id));
+    }
   };
 
   /** The insurer whose queue holds each entry: remembered from the lease, else asked of every queue. */
@@ -109,15 +113,22 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
 
   type Item = Parameters<Store["completeDeliveries"]>[0][number];
 
-  /** The queue scripts of distinct entries, together; returns each one's flag and the marks. */
+  /**
+   * Distinct entries completed together: one queue script per insurer for all of its entries.
+   * Returns each one's flag and the marks of those that left their queue.
+   */
   const completeAll = async (items: readonly Item[]): Promise<{ ok: boolean[]; marks: FinishedMark[] }> => {
     const refs = items.map((item) => encodeId(item.id));
     const owners = await insurersOf(refs);
-    const calls = items.flatMap((item, i) => {
-      const insurerId = owners[i];
-      if (!insurerId) return [];
+    const byInsurer = new Map<string, number[]>();
+    owners.forEach((insurerId, i) => {
+      if (insurerId) byInsurer.set(insurerId, [...(byInsurer.get(insurerId) ?? []), i]);
+    });
+    const payloadOf = (item: Item, ref: string) => {
       const { result } = item;
-      const payload = {
+      return {
+        ref,
+        worker: item.worker,
         state: result.state,
         at: result.at,
         finishedMs: String(ms(result.at)),
@@ -127,30 +138,28 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         ...(result.state === "dead" ? { error: result.error } : {}),
         ...(result.state === "skipped" ? { error: result.reason } : {}),
       };
-      const parts = [":e", ":due", ":dead", ":st", ":pm"] as const;
-      return [
-        {
-          i,
-          insurerId,
-          call: {
-            script: QUEUE_COMPLETE,
-            keys: parts.map((part) => q(insurerId, part)),
-            args: [refs[i] as string, item.worker, JSON.stringify(payload)],
-          },
-        },
-      ];
-    });
-    const replies = await redis.pipeline(calls.map((c) => c.call));
+    };
+    const groups = [...byInsurer.entries()];
+    const parts = [":e", ":due", ":dead", ":st", ":pm"] as const;
+    const replies = await redis.pipeline(
+      groups.map(([insurerId, indexes]) => ({
+        script: QUEUE_COMPLETE,
+        keys: parts.map((part) => q(insurerId, part)),
+        args: [JSON.stringify(indexes.map((i) => payloadOf(items[i] as Item, refs[i] as string)))],
+      })),
+    );
     const ok = items.map(() => false);
     const marks: FinishedMark[] = [];
-    calls.forEach(({ i, insurerId }, n) => {
-      const reply = unwrap<unknown>(replies[n]);
-      if (!Array.isArray(reply)) return;
-      ok[i] = true;
-      const ref = refs[i] as string;
-      if (items[i]?.result.state !== "retry") ctx.leased.delete(ref);
-      const mark = reply[1] as string | undefined;
-      if (mark) marks.push({ insurerId, ref, mark });
+    groups.forEach(([insurerId, indexes], n) => {
+      const answers = unwrap<string[]>(replies[n]) ?? [];
+      indexes.forEach((i, k) => {
+        const answer = answers[k];
+        if (!answer) return;
+        ok[i] = true;
+        const ref = refs[i] as string;
+        if (items[i]?.result.state !== "retry") ctx.leased.delete(ref);
+        if (answer !== "-") marks.push({ insurerId, ref, mark: answer });
+      });
     });
     return { ok, marks };
   };

@@ -19,7 +19,8 @@ const script = (name: string, body: string) => luaScript(name, `${PRELUDE}\n${bo
  * must not exist yet), the newest schema the writer knows, the new document, op id, ops JSON.
  * Replaces the document only while it holds the version read and a schema the writer knows
  * (document.ts header `<schema>:<version>:`), and records the index ops the change implies in
- * the same step, so that a crash before they are applied is repaired (context.ts).
+ * the same step, so that a crash before they are applied is repaired (context.ts). Returns how
+ * many ops of the owner are pending (this change's included).
  */
 export const WRITE_DOC = script(
   "write-doc",
@@ -35,7 +36,7 @@ else
 end
 redis.call('SET', KEYS[1], ARGV[3])
 if ARGV[5] ~= '[]' then redis.call('HSET', KEYS[2], ARGV[4], ARGV[5]) end
-return 1
+return redis.call('HLEN', KEYS[2])
 `,
 );
 
@@ -239,57 +240,63 @@ return out
 );
 
 /**
- * KEYS: entries, due, dead, counters, finished marks. ARGV: entry ref, worker, result JSON
- * {state, at, next?, nextMs?, error?, finishedMs}. Returns false if the lease was lost, else
- * {1, mark}. A retried entry stays; a dead one stays too, listed by its finishing time. A
- * delivered or skipped one leaves the queue: its final row (the mark) is kept in the marks
- * hash until its owner's document has it (context.ts finishEntries).
+ * KEYS: entries, due, dead, counters, finished marks. ARGV: a JSON list of completions {ref,
+ * worker, state, at, next?, nextMs?, error?, finishedMs}, applied in order. Returns, per item,
+ * '' if the lease was lost, else its mark ('-' when it stays queued). A retried entry stays; a
+ * dead one stays too, listed by its finishing time. A delivered or skipped one leaves the
+ * queue: its final row (the mark) is kept in the marks hash until its owner's document has it
+ * (context.ts finishEntries).
  */
 export const QUEUE_COMPLETE = script(
   "queue-complete",
   `${CLAIMABLE}
-local ref = ARGV[1]
-local row = qget(KEYS[1], ref)
-if not row or not pending(row) or row.lease_worker ~= ARGV[2] then return false end
-local R = cjson.decode(ARGV[3])
-local wasRetrying = row.attempts > 0
-local mark = ''
-dueRemove(KEYS[2], ref, row)
-local function finished()
-  redis.call('HINCRBY', KEYS[4], 'pending', -1)
-  if wasRetrying then redis.call('HINCRBY', KEYS[4], 'retrying', -1) end
-end
-row._lu = nil
-row.lease_until = nil
-row.lease_worker = nil
-if R.state == 'retry' then
-  row.attempts = row.attempts + 1; row.next_attempt_at = R.next; row.last_error = R.error
-  local score = tonumber(R.nextMs)
-  if row._d and row._d > score then score = row._d end
-  dueAdd(KEYS[2], ref, row, score)
-  if not wasRetrying then redis.call('HINCRBY', KEYS[4], 'retrying', 1) end
-  qput(KEYS[1], ref, row)
-elseif R.state == 'dead' then
-  row.state = 'dead'; row.attempts = row.attempts + 1; row.last_error = R.error; row.finished_at = R.at
-  row._s = nil
-  finished()
-  redis.call('ZADD', KEYS[3], R.finishedMs, ref)
-  redis.call('HINCRBY', KEYS[4], 'dead', 1)
-  qput(KEYS[1], ref, row)
-else
-  if R.state == 'delivered' then
-    row.state = 'delivered'; row.attempts = row.attempts + 1; row.delivered_at = R.at
+local out = {}
+for i, R in ipairs(cjson.decode(ARGV[1])) do
+  local ref = R.ref
+  local row = qget(KEYS[1], ref)
+  if not row or not pending(row) or row.lease_worker ~= R.worker then
+    out[i] = ''
   else
-    row.state = 'skipped'; row.last_error = R.error
+    local wasRetrying = row.attempts > 0
+    local function finished()
+      redis.call('HINCRBY', KEYS[4], 'pending', -1)
+      if wasRetrying then redis.call('HINCRBY', KEYS[4], 'retrying', -1) end
+    end
+    dueRemove(KEYS[2], ref, row)
+    row._lu = nil
+    row.lease_until = nil
+    row.lease_worker = nil
+    out[i] = '-'
+    if R.state == 'retry' then
+      row.attempts = row.attempts + 1; row.next_attempt_at = R.next; row.last_error = R.error
+      local score = tonumber(R.nextMs)
+      if row._d and row._d > score then score = row._d end
+      dueAdd(KEYS[2], ref, row, score)
+      if not wasRetrying then redis.call('HINCRBY', KEYS[4], 'retrying', 1) end
+      qput(KEYS[1], ref, row)
+    elseif R.state == 'dead' then
+      row.state = 'dead'; row.attempts = row.attempts + 1; row.last_error = R.error; row.finished_at = R.at
+      row._s = nil
+      finished()
+      redis.call('ZADD', KEYS[3], R.finishedMs, ref)
+      redis.call('HINCRBY', KEYS[4], 'dead', 1)
+      qput(KEYS[1], ref, row)
+    else
+      if R.state == 'delivered' then
+        row.state = 'delivered'; row.attempts = row.attempts + 1; row.delivered_at = R.at
+      else
+        row.state = 'skipped'; row.last_error = R.error
+      end
+      row.finished_at = R.at
+      row._s = nil
+      finished()
+      redis.call('HDEL', KEYS[1], ref)
+      out[i] = cjson.encode(row)
+      redis.call('HSET', KEYS[5], ref, out[i])
+    end
   end
-  row.finished_at = R.at
-  row._s = nil
-  finished()
-  redis.call('HDEL', KEYS[1], ref)
-  mark = cjson.encode(row)
-  redis.call('HSET', KEYS[5], ref, mark)
 end
-return { 1, mark }
+return out
 `,
 );
 
