@@ -1,13 +1,16 @@
 /**
  * What every part of the Redis store shares: reading owner documents, the two-step write every
  * owner (or insurer) change goes through — mark → script → index ops → clear (redis-store.ts) —
- * and the repair that finishes what a crashed writer left.
+ * and the repair that finishes what a crashed writer left. (Over 400 lines because these three
+ * share the write path's internals — the marker, the pending ops, the finished marks — and
+ * are safe only together.)
  */
 import { randomUUID } from "node:crypto";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
 import type { OutboxRow } from "../rows.js";
 import { ConflictError } from "../store.js";
 import { finishEntries } from "./apply.js";
+import { CHUNKED_ADD } from "./chunked-sets.js";
 import {
   type Arg,
   type LuaScript,
@@ -26,7 +29,7 @@ import {
 } from "./document.js";
 import { decodeId, encodeId } from "./ids.js";
 import { idField, isListField, type Keys, phoneField, SHARDS } from "./keys.js";
-import { CHUNKED_ADD, INDEX_DELETE_IF, PHONE_ADD, QUEUE_INSERT, QUEUE_UNLINK, WRITE_DOC } from "./scripts.js";
+import { INDEX_DELETE_IF, PHONE_ADD, QUEUE_INSERT, QUEUE_UNLINK, WRITE_DOC } from "./scripts.js";
 
 /**
  * An index operation, derived from what a write changed and safe to apply any number of times,

@@ -1,12 +1,12 @@
 /**
- * What insurers read through the HTTP API (feeds, acknowledgements, attempts, scrub) and what
+ * What insurers read through the HTTP API (feeds, acknowledgements, attempts) and what
  * the bot tells owners on its own (digests, reminders, owner notices). Feeds are per-insurer
  * lexicographic sorted sets of `time id owner` (13-digit epoch ms, order-preserving encoded
  * ids: ids.ts), so keyset paging on (time, id) is a range query; cross-owner work lists are
  * sharded the same way and checked against the records they point at (stale members are
  * skipped and dropped).
  */
-import type { ContactWindow, OptOut, ScrubHit } from "../../domain/model.js";
+import type { ContactWindow, OptOut } from "../../domain/model.js";
 import { hasOpened } from "../../domain/window-plan.js";
 import {
   attemptFromRow,
@@ -14,22 +14,18 @@ import {
   type OwnerNoticeRow,
   optOutFromRow,
   ownerNoticeFromRow,
-  type ScrubHitRow,
-  scrubHitFromRow,
-  scrubHitToRow,
   type WindowRow,
   windowFromRow,
 } from "../rows.js";
-import { finishScrubRecords } from "../scrub-records.js";
-import type { AckNotice, ScrubRecord, Store } from "../store.js";
+import type { AckNotice, Store } from "../store.js";
 import { acknowledge as acknowledgeIn, markOnce as markOnceIn } from "./apply.js";
+import { CHUNKED_DEL, CHUNKED_RANGE } from "./chunked-sets.js";
 import { unwrap } from "./commands.js";
-import { type IndexOp, ms, type RedisContext } from "./context.js";
+import type { IndexOp, RedisContext } from "./context.js";
 import type { OwnerDoc } from "./document.js";
-import { decodeId, encodeHex, encodeId, sortableMs } from "./ids.js";
-import { phoneField, SHARDS, type ShardedList, spread } from "./keys.js";
+import { decodeId, encodeId, sortableMs } from "./ids.js";
+import { SHARDS, type ShardedList } from "./keys.js";
 import { attemptField, member } from "./owners.js";
-import { CHUNKED_DEL, CHUNKED_RANGE } from "./scripts.js";
 
 type FeedPart = Pick<
   Store,
@@ -40,10 +36,6 @@ type FeedPart = Pick<
   | "acknowledgeOptOut"
   | "getAttemptByIdempotencyKey"
   | "listAttempts"
-  | "scrubLookup"
-  | "recordScrubHits"
-  | "listScrubHits"
-  | "purgeScrubHits"
   | "pendingAckNotices"
   | "markAckNoticesSent"
   | "windowsAwaitingAckReminder"
@@ -237,8 +229,6 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
     );
   };
 
-  const hitKey = (hit: ScrubHit) => keys.hits(hit.ownerId ?? `-${spread(hit.id, SHARDS)}`);
-
   return {
     async getOptOuts(ids) {
       // Two round trips for the batch (id index, then the records), not two per id.
@@ -292,96 +282,6 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
         .filter((row) => row.window_id === windowId)
         .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
         .map(attemptFromRow);
-    },
-
-    async scrubLookup(insurerId, phoneHashes) {
-      const found = new Map<string, ScrubRecord>();
-      const unique = [...new Set(phoneHashes)];
-      if (unique.length === 0) return found;
-      const byBucket = new Map<string, string[]>();
-      const stored = new Map(unique.map((hash) => [encodeHex(hash), hash]));
-      for (const hash of stored.keys()) {
-        const bucket = keys.phoneIndex(hash);
-        byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), hash]);
-      }
-      const buckets = [...byBucket.entries()];
-      const replies = await redis.pipeline(
-        buckets.map(([bucket, hashes]) => ({ args: ["HMGET", bucket, ...hashes.map(phoneField)] })),
-      );
-      const probes: { hash: string; ownerId: string }[] = [];
-      buckets.forEach(([, hashes], i) => {
-        const owners = unwrap<(string | null)[]>(replies[i]) ?? [];
-        hashes.forEach((hash, j) => {
-          for (const ownerId of owners[j]?.split(" ") ?? []) if (ownerId) probes.push({ hash, ownerId });
-        });
-      });
-      const docs = await ctx.readDocs([...new Set(probes.map((p) => p.ownerId))].map(decodeId));
-      const byOwner = new Map(docs.flatMap((doc) => (doc ? [[encodeId(doc.owner.id), doc] as const] : [])));
-      for (const { hash, ownerId } of probes) {
-        const doc = byOwner.get(ownerId);
-        const phoneHash = stored.get(hash) as string;
-        if (!doc) continue;
-        // The owner's windows while the number is theirs; opt-outs filed for the number.
-        const windows =
-          doc.owner.phone_hash === phoneHash
-            ? doc.windows.filter((w) => w.insurer_id === insurerId && w.owner_id === doc.owner.id)
-            : [];
-        const optOuts = doc.optOuts.filter((o) => o.insurer_id === insurerId && o.phone_hash === phoneHash);
-        if (windows.length === 0 && optOuts.length === 0) continue;
-        let record = found.get(phoneHash);
-        if (!record) {
-          record = { windows: [], optOuts: [] };
-          found.set(phoneHash, record);
-        }
-        for (const row of windows) {
-          record.windows.push(windowFromRow(row));
-          record.ownerId ??= row.owner_id ?? undefined;
-        }
-        for (const row of optOuts) {
-          record.optOuts.push(optOutFromRow(row));
-          record.ownerId ??= row.owner_id ?? undefined;
-        }
-      }
-      return finishScrubRecords(found);
-    },
-    async recordScrubHits(hits) {
-      if (hits.length === 0) return;
-      const groups = new Map<string, ScrubHit[]>();
-      for (const hit of hits) groups.set(hitKey(hit), [...(groups.get(hitKey(hit)) ?? []), hit]);
-      const entries = [...groups.entries()];
-      const bases = await redis.pipeline(
-        entries.map(([key, list]) => ({ args: ["INCRBY", `${key}:n`, list.length] })),
-      );
-      const calls = entries.flatMap(([key, list], i) => {
-        const last = Number(unwrap(bases[i]));
-        return [
-          { args: ["SADD", keys.shardOf("hreg", key), key] },
-          ...list.map((hit, j) => ({
-            args: [
-              "ZADD",
-              key,
-              ms(hit.at),
-              `${String(last - list.length + j + 1).padStart(12, "0")} ${JSON.stringify(scrubHitToRow(hit))}`,
-            ],
-          })),
-        ];
-      });
-      for (const reply of await redis.pipeline(calls)) unwrap(reply);
-    },
-    async listScrubHits(ownerId, since) {
-      const members =
-        unwrap<string[]>(await redis.call("ZREVRANGEBYSCORE", keys.hits(ownerId), "+inf", ms(since))) ?? [];
-      return members.map((m) => scrubHitFromRow(JSON.parse(m.slice(m.indexOf(" ") + 1)) as ScrubHitRow));
-    },
-    async purgeScrubHits(before) {
-      const registries = await redis.pipeline(
-        Array.from({ length: SHARDS }, (_, n) => ({ args: ["SMEMBERS", keys.shard("hreg", n)] })),
-      );
-      const hitKeys = registries.flatMap((r) => unwrap<string[]>(r) ?? []);
-      const removed = await redis.pipeline(
-        hitKeys.map((key) => ({ args: ["ZREMRANGEBYSCORE", key, "-inf", `(${ms(before)}`] })),
-      );
-      return removed.reduce<number>((sum, r) => sum + Number(unwrap(r)), 0);
     },
 
     async pendingAckNotices(limit) {

@@ -17,12 +17,13 @@ import {
 } from "../rows.js";
 import { DuplicateError, type Store } from "../store.js";
 import { apply, erase, updateProfile } from "./apply.js";
+import { CHUNKED_RANGE } from "./chunked-sets.js";
 import { unwrap } from "./commands.js";
 import type { IndexOp, RedisContext } from "./context.js";
 import { newDoc, type OwnerDoc } from "./document.js";
 import { decodeId, encodeHex, encodeId, sortableMs } from "./ids.js";
 import { SHARDS } from "./keys.js";
-import { CHUNKED_RANGE, INDEX_GET_OR_SET, INDEX_REPLACE } from "./scripts.js";
+import { INDEX_GET_OR_SET, INDEX_REPLACE } from "./scripts.js";
 
 /** Hash purpose for session keys (as in the SQLite store). */
 export const SESSION_HASH = "session";

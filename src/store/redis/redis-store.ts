@@ -24,7 +24,7 @@
  *   buckets (`{ix:<n>}`, 16,384 small hashes that stay listpacks); phone-hash buckets
  *   (`{ph:<n>}`) for scrub; and 16-way sharded work lists (ack digests, ack reminders, owner
  *   notices, owners with consent, repair markers). Feeds, work lists and claimable sets are
- *   chunked (scripts.ts CHUNKS) so every part stays a compact listpack.
+ *   chunked (chunked-sets.ts) so every part stays a compact listpack.
  * - `{meta}` — operator metadata, including the key layout (LAYOUT_VERSION): a process finding
  *   another layout refuses to start rather than misread the data.
  *
@@ -57,6 +57,7 @@ import { migrateLayout4 } from "./migrate/layout4.js";
 import { createOutboxPart, listAllOutbox } from "./outbox.js";
 import { createOwnerPart, SESSION_HASH } from "./owners.js";
 import { createQuotaPart } from "./quotas.js";
+import { createScrubPart } from "./scrub.js";
 
 export interface RedisStoreOptions {
   redis: RedisCommands;
@@ -104,6 +105,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     ...createInsurerPart(ctx),
     ...createOwnerPart(ctx),
     ...createFeedPart(ctx),
+    ...createScrubPart(ctx),
     ...createOutboxPart(ctx),
     ...createQuotaPart(redis, keys.quota),
     async readSession(key) {
