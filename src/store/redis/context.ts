@@ -28,7 +28,7 @@ import {
   SCHEMA_VERSION,
 } from "./document.js";
 import { decodeId, encodeId } from "./ids.js";
-import { idField, isListField, type Keys, phoneField, SHARDS } from "./keys.js";
+import { idField, isListField, type Keys, phoneField, type QueuePart, SHARDS } from "./keys.js";
 import { INDEX_DELETE_IF, PHONE_ADD, QUEUE_INSERT, QUEUE_UNLINK, WRITE_DOC } from "./scripts.js";
 
 /**
@@ -49,6 +49,9 @@ export type IndexOp =
 
 /** Markers older than this belong to a crashed writer; younger ones may still be in flight. */
 export const REPAIR_AFTER_MS = 30_000;
+
+/** How long finished entries wait to be copied into their owners' documents, at most. */
+export const FINISH_AFTER_MS = 500;
 
 /** How often a change that lost a race with another writer is computed again. */
 const TRIES = 8;
@@ -111,6 +114,13 @@ export interface RedisContext {
    * insert the entry again (the mark makes the queue refuse that; repair drops it later).
    */
   finishEntries(marks: readonly FinishedMark[]): Promise<void>;
+  /**
+   * {@link RedisContext.finishEntries} within {@link FINISH_AFTER_MS}, together with the other
+   * marks this process finishes by then (one document write per owner instead of one per
+   * batch of completions); {@link RedisContext.flushFinishes} does it at once (closing).
+   */
+  finishLater(marks: readonly FinishedMark[]): void;
+  flushFinishes(): Promise<void>;
   /** Test hook: when set, writers stop right after the aggregate script (a simulated crash). */
   faults: { crashAfterScript: boolean };
   /**
@@ -172,7 +182,7 @@ export function createContext(
         return [{ script: PHONE_ADD, keys: [keys.phoneIndex(op[1])], args: [phoneField(op[1]), op[2]] }];
       case "qins": {
         const row = JSON.parse(op[3]) as { finished_at?: string | null };
-        const q = (part: ":e" | ":due" | ":dead" | ":st" | ":pm") => keys.queue(op[1], part);
+        const q = (part: QueuePart) => keys.queue(op[1], part);
         return [
           {
             script: QUEUE_INSERT,
@@ -246,9 +256,28 @@ export function createContext(
     return map(reply);
   };
 
+  /**
+   * The documents read last, with the bytes they were read from: a document read again
+   * unchanged (the dispatcher reads an owner's for each batch of its notices) is not inflated
+   * and parsed again. Safe because nothing changes a decoded document in place (apply.ts
+   * copies before changing).
+   */
+  const decoded = new Map<string, { bytes: Buffer; doc: OwnerDoc }>();
+  const DECODED = 2_000;
+  const decodeOnce = (key: string, bytes: Buffer | null) => {
+    if (bytes === null) return undefined;
+    const known = decoded.get(key);
+    if (known?.bytes.equals(bytes)) return known.doc;
+    const doc = decodeDoc(bytes);
+    if (!doc) return undefined;
+    if (decoded.size >= DECODED) decoded.delete(decoded.keys().next().value as string);
+    decoded.set(key, { bytes, doc });
+    return doc;
+  };
   const readDocs: RedisContext["readDocs"] = async (ownerIds) => {
-    const stored = await redis.getBuffers(ownerIds.map((id) => keys.owner(encodeId(id))));
-    return stored.map(decodeDoc);
+    const docKeys = ownerIds.map((id) => keys.owner(encodeId(id)));
+    const stored = await redis.getBuffers(docKeys);
+    return stored.map((bytes, i) => decodeOnce(docKeys[i] as string, bytes));
   };
   const readDoc = async (ownerId: string) => (await readDocs([ownerId]))[0];
 
@@ -331,19 +360,43 @@ export function createContext(
     }
     if (stale.length > 0) await run(stale.map(({ key, member }) => ({ args: ["ZREM", key, member] })));
 
-    // Finished entries whose copy into the owner's document did not run (or had to wait).
+    // Finished entries whose copy into the owner's document did not run (or had to wait):
+    // all of them at opening, else those finished before the cutoff (younger ones are a live
+    // process's, waiting to be copied with others: finishLater).
     const insurers = unwrap<string[]>(await redis.call("SMEMBERS", keys.queueRegistry())) ?? [];
-    const marks = await redis.pipeline(insurers.map((id) => ({ args: ["HGETALL", keys.queue(id, ":pm")] })));
     const found: FinishedMark[] = [];
-    for (const [index, reply] of marks.entries()) {
-      const list = unwrap<string[]>(reply) ?? [];
-      for (let i = 0; i + 1 < list.length; i += 2) {
-        found.push({
-          insurerId: insurers[index] as string,
-          ref: list[i] as string,
-          mark: list[i + 1] as string,
-        });
+    if (all) {
+      const marks = await redis.pipeline(
+        insurers.map((id) => ({ args: ["HGETALL", keys.queue(id, ":pm")] })),
+      );
+      for (const [index, reply] of marks.entries()) {
+        const list = unwrap<string[]>(reply) ?? [];
+        for (let i = 0; i + 1 < list.length; i += 2) {
+          found.push({
+            insurerId: insurers[index] as string,
+            ref: list[i] as string,
+            mark: list[i + 1] as string,
+          });
+        }
       }
+    } else {
+      const old = await redis.pipeline(
+        insurers.map((id) => ({ args: ["ZRANGEBYSCORE", keys.queue(id, ":pmt"), "-inf", cutoff] })),
+      );
+      const asked = insurers.flatMap((id, i) => {
+        const refs = unwrap<string[]>(old[i]) ?? [];
+        return refs.length > 0 ? [{ id, refs }] : [];
+      });
+      const marks = await redis.pipeline(
+        asked.map(({ id, refs }) => ({ args: ["HMGET", keys.queue(id, ":pm"), ...refs] })),
+      );
+      asked.forEach(({ id, refs }, i) => {
+        const values = unwrap<(string | null)[]>(marks[i]) ?? [];
+        refs.forEach((ref, n) => {
+          const mark = values[n];
+          if (mark) found.push({ insurerId: id, ref, mark });
+        });
+      });
     }
     if (found.length > 0) await finish(found);
   };
@@ -400,8 +453,29 @@ export function createContext(
     const byQueue = new Map<string, string[]>();
     for (const m of done) byQueue.set(m.insurerId, [...(byQueue.get(m.insurerId) ?? []), m.ref]);
     await run(
-      [...byQueue.entries()].map(([id, refs]) => ({ args: ["HDEL", keys.queue(id, ":pm"), ...refs] })),
+      [...byQueue.entries()].flatMap(([id, refs]) => [
+        { args: ["HDEL", keys.queue(id, ":pm"), ...refs] },
+        { args: ["ZREM", keys.queue(id, ":pmt"), ...refs] },
+      ]),
     );
+  };
+
+  let later: FinishedMark[] = [];
+  let laterTimer: ReturnType<typeof setTimeout> | undefined;
+  const flushFinishes = async () => {
+    if (laterTimer !== undefined) clearTimeout(laterTimer);
+    laterTimer = undefined;
+    const marks = later;
+    later = [];
+    // A failure leaves the marks for repair, which copies them once they are old.
+    if (marks.length > 0) await finish(marks).catch(() => undefined);
+  };
+  const finishLater = (marks: readonly FinishedMark[]) => {
+    if (marks.length === 0) return;
+    later.push(...marks);
+    // Not keeping the process up for it: marks left at exit are copied by the next repair.
+    laterTimer ??= setTimeout(() => void flushFinishes(), FINISH_AFTER_MS);
+    laterTimer.unref?.();
   };
 
   const ctx: RedisContext = {
@@ -418,6 +492,8 @@ export function createContext(
     applyOps,
     repair,
     finishEntries: finish,
+    finishLater,
+    flushFinishes,
     faults,
     leased: new Map(),
     subjects: new Map(),

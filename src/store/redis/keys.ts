@@ -64,6 +64,13 @@ export function spread(text: string, modulo: number): number {
   return (hash >>> 0) % modulo;
 }
 
+/**
+ * The parts of an insurer's outbox queue: `:e` entries, `:due` claimable by time, `:dead`,
+ * `:st` counters, `:pm` finished entries not yet in their owner's document and `:pmt` the same
+ * by finishing time (repair takes the old ones).
+ */
+export type QueuePart = ":e" | ":due" | ":dead" | ":st" | ":pm" | ":pmt";
+
 export type ShardedList = "ack" | "rem" | "onot" | "cons" | "dirty" | "hreg";
 
 const SHARD_TAG: Record<ShardedList, string> = {
@@ -92,7 +99,7 @@ export function createKeys(prefix: string) {
      * An insurer's outbox: `:e` pending and dead entries, `:due` claimable by time (a chunked
      * set), `:dead`, `:st` counters, `:pm` finished entries not yet copied to their owner.
      */
-    queue: (insurerId: string, part: ":e" | ":due" | ":dead" | ":st" | ":pm") => k(`q:${insurerId}`, part),
+    queue: (insurerId: string, part: QueuePart) => k(`q:${insurerId}`, part),
     /** Insurers that have ever had an outbox entry. */
     queueRegistry: () => k("qreg"),
     /** An insurer's windows feed (a chunked lexicographic set of `opensAt id`: ids.ts sortableMs and encodeId). */

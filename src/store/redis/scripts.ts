@@ -159,7 +159,7 @@ return out
 );
 
 /**
- * KEYS: entries, due, dead, counters, finished marks. ARGV: a JSON list of completions {ref,
+ * KEYS: entries, due, dead, counters, finished marks, their times. ARGV: a JSON list of completions {ref,
  * worker, state, at, next?, nextMs?, error?, finishedMs}, applied in order. Returns, per item,
  * '' if the lease was lost, else its mark ('-' when it stays queued). A retried entry stays; a
  * dead one stays too, listed by its finishing time. A delivered or skipped one leaves the
@@ -212,6 +212,7 @@ for i, R in ipairs(cjson.decode(ARGV[1])) do
       redis.call('HDEL', KEYS[1], ref)
       out[i] = cjson.encode(row)
       redis.call('HSET', KEYS[5], ref, out[i])
+      redis.call('ZADD', KEYS[6], R.finishedMs, ref)
     end
   end
 end
