@@ -29,7 +29,14 @@ import {
 } from "./document.js";
 import { decodeId, encodeId } from "./ids.js";
 import { idField, isListField, type Keys, phoneField, type QueuePart, SHARDS } from "./keys.js";
-import { INDEX_DELETE_IF, PHONE_ADD, QUEUE_INSERT, QUEUE_UNLINK, WRITE_DOC } from "./scripts.js";
+import {
+  INDEX_DELETE_IF,
+  LIST_ADD_MANY,
+  PHONE_ADD,
+  QUEUE_INSERT,
+  QUEUE_UNLINK,
+  WRITE_DOC,
+} from "./scripts.js";
 
 /**
  * An index operation, derived from what a write changed and safe to apply any number of times,
@@ -220,9 +227,22 @@ export function createContext(
       await redis.call("SADD", keys.queueRegistry(), ...insurers);
       for (const id of insurers) registered.add(id);
     }
-    // Queue inserts last: an entry is claimable only once everything it refers to is findable
-    // (the dispatcher reads the opt-outs a notice is about through the id index).
-    await run(ops.filter((op) => op[0] !== "qins").flatMap(callsFor));
+    // Id-index list entries of one bucket (a change's records share one: keys.ts idBucket) in
+    // one call. Queue inserts last: an entry is claimable only once everything it refers to
+    // is findable (the dispatcher reads the opt-outs a notice is about through the id index).
+    const buckets = new Map<string, Arg[]>();
+    for (const op of ops) {
+      if (op[0] !== "ix" || !isListField(op[1])) continue;
+      const key = keys.idIndex(op[1]);
+      buckets.set(key, [...(buckets.get(key) ?? []), idField(op[1]), op[2]]);
+    }
+    const listed: RedisCall[] = [...buckets.entries()].map(([key, args]) => ({
+      script: LIST_ADD_MANY,
+      keys: [key],
+      args,
+    }));
+    const rest = ops.filter((op) => op[0] !== "qins" && !(op[0] === "ix" && isListField(op[1])));
+    await run([...listed, ...rest.flatMap(callsFor)]);
     await run(ops.filter((op) => op[0] === "qins").flatMap(callsFor));
   };
 

@@ -51,6 +51,20 @@ export function idField(field: string): string {
   return field[0] + createHash("sha256").update(field).digest("base64url").slice(0, 8);
 }
 
+/**
+ * The id-index bucket of a field. A record's is chosen by the millisecond of its id (UUIDv7's
+ * first 48 bits), so the records one change makes — an agreement's receipt, window and every
+ * opt-out — share a bucket and are indexed by one command; over time the milliseconds spread
+ * over every bucket. Other fields by their whole name.
+ */
+export function idBucket(field: string): number {
+  const name = field.slice(2);
+  if (field[1] === ":" && RECORD_KINDS.has(field[0] as string) && ENCODED_UUID.test(name)) {
+    return spread(name.slice(0, 8), ID_BUCKETS);
+  }
+  return spread(idField(field), ID_BUCKETS);
+}
+
 /** Whether an id-index field holds a list of owners (a digested field). */
 export const isListField = (field: string): boolean => idField(field) !== field;
 
@@ -108,7 +122,7 @@ export function createKeys(prefix: string) {
     optOutFeed: (insurerId: string) => k(`fo:${insurerId}`),
     /** id → owner ref: `w:` window, `p:` opt-out, `r:` receipt, `n:` owner notice (encoded ids),
      * `t:` stop token, `g:` Telegram user, `a:` attempt key digest; `k:` API key hash → insurer. */
-    idIndex: (field: string) => k(`ix:${spread(idField(field), ID_BUCKETS)}`),
+    idIndex: (field: string) => k(`ix:${idBucket(field)}`),
     /** phone hash → owners holding it (now or in an opt-out). */
     phoneIndex: (encodedHash: string) => k(`ph:${spread(phoneField(encodedHash), PHONE_BUCKETS)}`),
     shard: (list: ShardedList, n: number) => k(`${SHARD_TAG[list]}:${n}`),

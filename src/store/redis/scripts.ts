@@ -251,6 +251,30 @@ return 0
 );
 
 /** KEYS: bucket. ARGV: phone hash, owner. Adds the owner to the hash's space-separated list. */
+/**
+ * KEYS: bucket. ARGV: field, owner, field, owner, … Adds each owner to its field's
+ * space-separated list (the id index: many fields of one change in one call).
+ */
+export const LIST_ADD_MANY = script(
+  "list-add-many",
+  `
+local added = 0
+for i = 1, #ARGV, 2 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  local found = false
+  if current then
+    for owner in string.gmatch(current, '%S+') do if owner == ARGV[i + 1] then found = true end end
+  end
+  if not found then
+    if current then redis.call('HSET', KEYS[1], ARGV[i], current .. ' ' .. ARGV[i + 1])
+    else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+    added = added + 1
+  end
+end
+return added
+`,
+);
+
 export const PHONE_ADD = script(
   "phone-add",
   `
