@@ -374,7 +374,7 @@ async function main(): Promise<Result> {
   }
   if (redis0 && redis1) {
     log(
-      `redis server: ${fmt(((redis1.cpu - redis0.cpu) * 1000) / opts.owners, 2)} ms CPU per owner (INFO cpu, the whole server), ${fmt((redis1.commands - redis0.commands) / opts.owners)} commands per owner (INFO stats; a script counts as one)`,
+      `redis server: ${fmt(((redis1.cpu - redis0.cpu) * 1000) / opts.owners, 2)} ms CPU per owner (INFO cpu, the whole server), ${fmt((redis1.commands - redis0.commands) / opts.owners)} commands per owner (INFO stats: those run inside scripts included)`,
     );
   }
   if (kind === "upstash" && fake0 && fake1) {

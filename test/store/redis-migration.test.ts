@@ -123,6 +123,8 @@ describe.skipIf(!TEST_REDIS_URL)("redis store: migration from layout 4", () => {
     const docs = (await raw.scan(`${prefix}{o:*}`)).filter((k) => k.endsWith("}"));
     expect(docs).toHaveLength(e.owners.length);
     for (const doc of await raw.getBuffers(docs)) expect(doc?.subarray(0, 4).toString()).toMatch(/^1:\d+:/);
+    // Layout 4's feed keys are gone: the feeds live in their insurer's queue slot now.
+    expect(await raw.scan(`${prefix}{f[wo]:*`)).toEqual([]);
     await raw.close();
   });
 

@@ -29,14 +29,7 @@ import {
 } from "./document.js";
 import { decodeId, encodeId } from "./ids.js";
 import { idField, isListField, type Keys, phoneField, type QueuePart, SHARDS } from "./keys.js";
-import {
-  INDEX_DELETE_IF,
-  LIST_ADD_MANY,
-  PHONE_ADD,
-  QUEUE_INSERT,
-  QUEUE_UNLINK,
-  WRITE_DOC,
-} from "./scripts.js";
+import { INDEX_DELETE_IF, LIST_ADD_MANY, PHONE_ADD, QUEUE_FILE, QUEUE_UNLINK, WRITE_DOC } from "./scripts.js";
 
 /**
  * An index operation, derived from what a write changed and safe to apply any number of times,
@@ -167,6 +160,24 @@ export function createContext(
   const faults = { crashAfterScript: false };
   const encoding = redis.binary ? "z1" : "b1";
 
+  /** One insurer's feed members and queued entries as one QUEUE_FILE call. */
+  const fileFor = (insurerId: string, what: { w?: string[]; o?: string[]; q?: Arg[][] }): RedisCall => {
+    const parts = [":e", ":due", ":dead", ":st", ":pm"] as const;
+    return {
+      script: QUEUE_FILE,
+      keys: [
+        ...parts.map((part) => keys.queue(insurerId, part)),
+        keys.windowFeed(insurerId),
+        keys.optOutFeed(insurerId),
+      ],
+      args: [JSON.stringify(what)],
+    };
+  };
+  const queued = (op: IndexOp): Arg[] => {
+    const row = JSON.parse(String(op[3])) as { finished_at?: string | null };
+    return [String(op[2]), String(op[3]), row.finished_at ? ms(row.finished_at) : 0];
+  };
+
   const callsFor = (op: IndexOp): RedisCall[] => {
     switch (op[0]) {
       case "ix":
@@ -176,9 +187,8 @@ export function createContext(
       case "ixdel":
         return [{ script: INDEX_DELETE_IF, keys: [keys.idIndex(op[1])], args: [op[1], op[2]] }];
       case "feedw":
-        return [{ script: CHUNKED_ADD, keys: [keys.windowFeed(op[1])], args: [op[2]] }];
       case "feedo":
-        return [{ script: CHUNKED_ADD, keys: [keys.optOutFeed(op[1])], args: [op[2]] }];
+        return [fileFor(op[1], { [op[0] === "feedw" ? "w" : "o"]: [op[2]] })];
       case "ack":
       case "rem":
       case "onot":
@@ -187,17 +197,8 @@ export function createContext(
         return [{ script: CHUNKED_ADD, keys: [keys.shardOf("cons", op[1])], args: [op[1]] }];
       case "ph":
         return [{ script: PHONE_ADD, keys: [keys.phoneIndex(op[1])], args: [phoneField(op[1]), op[2]] }];
-      case "qins": {
-        const row = JSON.parse(op[3]) as { finished_at?: string | null };
-        const q = (part: QueuePart) => keys.queue(op[1], part);
-        return [
-          {
-            script: QUEUE_INSERT,
-            keys: [q(":e"), q(":due"), q(":dead"), q(":st"), q(":pm")],
-            args: [op[2], op[3], String(row.finished_at ? ms(row.finished_at) : 0)],
-          },
-        ];
-      }
+      case "qins":
+        return [fileFor(op[1], { q: [queued(op)] })];
       case "qunlink":
         return [{ script: QUEUE_UNLINK, keys: [keys.queue(op[1], ":e")], args: [op[2]] }];
       case "del":
@@ -241,9 +242,20 @@ export function createContext(
       keys: [key],
       args,
     }));
-    const rest = ops.filter((op) => op[0] !== "qins" && !(op[0] === "ix" && isListField(op[1])));
+    const filed = (op: IndexOp) => op[0] === "qins" || op[0] === "feedw" || op[0] === "feedo";
+    const rest = ops.filter((op) => !filed(op) && !(op[0] === "ix" && isListField(op[1])));
     await run([...listed, ...rest.flatMap(callsFor)]);
-    await run(ops.filter((op) => op[0] === "qins").flatMap(callsFor));
+    // Then each insurer's feed members and entries together, one call per insurer.
+    const byInsurer = new Map<string, { w: string[]; o: string[]; q: Arg[][] }>();
+    for (const op of ops) {
+      if (!filed(op)) continue;
+      const what = byInsurer.get(op[1]) ?? { w: [], o: [], q: [] };
+      if (op[0] === "feedw") what.w.push(op[2]);
+      else if (op[0] === "feedo") what.o.push(op[2]);
+      else if (op[0] === "qins") what.q.push(queued(op));
+      byInsurer.set(op[1], what);
+    }
+    await run([...byInsurer.entries()].map(([id, what]) => fileFor(id, what)));
   };
 
   const pendingKey = (tag: string) => `${keys.prefix}{${tag}}:q`;

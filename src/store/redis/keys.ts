@@ -116,10 +116,14 @@ export function createKeys(prefix: string) {
     queue: (insurerId: string, part: QueuePart) => k(`q:${insurerId}`, part),
     /** Insurers that have ever had an outbox entry. */
     queueRegistry: () => k("qreg"),
-    /** An insurer's windows feed (a chunked lexicographic set of `opensAt id`: ids.ts sortableMs and encodeId). */
-    windowFeed: (insurerId: string) => k(`fw:${insurerId}`),
-    /** An insurer's opt-out feed (a chunked lexicographic set of `effectiveAt id`). */
-    optOutFeed: (insurerId: string) => k(`fo:${insurerId}`),
+    /**
+     * An insurer's windows feed (a chunked lexicographic set of `opensAt id`: ids.ts
+     * sortableMs and encodeId), in its queue's slot: what an agreement files for one insurer,
+     * the feed member and the queued notice, is one script (scripts.ts QUEUE_FILE).
+     */
+    windowFeed: (insurerId: string) => k(`q:${insurerId}`, ":fw"),
+    /** An insurer's opt-out feed (a chunked lexicographic set of `effectiveAt id`), likewise. */
+    optOutFeed: (insurerId: string) => k(`q:${insurerId}`, ":fo"),
     /** id → owner ref: `w:` window, `p:` opt-out, `r:` receipt, `n:` owner notice (encoded ids),
      * `t:` stop token, `g:` Telegram user, `a:` attempt key digest; `k:` API key hash → insurer. */
     idIndex: (field: string) => k(`ix:${idBucket(field)}`),

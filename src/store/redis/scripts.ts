@@ -71,29 +71,42 @@ local function dueRemove(key, ref, r) if r._s then chunkDel(key, sortable(r._s) 
 local function dueAdd(key, ref, r, score) r._s = score; chunkAdd(key, sortable(score) .. ' ' .. ref) end
 `;
 
-/**
- * KEYS: entries, due, dead, counters, finished marks. ARGV: entry ref, row JSON (with `_s`,
- * `_d`), finished score. Inserts only an entry that is neither queued nor just finished (a
- * replayed insert must not bring a delivered entry back).
- */
-export const QUEUE_INSERT = script(
-  "queue-insert",
-  `${CLAIMABLE}
-local ref = ARGV[1]
-if redis.call('HEXISTS', KEYS[1], ref) == 1 then return 0 end
-if redis.call('HEXISTS', KEYS[5], ref) == 1 then return 0 end
-local row = cjson.decode(ARGV[2])
-row._qseq = redis.call('HINCRBY', KEYS[4], 'seq', 1)
-if pending(row) then
-  dueAdd(KEYS[2], ref, row, tonumber(row._s))
-  redis.call('HINCRBY', KEYS[4], 'pending', 1)
-  if row.attempts > 0 then redis.call('HINCRBY', KEYS[4], 'retrying', 1) end
-elseif row.state == 'dead' then
-  redis.call('ZADD', KEYS[3], ARGV[3], ref)
-  redis.call('HINCRBY', KEYS[4], 'dead', 1)
+const INSERT = `
+-- Inserts only an entry that is neither queued nor just finished (a replayed insert must not
+-- bring a delivered entry back). KEYS as QUEUE_FILE's.
+local function insert(ref, json, finishedScore)
+  if redis.call('HEXISTS', KEYS[1], ref) == 1 then return 0 end
+  if redis.call('HEXISTS', KEYS[5], ref) == 1 then return 0 end
+  local row = cjson.decode(json)
+  row._qseq = redis.call('HINCRBY', KEYS[4], 'seq', 1)
+  if pending(row) then
+    dueAdd(KEYS[2], ref, row, tonumber(row._s))
+    redis.call('HINCRBY', KEYS[4], 'pending', 1)
+    if row.attempts > 0 then redis.call('HINCRBY', KEYS[4], 'retrying', 1) end
+  elseif row.state == 'dead' then
+    redis.call('ZADD', KEYS[3], finishedScore, ref)
+    redis.call('HINCRBY', KEYS[4], 'dead', 1)
+  end
+  qput(KEYS[1], ref, row)
+  return 1
 end
-qput(KEYS[1], ref, row)
-return 1
+`;
+
+/**
+ * What one change files for one insurer, in its slot. KEYS: entries, due, dead, counters,
+ * finished marks, windows feed, opt-out feeds. ARGV: JSON {w: [feed members], o: [feed
+ * members], q: [[entry ref, row JSON (with `_s`, `_d`), finished score], …]}: the feed members
+ * first, then the entries (an entry is claimable only once what it is about is listed).
+ */
+export const QUEUE_FILE = script(
+  "queue-file",
+  `${CLAIMABLE}${INSERT}
+local P = cjson.decode(ARGV[1])
+for _, m in ipairs(P.w or {}) do chunkAdd(KEYS[6], m) end
+for _, m in ipairs(P.o or {}) do chunkAdd(KEYS[7], m) end
+local n = 0
+for _, e in ipairs(P.q or {}) do n = n + insert(e[1], e[2], e[3]) end
+return n
 `,
 );
 

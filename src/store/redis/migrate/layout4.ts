@@ -6,9 +6,10 @@
  * recorded, and the next start finishes the work (converted values are recognised and kept).
  *
  * What changes: owner documents; queue rows and finished-entry marks (positional → JSON);
- * pending index ops that insert queue rows. What stays: insurers, feeds, work lists, the phone
- * index and quotas, whose forms did not change. The id index is rebuilt from the documents
- * (docIndexOps), beside the old entries, which readers check against the records.
+ * pending index ops that insert queue rows; the feeds, which move into their insurer's queue
+ * slot. What stays: insurers, work lists, the phone index and quotas, whose forms did not
+ * change. The id index and the feeds are rebuilt from the documents (docIndexOps); old id-index
+ * entries stay beside the new ones, and readers check them against the records.
  */
 import type { FieldCipher } from "../../../crypto/field-cipher.js";
 import type { MatchKeys } from "../../../crypto/match-key.js";
@@ -203,6 +204,12 @@ export async function migrateLayout4(
     const insurerId = key.slice(0, key.indexOf(" "));
     const { lease_until: _l, lease_worker: _w, insurer_id: _i, seq: _q, ...mark } = row;
     await redis.call("HSET", q(insurerId, ":pm"), key.slice(key.indexOf(" ") + 1), JSON.stringify(mark));
+  }
+  // 5. Layout 4's feeds stood in slots of their own; layout 5's are in their insurer's queue
+  // slot, rebuilt above from the documents.
+  const oldFeeds = await redis.scan(`${keys.prefix}{f[wo]:*`);
+  for (let i = 0; i < oldFeeds.length; i += 500) {
+    await redis.pipeline(oldFeeds.slice(i, i + 500).map((key) => ({ args: ["UNLINK", key] })));
   }
   return { owners, queued: entries.size, marks: marks.size };
 }
