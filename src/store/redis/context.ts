@@ -28,7 +28,7 @@ import {
   SCHEMA_VERSION,
 } from "./document.js";
 import { decodeId, encodeId } from "./ids.js";
-import { idField, isListField, type Keys, phoneField, type QueuePart, SHARDS } from "./keys.js";
+import { idField, isListField, type Keys, phoneField, SHARDS } from "./keys.js";
 import { INDEX_DELETE_IF, LIST_ADD_MANY, PHONE_ADD, QUEUE_FILE, QUEUE_UNLINK, WRITE_DOC } from "./scripts.js";
 
 /**
