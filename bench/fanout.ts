@@ -7,7 +7,14 @@
  *
  *   npx tsx bench/fanout.ts [--owners 500] [--insurers 20] [--agree-concurrency 4]
  *                           [--interval 1000] [--raw-seconds 5] [--store sqlite|redis|upstash]
- *                           [--in-process] [--profile] [--keep]
+ *                           [--processes 1] [--alone] [--in-process] [--profile] [--keep]
+ *
+ * With `--store redis` or `upstash` the same fan-out runs on SQLite first, in a child process
+ * (unless `--alone`), and the two are compared: our process's CPU per owner and owners/s, with
+ * Redis's own CPU per owner (`INFO cpu`, the whole server) and its commands per owner (`INFO
+ * stats`); for Upstash, the REST fake's requests (round trips) and commands per owner.
+ * `--processes N` (Redis, Upstash) runs N service processes on the one store, each with its
+ * dispatcher thread, agreeing a share of the owners: the CPU is all of theirs.
  *
  * The service is the real one: createServices on a fresh SQLite file (or, with `--store`, a
  * fresh prefix on Redis db 12 or the loopback Upstash REST fake; see support/stores.ts; the
@@ -20,10 +27,13 @@
  * verifying, so the figures are ours, not the receiver's; RSS and CPU are this process's (both
  * threads).
  */
+
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { Redis } from "ioredis";
 import { Webhook } from "standardwebhooks";
 import { Agent, request } from "undici";
 import { loadConfig } from "../src/config.js";
@@ -35,7 +45,7 @@ import { createLogger } from "../src/logger.js";
 import { createServices } from "../src/services/create-services.js";
 import { stopLinkPrefix, telegramStopLink } from "../src/services/insurer-views.js";
 import { startCheckpointer } from "../src/store/sqlite/checkpointer.js";
-import { forkHelper } from "./support/child.js";
+import { type Child, forkHelper as forkBench, forkHelper } from "./support/child.js";
 import { fmt, machineLine, mib, parseArgs } from "./support/machine.js";
 import { seedVerifiedOwner } from "./support/owners.js";
 import { startProfile, summariseProfile } from "./support/profile.js";
@@ -52,6 +62,8 @@ const opts = parseArgs({
   inProcess: false,
   profile: false,
   keep: false,
+  processes: 1,
+  alone: false,
 });
 const kind = storeKind(opts.store);
 
@@ -67,20 +79,42 @@ function bytesWritten(): number | undefined {
   }
 }
 
-async function main() {
+/** The figures a run ends with (printed as `RESULT {…}` for a parent run to compare). */
+interface Result {
+  store: string;
+  processes: number;
+  ownersPerS: number;
+  cpuPerOwnerMs: number;
+  rawPerS: number;
+}
+
+/** Redis's own CPU seconds and commands so far (the whole server: other clients count too). */
+async function redisCounters(url: string | undefined) {
+  if (!url) return undefined;
+  const redis = new Redis(url, { lazyConnect: true });
+  await redis.connect();
+  const info = await redis.info();
+  redis.disconnect();
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
+  return { cpu: field("used_cpu_sys") + field("used_cpu_user"), commands: field("total_commands_processed") };
+}
+
+async function main(): Promise<Result> {
   log("== onewindow fan-out benchmark ==");
   log(machineLine());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onewindow-fanout-"));
   const store = await benchStore(kind);
   cleanupOnError = store.cleanup;
   log(`store: ${kind === "sqlite" ? `SQLite ${path.join(dir, "data")}` : store.describe}`);
-  const config = loadConfig({
+  const env = {
     DATA_DIR: path.join(dir, "data"),
     KEYS_DIR: path.join(dir, "keys"),
     LOG_LEVEL: "silent",
     ALLOW_PRIVATE_WEBHOOKS: "1",
     ...store.env,
-  });
+  };
+  const config = loadConfig(env);
+  if (opts.processes > 1 && kind === "sqlite") throw new Error("--processes needs --store redis or upstash");
   const services = await createServices(config, createLogger("silent"), () => new Date());
   const receiver = forkHelper("lean-receiver.ts", [String(opts.insurers)]);
   const { urls } = await receiver.next<{ urls: string[] }>("ready", 30_000);
@@ -152,6 +186,13 @@ async function main() {
   await checkpointer?.ready;
   const woken = thread ?? inProcess;
   services.outboxWritten.subscribe(() => woken?.wake());
+  // More service processes on the same store (--processes), started before the clock runs.
+  const workers: Child[] = [];
+  for (let n = 1; n < opts.processes; n++) {
+    const worker = forkBench("fanout-worker.ts", [JSON.stringify(env), String(opts.interval)]);
+    await worker.next("ready", 60_000);
+    workers.push(worker);
+  }
   const rssBase = process.memoryUsage().rss;
   let peakRss = rssBase;
   const sampler = setInterval(() => {
@@ -168,6 +209,8 @@ async function main() {
 
   // ---- timed: first agree → last notice accepted ----
   const w0 = bytesWritten();
+  const redis0 = await redisCounters(store.redisUrl);
+  const fake0 = store.fake ? { ...store.fake.requests, commands: store.fake.counts.commands } : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   inProcess?.start(opts.interval);
@@ -178,12 +221,39 @@ async function main() {
       await services.owners.agree(ownerIds[i]!, prefsFor(i), "en");
     }
   };
-  const agrees = Promise.all(Array.from({ length: opts.agreeConcurrency }, agreeLoop)).then(() => {
+  // Each process agrees an equal share of the owners (the parent the first).
+  const share = Math.ceil(opts.owners / opts.processes);
+  const handed = workers.map((worker, n) => {
+    const from = (n + 1) * share;
+    const slice = ownerIds.slice(from, from + share).map((id, k) => [id, prefsFor(from + k)]);
+    worker.send({ type: "go", owners: slice, concurrency: opts.agreeConcurrency });
+    return worker.next("agreed", 290_000);
+  });
+  nextOwner = 0;
+  const mine = Math.min(share, opts.owners);
+  const agreeMine = async () => {
+    for (let i = nextOwner++; i < mine; i = nextOwner++) {
+      await services.owners.agree(ownerIds[i]!, prefsFor(i), "en");
+    }
+  };
+  const agrees = Promise.all([
+    ...Array.from({ length: opts.agreeConcurrency }, opts.processes > 1 ? agreeMine : agreeLoop),
+    ...handed,
+  ]).then(() => {
     agreedAt = performance.now();
   });
   await reached;
   const t1 = performance.now();
-  const cpu = process.cpuUsage(cpu0);
+  const own = process.cpuUsage(cpu0);
+  const others = await Promise.all(
+    workers.map(async (worker) => {
+      worker.send({ type: "cpu" });
+      return (await worker.next<{ micros: number }>("cpu")).micros;
+    }),
+  );
+  const cpu = { user: own.user + others.reduce((a, b) => a + b, 0), system: own.system };
+  const redis1 = await redisCounters(store.redisUrl);
+  const fake1 = store.fake ? { ...store.fake.requests, commands: store.fake.counts.commands } : undefined;
   const w1 = bytesWritten();
   await agrees;
   // ---- end of timed part ----
@@ -194,6 +264,11 @@ async function main() {
   const profile = stopProfile ? await stopProfile() : undefined;
   await inProcess?.stop();
   await thread?.stop();
+  for (const worker of workers) {
+    worker.send({ type: "stop" });
+    await worker.next("stopped", 60_000).catch(() => undefined);
+    await worker.close();
+  }
   await checkpointer?.stop();
   const seconds = (t1 - t0) / 1000;
   const outbox = await services.store.outboxStats();
@@ -292,9 +367,26 @@ async function main() {
   log(
     `CPU bound: ${fmt(oursPerOwner / 1000, 2)} ms ours + ${fmt((receiverPerNotice * opts.insurers) / 1000, 2)} ms receiver per owner → at most ${fmt((cores * 1e6) / perOwnerAll)} owners/s on ${cores} cores if every core were busy (the target needs ≤ ${fmt((cores * 1e6) / target / 1000, 2)} ms per owner in all)`,
   );
-  if (kind === "upstash") {
+  if (opts.processes > 1) {
     log(
-      `upstash fake: requests ${fakeRequests(store)} (whole run); it runs in this process, so its CPU is in the cost above`,
+      `processes: ${opts.processes} service processes on one store (CPU above is all of theirs, threads included)`,
+    );
+  }
+  if (redis0 && redis1) {
+    log(
+      `redis server: ${fmt(((redis1.cpu - redis0.cpu) * 1000) / opts.owners, 2)} ms CPU per owner (INFO cpu, the whole server), ${fmt((redis1.commands - redis0.commands) / opts.owners)} commands per owner (INFO stats: those run inside scripts included)`,
+    );
+  }
+  if (kind === "upstash" && fake0 && fake1) {
+    const trips = Object.keys(fake1)
+      .filter((k) => k !== "commands")
+      .reduce(
+        (sum, k) =>
+          sum + ((fake1 as Record<string, number>)[k] ?? 0) - ((fake0 as Record<string, number>)[k] ?? 0),
+        0,
+      );
+    log(
+      `upstash: ${fmt(trips / opts.owners, 1)} round trips (HTTP requests) and ${fmt((fake1.commands - fake0.commands) / opts.owners, 1)} commands per owner, pipelined where the client allows (${fakeRequests(store)} over the whole run); the fake runs in this process, so its CPU is in the cost above`,
     );
   }
   if (profile) log(`\n${summariseProfile(profile)}`);
@@ -308,12 +400,64 @@ async function main() {
   }
   if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
   else log(`kept ${dir}`);
+  const result: Result = {
+    store: kind,
+    processes: opts.processes,
+    ownersPerS,
+    cpuPerOwnerMs: oursPerOwner / 1000,
+    rawPerS: raw,
+  };
+  log(`RESULT ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** The same fan-out on SQLite, in a child process, before this one (its output indented). */
+async function sqliteRun(): Promise<Result> {
+  const args = process.argv
+    .slice(2)
+    .filter(
+      (a, i, all) =>
+        !["--store", "--processes"].includes(all[i - 1] ?? "") &&
+        !["--store", "--processes"].includes(a) &&
+        !a.startsWith("--store=") &&
+        !a.startsWith("--processes="),
+    );
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, process.argv[1] ?? "", ...args, "--store", "sqlite", "--alone"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk;
+    process.stdout.write(chunk.toString().replace(/^/gm, "  | "));
+  });
+  await new Promise((resolve) => child.once("exit", resolve));
+  const line = /^RESULT (.*)$/m.exec(out)?.[1];
+  if (!line) throw new Error("the SQLite run printed no RESULT");
+  return JSON.parse(line) as Result;
+}
+
+async function run() {
+  const baseline = kind !== "sqlite" && !opts.alone ? await sqliteRun() : undefined;
+  const result = await main();
+  if (!baseline) return;
+  log("\n== next to SQLite, same run ==");
+  log(
+    `CPU per owner in our process(es): ${kind} ${fmt(result.cpuPerOwnerMs, 2)} ms vs SQLite ${fmt(baseline.cpuPerOwnerMs, 2)} ms = ${fmt(result.cpuPerOwnerMs / baseline.cpuPerOwnerMs, 2)}× (aim ≤ 1.5×: ${result.cpuPerOwnerMs <= 1.5 * baseline.cpuPerOwnerMs ? "met" : "NOT met"})`,
+  );
+  log(
+    `owners/s: ${kind} ${fmt(result.ownersPerS, 1)} (${result.processes} process${result.processes > 1 ? "es" : ""}) vs SQLite ${fmt(baseline.ownersPerS, 1)} = ${fmt(result.ownersPerS / baseline.ownersPerS, 2)}× (aim ≥ 0.5×: ${result.ownersPerS >= 0.5 * baseline.ownersPerS ? "met" : "NOT met"}); raw POST/s ${fmt(result.rawPerS)} vs ${fmt(baseline.rawPerS)}`,
+  );
+  log(`bound: ${os.cpus().length} cores for everything (our processes, Redis, the receivers)`);
 }
 
 /** On a failure, the Redis keys are deleted all the same (unless --keep). */
 let cleanupOnError: (() => Promise<number>) | undefined;
 
-main().catch(async (err) => {
+run().catch(async (err) => {
   console.error(err);
   if (!opts.keep) await cleanupOnError?.().catch(() => 0);
   process.exit(1);

@@ -4,7 +4,7 @@
  * (1 window.opened + 4 optout.filed, left pending: no dispatcher runs) — written through the
  * real service on Redis (createServices with REDIS_URL; ensureOwner, updateOwnerProfile with a
  * verified phone, services.owners.agree). Reports `INFO memory` used_memory before and after,
- * bytes per owner (the issue aims for under 2 KB each at 100,000 owners), DBSIZE, and a
+ * bytes per owner (issue 19 aims for at most 3 KB each at 100,000 owners, everything delivered), DBSIZE, and a
  * `MEMORY USAGE` break-down of the run's keys.
  *
  * `--names` gives every owner a name, as a shared Telegram contact does (the profile and the
@@ -199,7 +199,12 @@ async function main() {
   };
   await Promise.all(Array.from({ length: opts.concurrency }, loop));
   await pause;
-  if (opts.deliver) log(`delivered ${fmt(await deliverAll(services.store))} outbox entries`);
+  if (opts.deliver) {
+    log(`delivered ${fmt(await deliverAll(services.store))} outbox entries`);
+    // Delivered opt-out notices reach their owners' documents within half a second
+    // (store/redis/context.ts finishLater): the steady state is after that.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
   const seconds = (performance.now() - t0) / 1000;
   const after = await usedMemory(redis);
   checkpoints.push({ owners: opts.owners, used: after });
@@ -241,7 +246,7 @@ async function main() {
       `extrapolated to 100,000 owners (measured at ${fmt(opts.owners)}; the larger of average and marginal): ~${fmt((worst * 100_000) / 2 ** 20, 1)} MiB, ${kb(worst)} per owner`,
     );
   }
-  log(`target < 2 KB (2,048 B) per owner: ${worst < 2048 ? "MET" : "NOT MET"} (${fmt(worst)} B)`);
+  log(`target ≤ 3 KB (3,072 B) per owner: ${worst <= 3072 ? "MET" : "NOT MET"} (${fmt(worst)} B)`);
 
   if (opts.keep) log(`kept keys under ${prefix}`);
   else log(`deleted ${fmt(await deletePrefix(opts.redisUrl, prefix))} keys under ${prefix}`);

@@ -7,7 +7,7 @@
  */
 
 import { createHash, randomBytes, randomInt } from "node:crypto";
-import { uuidv7Group } from "../crypto/uuid-v7.js";
+import { uuidv7 } from "../crypto/uuid-v7.js";
 import { type AttemptConflict, checkAttempt } from "../domain/attempts.js";
 import { type AttemptRecord, type ContactWindow, emptyChangeset } from "../domain/model.js";
 import { type PlanContext, planStop } from "../domain/plans.js";
@@ -79,7 +79,7 @@ export function visibleTo(window: ContactWindow | undefined, insurerId: string, 
 export function createAttemptService(deps: AttemptServiceDeps) {
   const { store, clock } = deps;
   /** One id source per recorded attempt: its attempt, opt-out and notices are one changeset. */
-  const idsForOneAttempt = () => deps.newId ?? uuidv7Group();
+  const idsForOneAttempt = () => deps.newId ?? (() => uuidv7());
 
   async function replay(
     insurerId: string,

@@ -7,7 +7,7 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { ReceiptSigner } from "../crypto/receipts.js";
 import { payloadHash } from "../crypto/receipts.js";
-import { uuidv7Group } from "../crypto/uuid-v7.js";
+import { uuidv7 } from "../crypto/uuid-v7.js";
 import { CONSENT_TEXT_VERSION, dataCategoriesFor, renderConsentText } from "../domain/consent-text.js";
 import type { Changeset, Insurer, Language, Owner, OwnerState, PhoneChange } from "../domain/model.js";
 import {
@@ -37,8 +37,8 @@ export interface OwnerServiceDeps {
 
 /** Random ids and codes; tests may pass deterministic ones. */
 export const defaultRandom = {
-  /** The id source of one plan: its ids share their time and random prefix (uuid-v7.ts). */
-  newIds: (): (() => string) => uuidv7Group(),
+  /** The id source of one plan: plain UUIDv7s, unrelated but for their time (uuid-v7.ts). */
+  newIds: (): (() => string) => () => uuidv7(),
   newToken: () => randomBytes(16).toString("base64url"),
   newCode: () => verificationCodeFrom(randomInt(0, 10 ** VERIFICATION_CODE_DIGITS)),
 };

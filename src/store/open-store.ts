@@ -11,9 +11,8 @@ import type { Store } from "./store.js";
 
 /**
  * Opens the configured backend. Redis: `REDIS_URL` names one server, or a Redis Cluster when
- * it lists several comma-separated seed nodes (`redis://h1:7000,redis://h2:7001`). `matchKey`
- * is the service's (crypto/match-key.ts): a Redis store leaves out the opt-out keys it can
- * compute again, and needs it to read them back.
+ * it lists several comma-separated seed nodes (`redis://h1:7000,redis://h2:7001`). `matchKey` is
+ * the service's (crypto/match-key.ts): a Redis store migrating from layout 4 needs it.
  */
 export async function openStore(
   config: StoreConfig,

@@ -29,7 +29,6 @@ import { loadConfig } from "../../src/config.js";
 import { createMatchKeys } from "../../src/crypto/match-key.js";
 import { createLogger } from "../../src/logger.js";
 import { createServices } from "../../src/services/create-services.js";
-import { namedOf } from "../../src/store/redis/codec.js";
 import { queueRow } from "../../src/store/redis/outbox.js";
 import { type FakeTelegram, startFakeTelegram } from "../fakes/telegram-server.js";
 import {
@@ -301,13 +300,13 @@ describe.skipIf(!TEST_REDIS_URL)(
       const victim = procs[0]!;
       const worker = `${os.hostname()}:${victim.child.pid}:`;
       const redis = new Redis(redisUrl, { protocol: 2 });
-      /** The outbox rows (Redis store internals: `{q:<insurer>}:e`, codec.ts) leased by the victim, not finished. */
+      /** The outbox rows (Redis store internals: `{q:<insurer>}:e`, JSON rows) leased by the victim, not finished. */
       const victimClaims = async () => {
         const rows: { webhook_id: string; lease_until: string; insurer_id: string }[] = [];
         for (const i of insurers) {
           const all = await redis.hgetall(`${prefix}{q:${i.id}}:e`);
-          for (const [ref, raw] of Object.entries(all)) {
-            const row = queueRow(i.id, { ...namedOf("q", JSON.parse(raw)), id: ref });
+          for (const raw of Object.values(all)) {
+            const row = queueRow(i.id, raw);
             if (row.state === "pending" && row.lease_worker?.startsWith(worker)) {
               rows.push({
                 webhook_id: row.webhook_id,

@@ -22,6 +22,8 @@ export interface UpstashFake {
   token: string;
   /** Requests seen, by path (`/`, `/pipeline`, `/multi-exec`). */
   requests: Record<string, number>;
+  /** Commands run, single or inside pipelines and transactions. */
+  counts: { commands: number };
   close(): Promise<void>;
 }
 
@@ -48,8 +50,11 @@ function isCommand(value: unknown): value is (string | number)[] {
 export async function startUpstashFake(redisUrl: string, token = "test-token"): Promise<UpstashFake> {
   const redis = new Redis(redisUrl, { protocol: 2 });
   const requests: Record<string, number> = {};
+  /** Commands run, single or inside pipelines and transactions (benchmarks count them). */
+  const counts = { commands: 0 };
 
   const run = async (command: (string | number)[]): Promise<Reply> => {
+    counts.commands++;
     const [name, ...args] = command.map(String);
     return (await redis.callBuffer(name as string, args)) as Reply;
   };
@@ -102,6 +107,7 @@ export async function startUpstashFake(redisUrl: string, token = "test-token"): 
               return send(200, out);
             }
             const multi = redis.multi();
+            counts.commands += commands.length;
             for (const command of commands) {
               const [name, ...args] = command.map(String);
               multi.callBuffer(name as string, args);
@@ -134,6 +140,7 @@ export async function startUpstashFake(redisUrl: string, token = "test-token"): 
     url: `http://127.0.0.1:${port}`,
     token,
     requests,
+    counts,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -6,13 +6,11 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFieldCipher } from "../../src/crypto/field-cipher.js";
-import { createMatchKeys } from "../../src/crypto/match-key.js";
 import { emptyChangeset } from "../../src/domain/model.js";
 import { createIoredisCommands } from "../../src/store/redis/ioredis-client.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/redis-store.js";
 import {
   deleteKeys,
-  dumpKeys,
   hasRedisServer,
   startCluster,
   type TestCluster,
@@ -20,7 +18,6 @@ import {
 } from "../support/redis.js";
 import { aNewOwner, anOutboxEntry } from "./builders.js";
 import { describeStoreContract } from "./contract.js";
-import { describeMatchKeyDerivation } from "./contract-match-keys.js";
 
 const available = hasRedisServer();
 const title = available
@@ -41,7 +38,6 @@ describe.skipIf(!available)(title, () => {
       redis: createIoredisCommands({ url: cluster.url }),
       cipher: createFieldCipher(key),
       prefix,
-      matchKey: createMatchKeys(key),
       ...(now ? { now } : {}),
     });
 
@@ -67,17 +63,6 @@ describe.skipIf(!available)(title, () => {
     };
     return { prefix, key, reopen, cleanup, passTime };
   };
-
-  describeMatchKeyDerivation("redis cluster", async () => {
-    const { prefix, key, reopen, cleanup } = deployment("cluster-mk");
-    return {
-      store: await reopen(),
-      open: reopen,
-      matchKey: createMatchKeys(key),
-      dump: async () => (await dumpKeys(cluster.url, prefix)).map((b) => b.toString()),
-      cleanup,
-    };
-  });
 
   describeStoreContract("redis cluster", async () => {
     const { reopen, cleanup, passTime } = deployment("cluster");

@@ -6,14 +6,12 @@ import { randomBytes } from "node:crypto";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFieldCipher } from "../../src/crypto/field-cipher.js";
-import { createMatchKeys } from "../../src/crypto/match-key.js";
 import { createRedisStore, type RedisStore } from "../../src/store/redis/redis-store.js";
 import { createUpstashCommands } from "../../src/store/redis/upstash-client.js";
 import { startUpstashFake, type UpstashFake } from "../fakes/upstash-server.js";
-import { deleteKeys, dumpKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../support/redis.js";
 import { aNewOwner } from "./builders.js";
 import { describeStoreContract } from "./contract.js";
-import { describeMatchKeyDerivation } from "./contract-match-keys.js";
 
 const url = TEST_REDIS_URL ?? "";
 
@@ -47,33 +45,6 @@ describe.skipIf(!TEST_REDIS_URL)("upstash store (REST fake over TEST_REDIS_URL)"
       passTime: (ms: number) => {
         offset += ms;
       },
-      cleanup: async () => {
-        for (const s of opened) await s.close();
-        await deleteKeys(url, prefix);
-      },
-    };
-  });
-
-  describeMatchKeyDerivation("upstash", async () => {
-    const prefix = uniquePrefix("upstash-mk");
-    const key = randomBytes(32);
-    const opened: RedisStore[] = [];
-    const open = async () => {
-      const redis = createUpstashCommands({ url: fake.url, token: fake.token });
-      const store = await createRedisStore({
-        redis,
-        cipher: createFieldCipher(key),
-        prefix,
-        matchKey: createMatchKeys(key),
-      });
-      opened.push(store);
-      return store;
-    };
-    return {
-      store: await open(),
-      open,
-      matchKey: createMatchKeys(key),
-      dump: async () => (await dumpKeys(url, prefix)).map((b) => b.toString()),
       cleanup: async () => {
         for (const s of opened) await s.close();
         await deleteKeys(url, prefix);

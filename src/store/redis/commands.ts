@@ -17,7 +17,8 @@ export function luaScript(name: string, source: string): LuaScript {
   return { name, source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
-export type Arg = string | number;
+/** A command argument; a Buffer only where the client carries bytes ({@link RedisCommands.binary}). */
+export type Arg = string | number | Buffer;
 
 /** One command or one script call inside a {@link RedisCommands.pipeline}. */
 export type RedisCall = { args: Arg[] } | { script: LuaScript; keys: string[]; args: Arg[] };
@@ -33,6 +34,15 @@ export interface RedisCommands {
    * its place, so one failure never hides the others' results.
    */
   pipeline(calls: readonly RedisCall[]): Promise<unknown[]>;
+  /** GET of each key as bytes (null where there is none), together as {@link pipeline} runs calls. */
+  getBuffers(keys: readonly string[]): Promise<(Buffer | null)[]>;
+  /** Every key matching a SCAN pattern, on every master (the layout migration walks with it). */
+  scan(match: string): Promise<string[]>;
+  /**
+   * Whether values may be raw bytes. ioredis: yes; Upstash's REST API carries JSON text, so
+   * owner documents go there as base64 (document.ts encodings).
+   */
+  readonly binary: boolean;
   close(): Promise<void>;
 }
 

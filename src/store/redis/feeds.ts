@@ -1,34 +1,31 @@
 /**
- * What insurers read through the HTTP API (feeds, acknowledgements, attempts, scrub) and what
+ * What insurers read through the HTTP API (feeds, acknowledgements, attempts) and what
  * the bot tells owners on its own (digests, reminders, owner notices). Feeds are per-insurer
  * lexicographic sorted sets of `time id owner` (13-digit epoch ms, order-preserving encoded
- * ids: codec.ts), so keyset paging on (time, id) is a range query; cross-owner work lists are
+ * ids: ids.ts), so keyset paging on (time, id) is a range query; cross-owner work lists are
  * sharded the same way and checked against the records they point at (stale members are
  * skipped and dropped).
  */
-import type { ContactWindow, OptOut, ScrubHit } from "../../domain/model.js";
+import type { ContactWindow, OptOut } from "../../domain/model.js";
 import { hasOpened } from "../../domain/window-plan.js";
 import {
-  type AttemptRow,
   attemptFromRow,
   type OptOutRow,
   type OwnerNoticeRow,
   optOutFromRow,
   ownerNoticeFromRow,
-  type ScrubHitRow,
-  scrubHitFromRow,
-  scrubHitToRow,
   type WindowRow,
   windowFromRow,
 } from "../rows.js";
-import { finishScrubRecords } from "../scrub-records.js";
-import type { AckNotice, ScrubRecord, Store } from "../store.js";
-import { decodeRow, encodeHex, encodeId, encodeTime, sortableMs } from "./codec.js";
+import type { AckNotice, Store } from "../store.js";
+import { acknowledge as acknowledgeIn, markOnce as markOnceIn } from "./apply.js";
+import { CHUNKED_DEL, CHUNKED_RANGE } from "./chunked-sets.js";
 import { unwrap } from "./commands.js";
-import { ms, type RedisContext } from "./context.js";
-import { phoneField, SHARDS, type ShardedList, spread } from "./keys.js";
-import { attemptField, readDoc } from "./owners.js";
-import { ACKNOWLEDGE, CHUNKED_DEL, CHUNKED_RANGE, MARK_ONCE, RECORD_AT, SCRUB_OWNER } from "./scripts.js";
+import type { IndexOp, RedisContext } from "./context.js";
+import type { OwnerDoc } from "./document.js";
+import { decodeId, encodeId, sortableMs } from "./ids.js";
+import { SHARDS, type ShardedList } from "./keys.js";
+import { attemptField, member } from "./owners.js";
 
 type FeedPart = Pick<
   Store,
@@ -39,10 +36,6 @@ type FeedPart = Pick<
   | "acknowledgeOptOut"
   | "getAttemptByIdempotencyKey"
   | "listAttempts"
-  | "scrubLookup"
-  | "recordScrubHits"
-  | "listScrubHits"
-  | "purgeScrubHits"
   | "pendingAckNotices"
   | "markAckNoticesSent"
   | "windowsAwaitingAckReminder"
@@ -77,35 +70,40 @@ function statusAt(row: WindowRow, now: string): WindowStatusFilter {
 export function createFeedPart(ctx: RedisContext): FeedPart {
   const { redis, keys } = ctx;
 
+  /** The document list each record kind lives in. */
+  const LIST = { w: "windows", p: "optOuts", n: "notices" } as const;
+  const find = (doc: OwnerDoc | undefined, kind: "w" | "p" | "n", id: string) =>
+    doc ? (doc[LIST[kind]] as { id: string }[]).find((r) => r.id === id) : undefined;
+
   /**
    * Reads many records at once (encoded record ids) through the id index: the first owner
    * listed for each id that holds it.
    */
-  const recordsAt = async <T>(kind: "w" | "p" | "n", ids: string[]): Promise<(T | undefined)[]> => {
-    const owners = await ctx.ownersOf(ids.map((id) => `${kind}:${id}`));
-    const probes = ids.flatMap((id, i) => (owners[i] ?? []).map((owner) => ({ i, owner, id })));
-    const replies = await redis.pipeline(
-      probes.map((p) => ({ script: RECORD_AT, keys: [keys.owner(p.owner)], args: [kind, p.id] })),
+  const recordsAt = async <T>(kind: "w" | "p" | "n", refs: string[]): Promise<(T | undefined)[]> => {
+    // The subjects of entries this process just leased need no look-up (RedisContext.subjects).
+    const known = refs.map((ref) => ctx.subjects.get(decodeId(ref)));
+    const unknown = refs.filter((_, i) => known[i] === undefined);
+    const looked = await ctx.ownersOf(unknown.map((ref) => `${kind}:${ref}`));
+    let next = 0;
+    const owners = known.map((owner) => (owner === undefined ? (looked[next++] ?? []) : [owner]));
+    const probes = refs.flatMap((ref, i) =>
+      (owners[i] ?? []).map((owner) => ({ i, owner, id: decodeId(ref) })),
     );
-    const out: (T | undefined)[] = ids.map(() => undefined);
-    probes.forEach((p, n) => {
-      const json = unwrap<string | null>(replies[n]);
-      if (json && out[p.i] === undefined) {
-        out[p.i] = ctx.decode<T>(kind, JSON.parse(json) as Record<string, unknown>);
-      }
-    });
+    const unique = [...new Set(probes.map((p) => p.owner))];
+    const docs = new Map(unique.map((o, n) => [o, n]));
+    const read = await ctx.readDocs(unique.map(decodeId));
+    const out: (T | undefined)[] = refs.map(() => undefined);
+    for (const p of probes) {
+      const row = find(read[docs.get(p.owner) ?? -1], kind, p.id);
+      if (row && out[p.i] === undefined) out[p.i] = row as T;
+    }
     return out;
   };
 
   /** Reads many records of known owners at once (refs: encoded owner and record ids). */
   const rowsAt = async <T>(refs: { owner: string; kind: "w" | "p" | "n"; id: string }[]) => {
-    const replies = await redis.pipeline(
-      refs.map((r) => ({ script: RECORD_AT, keys: [keys.owner(r.owner)], args: [r.kind, r.id] })),
-    );
-    return refs.map((r, i) => {
-      const json = unwrap<string | null>(replies[i]);
-      return json ? ctx.decode<T>(r.kind, JSON.parse(json) as Record<string, unknown>) : undefined;
-    });
+    const read = await ctx.readDocs(refs.map((r) => decodeId(r.owner)));
+    return refs.map((r, i) => find(read[i], r.kind, decodeId(r.id)) as T | undefined);
   };
 
   /** Walks a lexicographic feed from `min` to `max`, keeping what `accept` returns, up to `limit`. */
@@ -172,9 +170,12 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
         return kept;
       }),
     );
+    // One member can stand in two shards (layout 4 sharded acknowledgements by encoded id):
+    // it is one item.
     return perShard
       .flat()
       .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
+      .filter((k, i, all) => i === 0 || all[i - 1]?.member !== k.member)
       .slice(0, limit)
       .map((k) => k.value);
   };
@@ -182,46 +183,51 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
   /** The docs of the owners the id index names for `field`, parsed (missing ones left out). */
   const docsOf = async (field: string) => {
     const [owners = []] = await ctx.ownersOf([field]);
-    const docs = await Promise.all(owners.map((owner) => readDoc(ctx, owner)));
-    return docs.filter((doc) => doc !== undefined);
+    return (await ctx.readDocs(owners.map(decodeId))).filter((doc) => doc !== undefined);
   };
 
   const acknowledge = async <T>(kind: "w" | "p", insurerId: string, id: string, at: string) => {
-    const ref = encodeId(id);
-    const [owners = []] = await ctx.ownersOf([`${kind}:${ref}`]);
+    const list = kind === "w" ? "windows" : "optOuts";
+    const [owners = []] = await ctx.ownersOf([`${kind}:${encodeId(id)}`]);
     for (const owner of owners) {
-      const row = await ctx.write(
-        `o:${owner}`,
-        ACKNOWLEDGE,
-        [keys.owner(owner), keys.owner(owner, ":q")],
-        (opId) => [kind, ref, insurerId, encodeTime(at), opId, owner, sortableMs(at)],
-        (reply) => (Array.isArray(reply) ? (reply[1] as string) : undefined),
-        (reply) =>
-          Array.isArray(reply)
-            ? ctx.decode<T>(kind, JSON.parse(reply[0] as string) as Record<string, unknown>)
-            : undefined,
-      );
+      const row = await ctx.changeDoc(decodeId(owner), (doc) => {
+        const result = doc ? acknowledgeIn(doc, list, id, insurerId, at) : { found: false as const };
+        if (!result.found) return { value: undefined };
+        const next = result.doc;
+        const row = find(next ?? doc, kind, id) as
+          | (WindowRow & OptOutRow & { ack_notified_at: string | null })
+          | undefined;
+        const ops: IndexOp[] = [];
+        // The owner's digest tells of it (pendingAckNotices).
+        if (next && row && !row.ack_notified_at && row.owner_id) {
+          ops.push(["ack", id, member(at, id, kind, owner)]);
+        }
+        return { ...(next ? { doc: next } : {}), ops, value: row as T | undefined };
+      });
       if (row) return row;
     }
     return undefined;
   };
 
-  /** Sets a time field of one record once, through the id index; unknown ids are ignored. */
+  /** Sets a time field of records once, through the id index; unknown ids are ignored. */
   const markOnce = async (items: { kind: "w" | "p" | "n"; id: string }[], field: string, at: string) => {
     if (items.length === 0) return;
-    const refs = items.map(({ kind, id }) => ({ kind, ref: encodeId(id) }));
-    const owners = await ctx.ownersOf(refs.map(({ kind, ref }) => `${kind}:${ref}`));
-    const calls = refs.flatMap(({ kind, ref }, i) =>
-      (owners[i] ?? []).map((owner) => ({
-        script: MARK_ONCE,
-        keys: [keys.owner(owner)],
-        args: [kind, ref, field, encodeTime(at)],
-      })),
+    const owners = await ctx.ownersOf(items.map(({ kind, id }) => `${kind}:${encodeId(id)}`));
+    const byOwner = new Map<string, typeof items>();
+    items.forEach((item, i) => {
+      for (const owner of owners[i] ?? []) byOwner.set(owner, [...(byOwner.get(owner) ?? []), item]);
+    });
+    await Promise.all(
+      [...byOwner.entries()].map(([owner, list]) =>
+        ctx.changeDoc(decodeId(owner), (doc) => {
+          let next = doc;
+          for (const { kind, id } of list)
+            if (next) next = markOnceIn(next, LIST[kind], id, field, at) ?? next;
+          return { ...(next !== doc && next ? { doc: next } : {}), value: undefined };
+        }),
+      ),
     );
-    for (const reply of await redis.pipeline(calls)) unwrap(reply);
   };
-
-  const hitKey = (hit: ScrubHit) => keys.hits(hit.ownerId ?? `-${spread(hit.id, SHARDS)}`);
 
   return {
     async getOptOuts(ids) {
@@ -264,7 +270,7 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
     async getAttemptByIdempotencyKey(insurerId, idempotencyKey) {
       const docs = await docsOf(attemptField(insurerId, idempotencyKey));
       const row = docs
-        .flatMap((doc) => doc.records.a.map((named) => decodeRow<AttemptRow>("a", named)))
+        .flatMap((doc) => doc.attempts)
         .find((a) => a.insurer_id === insurerId && a.idempotency_key === idempotencyKey);
       return row ? attemptFromRow(row) : undefined;
     },
@@ -272,100 +278,10 @@ export function createFeedPart(ctx: RedisContext): FeedPart {
       const docs = await docsOf(`w:${encodeId(windowId)}`);
       // Records are kept in creation order, so a stable sort by time breaks ties by creation.
       return docs
-        .flatMap((doc) => doc.records.a.map((named) => decodeRow<AttemptRow>("a", named)))
+        .flatMap((doc) => doc.attempts)
         .filter((row) => row.window_id === windowId)
         .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
         .map(attemptFromRow);
-    },
-
-    async scrubLookup(insurerId, phoneHashes) {
-      const found = new Map<string, ScrubRecord>();
-      const unique = [...new Set(phoneHashes)];
-      if (unique.length === 0) return found;
-      const byBucket = new Map<string, string[]>();
-      const stored = new Map(unique.map((hash) => [encodeHex(hash), hash]));
-      for (const hash of stored.keys()) {
-        const bucket = keys.phoneIndex(hash);
-        byBucket.set(bucket, [...(byBucket.get(bucket) ?? []), hash]);
-      }
-      const buckets = [...byBucket.entries()];
-      const replies = await redis.pipeline(
-        buckets.map(([bucket, hashes]) => ({ args: ["HMGET", bucket, ...hashes.map(phoneField)] })),
-      );
-      const probes: { hash: string; ownerId: string }[] = [];
-      buckets.forEach(([, hashes], i) => {
-        const owners = unwrap<(string | null)[]>(replies[i]) ?? [];
-        hashes.forEach((hash, j) => {
-          for (const ownerId of owners[j]?.split(" ") ?? []) if (ownerId) probes.push({ hash, ownerId });
-        });
-      });
-      const results = await redis.pipeline(
-        probes.map(({ hash, ownerId }) => ({
-          script: SCRUB_OWNER,
-          keys: [keys.owner(ownerId)],
-          args: [insurerId, hash, ownerId],
-        })),
-      );
-      probes.forEach(({ hash }, i) => {
-        const [windows, optOuts] = unwrap<[string[], string[]]>(results[i]);
-        if (windows.length === 0 && optOuts.length === 0) return;
-        const phoneHash = stored.get(hash) as string;
-        let record = found.get(phoneHash);
-        if (!record) {
-          record = { windows: [], optOuts: [] };
-          found.set(phoneHash, record);
-        }
-        const rows = <T>(kind: "w" | "p", list: string[]) =>
-          list.map((json) => ctx.decode<T>(kind, JSON.parse(json) as Record<string, unknown>));
-        for (const row of rows<WindowRow>("w", windows)) {
-          record.windows.push(windowFromRow(row));
-          record.ownerId ??= row.owner_id ?? undefined;
-        }
-        for (const row of rows<OptOutRow>("p", optOuts)) {
-          record.optOuts.push(optOutFromRow(row));
-          record.ownerId ??= row.owner_id ?? undefined;
-        }
-      });
-      return finishScrubRecords(found);
-    },
-    async recordScrubHits(hits) {
-      if (hits.length === 0) return;
-      const groups = new Map<string, ScrubHit[]>();
-      for (const hit of hits) groups.set(hitKey(hit), [...(groups.get(hitKey(hit)) ?? []), hit]);
-      const entries = [...groups.entries()];
-      const bases = await redis.pipeline(
-        entries.map(([key, list]) => ({ args: ["INCRBY", `${key}:n`, list.length] })),
-      );
-      const calls = entries.flatMap(([key, list], i) => {
-        const last = Number(unwrap(bases[i]));
-        return [
-          { args: ["SADD", keys.shardOf("hreg", key), key] },
-          ...list.map((hit, j) => ({
-            args: [
-              "ZADD",
-              key,
-              ms(hit.at),
-              `${String(last - list.length + j + 1).padStart(12, "0")} ${JSON.stringify(scrubHitToRow(hit))}`,
-            ],
-          })),
-        ];
-      });
-      for (const reply of await redis.pipeline(calls)) unwrap(reply);
-    },
-    async listScrubHits(ownerId, since) {
-      const members =
-        unwrap<string[]>(await redis.call("ZREVRANGEBYSCORE", keys.hits(ownerId), "+inf", ms(since))) ?? [];
-      return members.map((m) => scrubHitFromRow(JSON.parse(m.slice(m.indexOf(" ") + 1)) as ScrubHitRow));
-    },
-    async purgeScrubHits(before) {
-      const registries = await redis.pipeline(
-        Array.from({ length: SHARDS }, (_, n) => ({ args: ["SMEMBERS", keys.shard("hreg", n)] })),
-      );
-      const hitKeys = registries.flatMap((r) => unwrap<string[]>(r) ?? []);
-      const removed = await redis.pipeline(
-        hitKeys.map((key) => ({ args: ["ZREMRANGEBYSCORE", key, "-inf", `(${ms(before)}`] })),
-      );
-      return removed.reduce<number>((sum, r) => sum + Number(unwrap(r)), 0);
     },
 
     async pendingAckNotices(limit) {

@@ -1,15 +1,16 @@
 /**
  * The outbox, one queue per insurer under `{q:<insurerId>}`: entries, a claimable-by-time
- * sorted set (score = max(dueAt, nextAttemptAt, leaseUntil)), dead entries and counters.
- * Leasing is one script per insurer queue, so two processes can never both lease an entry.
+ * chunked set, dead entries and counters (scripts.ts CLAIMABLE). Leasing is one script per
+ * insurer queue, so two processes can never both lease an entry. A delivered or skipped entry
+ * leaves its queue for its owner's document, one document write per owner for a whole batch.
  */
 import type { OutboxEntry } from "../../domain/model.js";
 import { type OutboxRow, outboxFromRow } from "../rows.js";
 import type { Store } from "../store.js";
-import { decodeId, decodeRow, encodeId, encodeTime, namedOf } from "./codec.js";
 import { unwrap } from "./commands.js";
-import { ms, parseOps, type RedisContext } from "./context.js";
-import { readDoc } from "./owners.js";
+import { type FinishedMark, ms, parseOps, type RedisContext } from "./context.js";
+import { encodeId } from "./ids.js";
+import type { QueuePart } from "./keys.js";
 import { QUEUE_COMPLETE, QUEUE_LEASE, QUEUE_PEEK } from "./scripts.js";
 
 type OutboxPart = Pick<
@@ -22,7 +23,7 @@ type OutboxPart = Pick<
   | "listDeadDeliveries"
 >;
 
-type QueueRow = OutboxRow & { _qseq: number | null };
+type QueueRow = OutboxRow & { _qseq?: number };
 
 /** Claim order: next attempt, then creation, then insertion. */
 const claimOrder = (a: QueueRow, b: QueueRow) =>
@@ -42,46 +43,41 @@ const CLAIM_ROUNDS = 5;
 /** Leased entries this process remembers the insurer of (see RedisContext.leased). */
 const MAX_LEASED = 100_000;
 
-/**
- * A queue entry as its row. The queue names the insurer and the hash field the id; a pending
- * entry's next attempt is its due time until a retry sets one.
- */
-export function queueRow(insurerId: string, named: Record<string, unknown>): QueueRow {
-  const row = decodeRow<Omit<QueueRow, "id" | "insurer_id">>("q", named);
+/** A queue row (JSON, scripts.ts CLAIMABLE) as its row; the queue names the insurer. */
+export function queueRow(insurerId: string, json: string): QueueRow {
+  const row = JSON.parse(json) as Partial<QueueRow> & { id: string; due_at: string };
   return {
-    ...row,
-    id: decodeId(String(named.id)),
+    id: row.id,
     insurer_id: insurerId,
+    owner_id: row.owner_id ?? null,
+    type: row.type ?? "",
+    subject_id: row.subject_id ?? "",
+    webhook_id: row.webhook_id ?? "",
+    due_at: row.due_at,
+    created_at: row.created_at ?? "",
+    attempts: row.attempts ?? 0,
+    state: row.state ?? "pending",
+    last_error: row.last_error ?? null,
+    delivered_at: row.delivered_at ?? null,
     next_attempt_at: row.next_attempt_at ?? row.due_at,
+    lease_until: row.lease_until ?? null,
+    lease_worker: row.lease_worker ?? null,
+    finished_at: row.finished_at ?? null,
+    ...(row._qseq === undefined ? {} : { _qseq: row._qseq }),
   };
 }
 
-const parseQueueRows = (insurerId: string, reply: unknown) =>
-  ((unwrap<string[]>(reply) ?? []) as string[]).map((json) =>
-    queueRow(insurerId, JSON.parse(json) as Record<string, unknown>),
-  );
+const rowsOf = (insurerId: string, reply: unknown) =>
+  (unwrap<string[]>(reply) ?? []).map((json) => queueRow(insurerId, json));
 
-/** HGETALL of a queue's entries as rows. */
-function entriesOf(insurerId: string, reply: unknown): QueueRow[] {
-  const list = (unwrap<string[]>(reply) ?? []) as string[];
-  const out: QueueRow[] = [];
-  for (let i = 0; i + 1 < list.length; i += 2) {
-    out.push(queueRow(insurerId, { ...namedQueue(list[i + 1] as string), id: list[i] }));
-  }
-  return out;
-}
-
-/** A stored queue tuple as a named row. */
-const namedQueue = (json: string) => namedOf("q", JSON.parse(json));
-
-/** Every outbox entry in the store (for tests and the operator), by due time. */
+/** Every outbox entry still queued (tests and the operator), by due time. */
 export async function listAllOutbox(ctx: RedisContext): Promise<OutboxEntry[]> {
   const insurers = unwrap<string[]>(await ctx.redis.call("SMEMBERS", ctx.keys.queueRegistry())) ?? [];
   const replies = await ctx.redis.pipeline(
-    insurers.map((id) => ({ args: ["HGETALL", ctx.keys.queue(id, ":e")] })),
+    insurers.map((id) => ({ args: ["HVALS", ctx.keys.queue(id, ":e")] })),
   );
   return replies
-    .flatMap((reply, i) => entriesOf(insurers[i] as string, reply))
+    .flatMap((reply, i) => rowsOf(insurers[i] as string, reply))
     .sort((a, b) => (a.due_at < b.due_at ? -1 : a.due_at > b.due_at ? 1 : claimOrder(a, b)))
     .map(outboxFromRow);
 }
@@ -90,28 +86,129 @@ export async function listAllOutbox(ctx: RedisContext): Promise<OutboxEntry[]> {
 export function createOutboxPart(ctx: RedisContext): OutboxPart {
   const { redis, keys } = ctx;
   const insurers = async () => unwrap<string[]>(await redis.call("SMEMBERS", keys.queueRegistry())) ?? [];
+  const q = (insurerId: string, part: QueuePart) => keys.queue(insurerId, part);
 
   const remember = (rows: QueueRow[]) => {
     if (ctx.leased.size + rows.length > MAX_LEASED) ctx.leased.clear();
-    for (const row of rows) ctx.leased.set(encodeId(row.id), row.insurer_id);
+    if (ctx.subjects.size + rows.length > MAX_LEASED) ctx.subjects.clear();
+    for (const row of rows) {
+      ctx.leased.set(encodeId(row.id), row.insurer_id);
+      if (row.owner_id) ctx.subjects.set(row.subject_id, encodeId(row.owner_id));
+    }
   };
 
-  /** The insurer whose queue holds the entry: remembered from the lease, else asked of every queue. */
-  const insurerOf = async (ref: string): Promise<string | undefined> => {
-    const known = ctx.leased.get(ref);
-    if (known) return known;
-    const ids = await insurers();
-    const found = await redis.pipeline(ids.map((id) => ({ args: ["HEXISTS", keys.queue(id, ":e"), ref] })));
-    return ids.find((_, i) => Number(unwrap(found[i])) === 1);
+  /** The insurer whose queue holds each entry: remembered from the lease, else asked of every queue. */
+  const insurersOf = async (refs: string[]): Promise<(string | undefined)[]> => {
+    const unknown = refs.filter((ref) => !ctx.leased.has(ref));
+    const found = new Map<string, string>();
+    if (unknown.length > 0) {
+      const ids = await insurers();
+      const probes = unknown.flatMap((ref) => ids.map((id) => ({ ref, id })));
+      const replies = await redis.pipeline(probes.map((p) => ({ args: ["HEXISTS", q(p.id, ":e"), p.ref] })));
+      probes.forEach((p, i) => {
+        if (Number(unwrap(replies[i])) === 1) found.set(p.ref, p.id);
+      });
+    }
+    return refs.map((ref) => ctx.leased.get(ref) ?? found.get(ref));
   };
 
-  const part: OutboxPart = {
+  type Item = Parameters<Store["completeDeliveries"]>[0][number];
+
+  /**
+   * Distinct entries completed together: one queue script per insurer for all of its entries.
+   * Returns each one's flag and the marks of those that left their queue.
+   */
+  const completeAll = async (items: readonly Item[]): Promise<{ ok: boolean[]; marks: FinishedMark[] }> => {
+    const refs = items.map((item) => encodeId(item.id));
+    const owners = await insurersOf(refs);
+    const byInsurer = new Map<string, number[]>();
+    owners.forEach((insurerId, i) => {
+      if (insurerId) byInsurer.set(insurerId, [...(byInsurer.get(insurerId) ?? []), i]);
+    });
+    const payloadOf = (item: Item, ref: string) => {
+      const { result } = item;
+      return {
+        ref,
+        worker: item.worker,
+        state: result.state,
+        at: result.at,
+        finishedMs: String(ms(result.at)),
+        ...(result.state === "retry"
+          ? { next: result.nextAttemptAt, nextMs: String(ms(result.nextAttemptAt)), error: result.error }
+          : {}),
+        ...(result.state === "dead" ? { error: result.error } : {}),
+        ...(result.state === "skipped" ? { error: result.reason } : {}),
+      };
+    };
+    const groups = [...byInsurer.entries()];
+    const parts = [":e", ":due", ":dead", ":st", ":pm", ":pmt"] as const;
+    const replies = await redis.pipeline(
+      groups.map(([insurerId, indexes]) => ({
+        script: QUEUE_COMPLETE,
+        keys: parts.map((part) => q(insurerId, part)),
+        args: [JSON.stringify(indexes.map((i) => payloadOf(items[i] as Item, refs[i] as string)))],
+      })),
+    );
+    const ok = items.map(() => false);
+    const marks: FinishedMark[] = [];
+    groups.forEach(([insurerId, indexes], n) => {
+      const answers = unwrap<string[]>(replies[n]) ?? [];
+      indexes.forEach((i, k) => {
+        const answer = answers[k];
+        if (!answer) return;
+        ok[i] = true;
+        const ref = refs[i] as string;
+        if (items[i]?.result.state !== "retry") ctx.leased.delete(ref);
+        if (answer !== "-") marks.push({ insurerId, ref, mark: answer });
+      });
+    });
+    return { ok, marks };
+  };
+
+  const completeDeliveries: Store["completeDeliveries"] = async (items) => {
+    // Repeats of one entry run in order, each seeing the one before: split into rounds of
+    // distinct entries. The finished ones reach their owners' documents together.
+    const ok: boolean[] = items.map(() => false);
+    const marks: FinishedMark[] = [];
+    let left = items.map((item, index) => ({ item, index }));
+    while (left.length > 0) {
+      const seen = new Set<string>();
+      const round = left.filter(({ item }) => !seen.has(item.id) && seen.add(item.id) !== undefined);
+      left = left.filter((x) => !round.includes(x));
+      const done = await completeAll(round.map((r) => r.item));
+      round.forEach((r, n) => {
+        ok[r.index] = done.ok[n] ?? false;
+      });
+      marks.push(...done.marks);
+    }
+    if (marks.length > 0 && !ctx.faults.crashAfterScript) {
+      // A delivered window.opened sets its window's deliveredAt before this answers (the port
+      // says so). The rest reach their owners' documents a little later, many notices of an
+      // owner in one write: until then their marks answer for them (listOutboxForOwner).
+      const now = (m: FinishedMark) => JSON.parse(m.mark).type === "window.opened";
+      const urgent = marks.filter(now);
+      if (urgent.length > 0) await ctx.finishEntries(urgent);
+      ctx.finishLater(marks.filter((m) => !now(m)));
+    }
+    return ok;
+  };
+
+  /** Queue inserts an owner's changesets recorded but nobody has applied yet, by entry ref. */
+  const pendingEntries = async (ownerId: string) => {
+    const out = new Set<string>();
+    const values = unwrap<string[]>(await redis.call("HVALS", keys.owner(encodeId(ownerId), ":q"))) ?? [];
+    for (const op of values.flatMap(parseOps)) if (op[0] === "qins") out.add(op[2]);
+    return out;
+  };
+
+  return {
     async claimDue(query) {
       if (query.limit <= 0 || query.perInsurer <= 0) return [];
       // Work a crashed writer left half done becomes claimable here at the latest.
       await ctx.repair({ all: false });
       const nowMs = ms(query.now);
       const untilMs = nowMs + query.leaseMs;
+      const until = new Date(untilMs).toISOString();
       const room = new Map((await insurers()).map((id) => [id, query.perInsurer]));
       const claimed: QueueRow[] = [];
       for (let round = 0; round < CLAIM_ROUNDS && claimed.length < query.limit; round++) {
@@ -120,12 +217,12 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         const peeks = await redis.pipeline(
           open.map(([id, left]) => ({
             script: QUEUE_PEEK,
-            keys: [keys.queue(id, ":e"), keys.queue(id, ":due")],
+            keys: [q(id, ":e"), q(id, ":due")],
             args: [nowMs, Math.min(left, need)],
           })),
         );
         const candidates = peeks
-          .flatMap((reply, i) => parseQueueRows(open[i]?.[0] as string, reply))
+          .flatMap((reply, i) => rowsOf(open[i]?.[0] as string, reply))
           .sort(claimOrder)
           .slice(0, need);
         if (candidates.length === 0) break;
@@ -136,13 +233,13 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         const leased = await redis.pipeline(
           groups.map(([id, refs]) => ({
             script: QUEUE_LEASE,
-            keys: [keys.queue(id, ":e"), keys.queue(id, ":due")],
-            args: [nowMs, untilMs, query.worker, ...refs],
+            keys: [q(id, ":e"), q(id, ":due")],
+            args: [nowMs, untilMs, until, query.worker, ...refs],
           })),
         );
         let got = 0;
         groups.forEach(([id], i) => {
-          const rows = parseQueueRows(id, leased[i]);
+          const rows = rowsOf(id, leased[i]);
           got += rows.length;
           claimed.push(...rows);
           room.set(id, (room.get(id) ?? 0) - rows.length);
@@ -155,97 +252,48 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
     },
 
     async completeDelivery(id, worker, result) {
-      const ref = encodeId(id);
-      const insurerId = await insurerOf(ref);
-      if (!insurerId) return false;
-      const q = (part: ":e" | ":due" | ":dead" | ":st" | ":pm") => keys.queue(insurerId, part);
-      const payload = {
-        state: result.state,
-        at: encodeTime(result.at),
-        finishedMs: String(ms(result.at)),
-        ...(result.state === "retry"
-          ? {
-              next: encodeTime(result.nextAttemptAt),
-              nextMs: String(ms(result.nextAttemptAt)),
-              error: result.error,
-            }
-          : {}),
-        ...(result.state === "dead" ? { error: result.error } : {}),
-        ...(result.state === "skipped" ? { error: result.reason } : {}),
-      };
-      const reply = await redis.eval(
-        QUEUE_COMPLETE,
-        [q(":e"), q(":due"), q(":dead"), q(":st"), q(":pm")],
-        [ref, worker, JSON.stringify(payload)],
-      );
-      if (!Array.isArray(reply)) return false;
-      if (result.state !== "retry") ctx.leased.delete(ref);
-      const mark = reply[1] as string | undefined;
-      if (mark && !ctx.faults.crashAfterScript) await ctx.finishEntry(insurerId, ref, mark);
-      return true;
+      const [ok = false] = await completeDeliveries([{ id, worker, result }]);
+      return ok;
     },
-
-    async completeDeliveries(items) {
-      // Each item is its own script (entries live in different insurer slots); distinct entries
-      // run concurrently, repeats of one entry in order, so every item sees the one before it.
-      const last = new Map<string, Promise<boolean>>();
-      return Promise.all(
-        items.map(({ id, worker, result }) => {
-          const before = last.get(id) ?? Promise.resolve(false);
-          const done = before.catch(() => false).then(() => part.completeDelivery(id, worker, result));
-          last.set(id, done);
-          return done;
-        }),
-      );
-    },
+    completeDeliveries,
 
     async listOutboxForOwner(ownerId) {
-      const owner = encodeId(ownerId);
-      const doc = await readDoc(ctx, owner);
-      const refs = doc?.records.x ?? [];
-      if (refs.length === 0) return [];
-      // Finished entries are in the document; the others in their queue, or just finished (a
-      // mark not yet copied), or not yet queued (the owner's pending index operations).
-      const open = refs.filter((r) => r.state === undefined);
+      const doc = await ctx.readDoc(ownerId);
+      const entries = (doc?.outbox ?? []).filter((e) => e.owner_id === ownerId);
+      if (entries.length === 0) return [];
+      // Finished entries are final in the document; pending ones live in their queue, or just
+      // finished (a mark not yet copied), or are not yet queued (the owner's pending index ops).
+      const open = entries.filter((e) => e.state === "pending");
       const live = await redis.pipeline(
-        open.flatMap((r) => [
-          { args: ["HGET", keys.queue(String(r.insurer_id), ":e"), String(r.id)] },
-          { args: ["HGET", keys.queue(String(r.insurer_id), ":pm"), String(r.id)] },
+        open.flatMap((e) => [
+          { args: ["HGET", q(e.insurer_id, ":e"), encodeId(e.id)] },
+          { args: ["HGET", q(e.insurer_id, ":pm"), encodeId(e.id)] },
         ]),
       );
-      const found = new Map<string, Record<string, unknown>>();
-      open.forEach((r, i) => {
+      const found = new Map<string, QueueRow>();
+      open.forEach((e, i) => {
         const json = unwrap<string | null>(live[2 * i]) ?? unwrap<string | null>(live[2 * i + 1]);
-        if (!json) return;
-        const parsed: unknown = JSON.parse(json);
-        found.set(
-          String(r.id),
-          Array.isArray(parsed) ? namedQueue(json) : (parsed as Record<string, unknown>),
-        );
+        if (json) found.set(e.id, queueRow(e.insurer_id, json));
       });
-      const waiting = open.some((r) => !found.has(String(r.id))) ? await pendingEntries(owner) : new Map();
+      const missing = open.filter((e) => !found.has(e.id));
+      const waiting = missing.length > 0 ? await pendingEntries(ownerId) : new Set<string>();
       // An entry can finish between the document read and the queue read: it has then left its
       // queue and its mark, and only a fresh read of the document has it.
-      const lost = open.some((r) => !found.has(String(r.id)) && !waiting.has(String(r.id)));
-      const finishedRow = (r: Record<string, unknown>) => ({
-        ...decodeRow<QueueRow>("x", r),
-        owner_id: ownerId,
+      const lost = missing.some((e) => !waiting.has(encodeId(e.id)));
+      const again = lost ? ((await ctx.readDoc(ownerId))?.outbox ?? []) : [];
+      const asRow = (e: (typeof entries)[number]): QueueRow => ({
+        ...e,
         lease_until: null,
         lease_worker: null,
       });
-      const finished = new Map(
-        (lost ? ((await readDoc(ctx, owner))?.records.x ?? []) : [])
-          .filter((r) => r.state !== undefined)
-          .map((r) => [String(r.id), r] as const),
-      );
-      return refs
-        .flatMap((r) => {
-          const insurerId = String(r.insurer_id);
-          if (r.state !== undefined) return [finishedRow(r)];
-          const named = found.get(String(r.id)) ?? waiting.get(String(r.id));
-          if (named) return [queueRow(insurerId, { ...named, id: r.id })];
-          const done = finished.get(String(r.id));
-          return done ? [finishedRow(done)] : [];
+      return entries
+        .flatMap((e) => {
+          if (e.state !== "pending") return [asRow(e)];
+          const queued = found.get(e.id);
+          if (queued) return [{ ...queued, owner_id: ownerId }];
+          if (waiting.has(encodeId(e.id))) return [asRow(e)];
+          const finished = again.find((x) => x.id === e.id && x.state !== "pending");
+          return finished ? [asRow(finished)] : [];
         })
         .sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0))
         .map(outboxFromRow);
@@ -254,7 +302,7 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
     async outboxStats() {
       const ids = await insurers();
       const replies = await redis.pipeline(
-        ids.map((id) => ({ args: ["HMGET", keys.queue(id, ":st"), "pending", "retrying", "dead"] })),
+        ids.map((id) => ({ args: ["HMGET", q(id, ":st"), "pending", "retrying", "dead"] })),
       );
       const stats = { pending: 0, retrying: 0, dead: 0 };
       for (const reply of replies) {
@@ -270,18 +318,16 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
       if (limit <= 0) return [];
       const ids = await insurers();
       const lists = await redis.pipeline(
-        ids.map((id) => ({ args: ["ZREVRANGE", keys.queue(id, ":dead"), 0, limit - 1] })),
+        ids.map((id) => ({ args: ["ZREVRANGE", q(id, ":dead"), 0, limit - 1] })),
       );
       const refs = ids.flatMap((insurerId, i) =>
         (unwrap<string[]>(lists[i]) ?? []).map((ref) => ({ insurerId, ref })),
       );
-      const rows = await redis.pipeline(
-        refs.map((r) => ({ args: ["HGET", keys.queue(r.insurerId, ":e"), r.ref] })),
-      );
+      const rows = await redis.pipeline(refs.map((r) => ({ args: ["HGET", q(r.insurerId, ":e"), r.ref] })));
       return refs
         .flatMap((r, i) => {
           const json = unwrap<string | null>(rows[i]);
-          return json ? [queueRow(r.insurerId, { ...namedQueue(json), id: r.ref })] : [];
+          return json ? [queueRow(r.insurerId, json)] : [];
         })
         .filter((row) => row.state === "dead")
         .sort((a, b) => {
@@ -293,18 +339,4 @@ export function createOutboxPart(ctx: RedisContext): OutboxPart {
         .map(outboxFromRow);
     },
   };
-
-  /** Queue inserts an owner's changesets recorded but nobody has applied yet, by entry ref. */
-  const pendingEntries = async (owner: string) => {
-    const out = new Map<string, Record<string, unknown>>();
-    const values = unwrap<string[]>(await redis.call("HVALS", keys.owner(owner, ":q"))) ?? [];
-    for (const op of values.flatMap(parseOps)) {
-      if (op[0] !== "qins") continue;
-      const named = JSON.parse(op[2]) as Record<string, unknown>;
-      out.set(String(named.id), named);
-    }
-    return out;
-  };
-
-  return part;
 }

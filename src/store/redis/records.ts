@@ -1,47 +1,14 @@
 /**
- * Owner documents and insurer hashes ↔ the SQLite row shapes, so both stores share one
- * validated row ↔ model conversion (store/rows.ts). An owner's profile is the `o` object of
- * its document (short names, codec.ts PROFILE); insurers are plain Redis hashes whose absent
- * fields are NULL columns.
+ * Insurer hashes ↔ the SQLite row shapes, so both stores share one validated row ↔ model
+ * conversion (store/rows.ts): insurers are plain Redis hashes whose absent fields are NULL
+ * columns. And the scripts' error replies as the port's errors.
  */
-import type { FieldCipher } from "../../crypto/field-cipher.js";
-import type { Insurer, Owner } from "../../domain/model.js";
-import { type InsurerRow, insurerFromRow, type OwnerRow, ownerFromRow } from "../rows.js";
+import type { Insurer } from "../../domain/model.js";
+import { type InsurerRow, insurerFromRow } from "../rows.js";
 import { ConflictError, DuplicateError, NotFoundError } from "../store.js";
-import { decodeProfile, type OwnerDoc } from "./codec.js";
 import { replyCode } from "./commands.js";
 
 const orNull = (value: string | undefined) => value ?? null;
-const intOrNull = (value: string | number | undefined) => (value === undefined ? null : Number(value));
-
-/** An owner document's profile as the model. */
-export function ownerFromProfile(ownerId: string, profile: OwnerDoc["o"], cipher: FieldCipher): Owner {
-  const p = decodeProfile(profile);
-  const text = (value: string | number | undefined) => (value === undefined ? undefined : String(value));
-  const row: OwnerRow = {
-    id: ownerId,
-    telegram_user_id: intOrNull(p.telegram_user_id),
-    // A private chat's id is the user's: stored only when it differs (redis/owners.ts ensure).
-    chat_id: intOrNull(p.chat_id ?? p.telegram_user_id),
-    language: text(p.language) ?? "en",
-    phone_enc: orNull(text(p.phone_enc)),
-    phone_hash: orNull(text(p.phone_hash)),
-    phone_verified: Number(p.phone_verified ?? 0),
-    country: orNull(text(p.country)),
-    timezone: text(p.timezone) ?? "",
-    jurisdiction: text(p.jurisdiction) ?? "",
-    name_enc: orNull(text(p.name_enc)),
-    vehicle_enc: orNull(text(p.vehicle_enc)),
-    sandbox: Number(p.sandbox ?? 0),
-    created_at: text(p.created_at) ?? "",
-    updated_at: text(p.updated_at) ?? "",
-    version: Number(p.version ?? 0),
-    renewed_at: orNull(text(p.renewed_at)),
-    deleted_at: orNull(text(p.deleted_at)),
-  };
-  return ownerFromRow(row, cipher);
-}
-
 /** An insurer hash as its row (undefined when missing). */
 export function insurerRowFromHash(h: Record<string, string>): InsurerRow | undefined {
   if (h.id === undefined) return undefined;

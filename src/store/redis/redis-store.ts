@@ -4,91 +4,73 @@
  *
  * Data model. Keys are `<prefix>{<tag>}<suffix>` (prefix REDIS_PREFIX, default "ow:", so
  * deployments can share a server). Everything one atomic change touches shares a hash tag.
- * Memory per owner is what bounds a deployment, so values are compact (codec.ts): UUIDs as 22
- * order-preserving characters ("refs"), instants as epoch ms, hex digests as base64url, long
- * texts deflated against a fixed dictionary, receipts split into signature, raw tokens and a
- * deflated skeleton, records as positional arrays in which a value repeating the record before
- * is a ditto, instants count from the owner's creation, and references to the owner, its
- * profile or its other records are short — each exact, falling back to the verbatim value
- * where a short form would not round-trip.
  *
- * - `{o:<ownerRef>}` — the owner document: ONE string holding the profile (version,
- *   encrypted phone, name, vehicle) and the owner's consents, receipts, windows, opt-outs,
- *   attempts, owner notices and outbox entries (a reference while the entry is queued, the
- *   whole entry once delivered or skipped); `:q` its pending index ops.
- *   A changeset is ONE Lua script on this key: version check, validation of every target,
- *   then the writes — all or nothing.
+ * - `{o:<ownerRef>}` — the owner document (document.ts): the profile and every record of the
+ *   owner as one versioned, schema-validated JSON value, deflated; `:q` its pending index ops.
+ *   Every change is computed in TypeScript (apply.ts) on the document as read, and written by
+ *   one short script (scripts.ts WRITE_DOC) only if the stored version is still the one read.
  * - `{i:<insurerId>}` — an insurer (webhook secret encrypted), with its own `:q`.
  * - `{q:<insurerId>}` — that insurer's outbox queue, holding each pending or dead entry:
- *   entries, a chunked set of claimable entries by max(dueAt, nextAttemptAt, leaseUntil),
- *   dead entries, counters. Leasing is one script per queue, so no entry is ever held by two
- *   live leases, across processes. A delivered or skipped entry leaves the queue for its
- *   owner's document: the queue script leaves a mark (`:pm`, the finished row), the store
- *   copies it into the document and drops the mark (repair replays marks; while a mark stands
- *   the queue refuses to insert the entry again, so a replayed insert cannot revive it).
- * - `{u:<updateId>}` — a claimed Telegram update id (SET NX PX), so a re-delivered update is
- *   processed once across processes.
+ *   entries, a chunked set of claimable entries by due time, dead entries, counters. Leasing
+ *   is one script per queue, so no entry is ever held by two live leases, across processes. A
+ *   delivered or skipped entry leaves the queue for its owner's document: the queue script
+ *   leaves a mark (`:pm`, the finished row), the store copies it into the document and drops
+ *   the mark (repair replays marks; while a mark stands the queue refuses to insert the entry
+ *   again, so a replayed insert cannot revive it).
+ * - `{u:<updateId>}` — a claimed Telegram update id (SET NX PX).
  * - Cross-owner indexes live in other slots and are never one hot key: per-insurer feeds
  *   (`{fw:<insurer>}`, `{fo:<insurer>}`: lexicographic `time id`, so keyset paging on
  *   (time, id) is a range query; the owner is found through the id index); id → owner
- *   buckets (`{ix:<n>}`, 16,384 small hashes that stay listpacks: window, opt-out, receipt,
- *   owner notice and stop token under a 48-bit digest whose value lists the owners, Telegram
- *   user, attempt key; API key hash → insurer); phone-hash buckets (`{ph:<n>}`, fields of 72
- *   bits listing owners) for scrub; and 16-way sharded work lists (ack digests, ack
- *   reminders, owner notices, owners with consent, repair markers). Feeds, work lists and
- *   claimable sets are chunked (scripts.ts CHUNKS): a directory of sorted sets of at most
- *   120 members each, so every part stays a compact listpack under the server's default
- *   128. An outbox entry has no index: the process that leased it remembers its insurer, and
- *   any other asks every queue.
- * - `{meta}` — operator metadata, including the layout version (LAYOUT_VERSION): a process
- *   finding another layout refuses to start rather than misread the data.
+ *   buckets (`{ix:<n>}`, 16,384 small hashes that stay listpacks); phone-hash buckets
+ *   (`{ph:<n>}`) for scrub; and 16-way sharded work lists (ack digests, ack reminders, owner
+ *   notices, owners with consent, repair markers). Feeds, work lists and claimable sets are
+ *   chunked (chunked-sets.ts) so every part stays a compact listpack.
+ * - `{meta}` — operator metadata, including the key layout (LAYOUT_VERSION): a process finding
+ *   another layout refuses to start rather than misread the data.
  *
  * Index writes. A Cluster script cannot touch other slots, so index writes are derived and
- * idempotent: the aggregate script stores, in the aggregate's `:q` hash, the index ops it
- * implies (computed from the changeset, or by the script itself); the store then applies
- * them and deletes them. Before the script, the writer puts a repair marker (tag + nonce,
- * scored by time) in a `{dy:<n>}` shard, and removes it at the end. A crash in between
- * leaves the marker: `repair()` — run when a store opens (everything) and on every
- * claimDue (markers older than 30 s) — replays the pending ops of marked aggregates, so an
- * outbox entry always reaches its insurer's queue. Queue inserts are insert-if-absent, so a
- * replay never resets a delivered entry; a delivered window.opened records its window mark in
- * the queue's `:pm` hash first, replayed the same way. Readers of the indexes check what they
- * find against the records (stale members are skipped and dropped), so an index may lag but
- * never lie.
+ * idempotent: the write script stores, in the aggregate's `:q` hash, the index ops the change
+ * implies; the store then applies them and deletes them. Before the script, the writer puts a
+ * repair marker (tag + nonce, scored by time) in a `{dy:<n>}` shard, and removes it at the
+ * end. A crash in between leaves the marker: `repair()` — run when a store opens (everything)
+ * and on every claimDue (markers older than 30 s) — replays the pending ops of marked
+ * aggregates, so an outbox entry always reaches its insurer's queue. Readers of the indexes
+ * check what they find against the records, so an index may lag but never lie.
  *
  * Privacy. Phone numbers, names, vehicles, webhook secrets and session values are stored as
  * FieldCipher tokens, exactly as in SQLite; phones are found by keyed hash, session keys are
- * keyed hashes too. Records decode to the row shapes the SQLite adapter also uses and convert
- * to the model by the same validated functions (store/rows.ts).
+ * keyed hashes too. Records are the row shapes the SQLite adapter also uses and convert to the
+ * model by the same validated functions (store/rows.ts).
  */
+import { randomUUID } from "node:crypto";
 import { ConfigError } from "../../config.js";
 import type { FieldCipher } from "../../crypto/field-cipher.js";
 import type { MatchKeys } from "../../crypto/match-key.js";
 import type { OutboxEntry } from "../../domain/model.js";
 import type { Store } from "../store.js";
-import { LAYOUT_VERSION } from "./codec.js";
 import { type RedisCommands, unwrap } from "./commands.js";
 import { createContext, type RedisContext } from "./context.js";
 import { createFeedPart } from "./feeds.js";
 import { createInsurerPart } from "./insurers.js";
 import { createKeys } from "./keys.js";
+import { migrateLayout4 } from "./migrate/layout4.js";
 import { createOutboxPart, listAllOutbox } from "./outbox.js";
 import { createOwnerPart, SESSION_HASH } from "./owners.js";
 import { createQuotaPart } from "./quotas.js";
+import { createScrubPart } from "./scrub.js";
 
 export interface RedisStoreOptions {
   redis: RedisCommands;
   cipher: FieldCipher;
   /** Key namespace (REDIS_PREFIX); must not contain `{`. */
   prefix: string;
-  /** Clock for the timestamps the store sets itself and for repair-marker ages. */
-  now?: () => Date;
   /**
-   * The service's match keys (crypto/match-key.ts). Given, the store leaves out of each
-   * owner's document the opt-out keys it can compute again from the owner's phone (about 45
-   * bytes each); without it every key is stored.
+   * The service's match keys (crypto/match-key.ts): only the migration from layout 4 needs them
+   * (that layout left out the opt-out keys an owner's phone gives).
    */
   matchKey?: MatchKeys;
+  /** Clock for the timestamps the store sets itself and for repair-marker ages. */
+  now?: () => Date;
 }
 
 /** A Redis store plus handles tests and operators use. */
@@ -114,8 +96,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   const clock = options.now ?? (() => new Date());
   const { redis, cipher } = options;
   const keys = createKeys(options.prefix);
-  const ctx = createContext(redis, keys, cipher, () => clock().toISOString(), options.matchKey);
-  await checkLayout(redis, keys.meta());
+  const ctx = createContext(redis, keys, cipher, () => clock().toISOString());
+  await checkLayout(ctx, options.matchKey);
   await ctx.repair({ all: true });
   const sessionKey = (key: string) => keys.session(cipher.hash(key, SESSION_HASH));
   const { forgetDirectory, ...insurers } = createInsurerPart(ctx);
@@ -124,6 +106,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
     ...insurers,
     ...createOwnerPart(ctx),
     ...createFeedPart(ctx),
+    ...createScrubPart(ctx),
     ...createOutboxPart(ctx),
     ...createQuotaPart(redis, keys.quota),
     async readSession(key) {
@@ -178,19 +161,49 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
 }
 
 /**
+ * The key layout: which keys exist and what each holds. Layout 5 keeps owners as documents
+ * (document.ts), whose own schema version handles changes inside them; the layout changes
+ * only when keys do.
+ */
+export const LAYOUT_VERSION = "5";
+
+/**
  * Records this layout in a new store, and refuses a store written in another one (there is
  * no migration: the encodings differ throughout). A store from before layout versions holds
  * meta fields but no `layout`.
  */
-async function checkLayout(redis: RedisCommands, metaKey: string): Promise<void> {
+async function checkLayout(ctx: RedisContext, matchKey: MatchKeys | undefined): Promise<void> {
+  const { redis } = ctx;
+  const metaKey = ctx.keys.meta();
   const fields = unwrap<string[]>(await redis.call("HKEYS", metaKey)) ?? [];
   if (fields.length > 0 && !fields.includes("layout")) throw layoutError("1");
   await redis.call("HSETNX", metaKey, "layout", LAYOUT_VERSION);
   const found = unwrap<string | null>(await redis.call("HGET", metaKey, "layout"));
+  if (found === "4") return migrate(ctx, matchKey);
   if (found !== LAYOUT_VERSION) throw layoutError(found ?? "unknown");
+}
+
+/**
+ * Layout 4 → 5 (migrate/layout4.ts), by one process: the others find the lock taken and exit
+ * 2 (start them again once it is done). A migration that stopped part-way is resumed by the next.
+ */
+async function migrate(ctx: RedisContext, matchKey: MatchKeys | undefined): Promise<void> {
+  const lock = `${ctx.keys.meta()}:migrating`;
+  const nonce = randomUUID();
+  if ((await ctx.redis.call("SET", lock, nonce, "NX", "PX", 3_600_000)) !== "OK") {
+    throw new ConfigError([
+      "REDIS_PREFIX: another process is migrating this store from layout 4; start this one again when it has",
+    ]);
+  }
+  try {
+    await migrateLayout4(ctx, matchKey);
+    await ctx.redis.call("HSET", ctx.keys.meta(), "layout", LAYOUT_VERSION);
+  } finally {
+    await ctx.redis.call("DEL", lock);
+  }
 }
 
 const layoutError = (found: string) =>
   new ConfigError([
-    `REDIS_PREFIX: the Redis store under this prefix uses data layout ${found}, this version of onewindow reads only layout ${LAYOUT_VERSION} and does not migrate; use a new REDIS_PREFIX (or an empty database)`,
+    `REDIS_PREFIX: the Redis store under this prefix uses data layout ${found}, this version of onewindow reads layout ${LAYOUT_VERSION} and migrates only from layout 4; use a new REDIS_PREFIX (or an empty database)`,
   ]);

@@ -50,7 +50,28 @@ export function createUpstashCommands(options: UpstashOptions): RedisCommands {
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );
 
-  return {
+  const client: RedisCommands = {
+    binary: false,
+    async scan(match) {
+      const found: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, keys] = (await exec(["SCAN", cursor, "MATCH", match, "COUNT", 1000])) as [
+          string,
+          string[],
+        ];
+        found.push(...keys);
+        cursor = String(next);
+      } while (cursor !== "0");
+      return found;
+    },
+    async getBuffers(keys) {
+      const replies = await client.pipeline(keys.map((key) => ({ args: ["GET", key] })));
+      return replies.map((reply) => {
+        if (reply instanceof Error) throw reply;
+        return typeof reply === "string" ? Buffer.from(reply) : null;
+      });
+    },
     eval: evalOne,
     call: (...args) => exec(args),
     async pipeline(calls) {
@@ -80,4 +101,5 @@ export function createUpstashCommands(options: UpstashOptions): RedisCommands {
     },
     async close() {},
   };
+  return client;
 }

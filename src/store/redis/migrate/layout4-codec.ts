@@ -1,4 +1,8 @@
 /**
+ * FROZEN: layout 4's codec as it shipped (main before issue 19), kept verbatim and used only by
+ * the migration (layout4.ts) to read layout-4 documents and queue rows; that is why it is long
+ * and why it is not refactored. Nothing writes this encoding any more.
+ *
  * The compact value encodings of the Redis layout (LAYOUT_VERSION). Every encoding is exact:
  * a value is only shortened when decoding gives back the very same string, otherwise it is
  * kept as it was behind a marker character no short form starts with. Records are the row
