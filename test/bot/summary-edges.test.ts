@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BotHarness, startBotHarness } from "../support/bot-harness.js";
-import { contactAndSkip, ownerOf, sessionOf, stateOf, toSummary } from "./flow.js";
+import { contactAndSkip, howToSummary, ownerOf, sessionOf, stateOf, toSummary } from "./flow.js";
 
 describe("the summary and I agree at the edges", () => {
   let h: BotHarness;
@@ -23,14 +23,7 @@ describe("the summary and I agree at the edges", () => {
     await u.press("ob:ins:picc");
     await u.press("ob:ins-done");
     await h.services.insurers.update("picc", { contact: null });
-    await u.press("ob:ch:sms");
-    await u.press("ob:ch-done");
-    await u.press("ob:days:weekdays");
-    await u.press("ob:days-done");
-    await u.press("ob:hr:evening");
-    await u.press("ob:hr-done");
-    await u.press("ob:db:30");
-    const summary = u.texts(await u.press("ob:att:3"));
+    const summary = u.texts(await howToSummary(u));
     expect(summary).toContain("PICC cannot be chosen yet");
     expect(summary).toContain("Please check your choice");
     expect(summary).not.toContain("Consent text for PICC");

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BotHarness, startBotHarness } from "../support/bot-harness.js";
-import { howToSummary, onboard, ownerOf, sessionOf, stateOf } from "./flow.js";
+import { howToSummary, onboard, ownerOf, type SimOwner, sessionOf, stateOf } from "./flow.js";
 
 const US_DIGITS = "14155550123";
 
@@ -18,11 +18,12 @@ describe("zone and rules at the edges", () => {
   afterEach(() => h.close());
 
   /** A +1 owner who lives in Beijing and took China's rules, through "I agree". */
-  async function usOwnerOnChinaRules(id: number) {
+  async function usOwnerOnChinaRules(id: number, atRulesQuestion?: (u: SimOwner) => void) {
     const u = h.user(id);
     await u.command("/start");
     await u.contact(US_DIGITS);
     await u.press("ob:tz:Asia/Shanghai");
+    atRulesQuestion?.(u);
     await u.press("ob:rules:CN");
     await u.press("ob:vehicle:skip");
     await u.send("31 July");
@@ -173,18 +174,9 @@ describe("zone and rules at the edges", () => {
   });
 
   it("buttons name the rules by country, and the window in /status keeps the zone it was agreed in", async () => {
-    const u = h.user(3014);
-    await u.command("/start");
-    await u.contact(US_DIGITS);
-    await u.press("ob:tz:Asia/Shanghai");
-    expect(u.lastLabels()).toEqual(["📱 United States (my number's)", "🏠 China (where I live)"]);
-    await u.press("ob:rules:CN");
-    await u.press("ob:vehicle:skip");
-    await u.send("31 July");
-    await u.press("ob:ins:pingan");
-    await u.press("ob:ins-done");
-    await howToSummary(u);
-    await u.press("ob:agree");
+    const u = await usOwnerOnChinaRules(3014, (asked) =>
+      expect(asked.lastLabels()).toEqual(["📱 United States (my number's)", "🏠 China (where I live)"]),
+    );
     // Moved, not yet agreed again: /status shows the window as agreed, in Beijing time.
     await u.send("I live in Los Angeles");
     const status = u.texts(await u.command("/status"));
