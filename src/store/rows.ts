@@ -20,6 +20,7 @@ import type {
   SharedDetails,
 } from "../domain/model.js";
 import { Channel, HourRange, Preferences, Weekday } from "../domain/preferences.js";
+import type { OwnerProfilePatch } from "./store.js";
 
 const Language = z.enum(["en", "zh"]);
 const Jurisdiction = z.enum(["CN", "US", "UK", "EU"]);
@@ -528,4 +529,29 @@ export function ownerNoticeFromRow(row: OwnerNoticeRow): OwnerNotice {
     createdAt: row.created_at,
     ...(row.sent_at === null || row.sent_at === undefined ? {} : { sentAt: row.sent_at }),
   };
+}
+
+/**
+ * The owner fields a profile patch sets, for both stores (SQLite's columns, the Redis owner
+ * document's fields): phone, name and vehicle encrypted, the phone's keyed hash beside it.
+ * `updated_at` and `version` are the caller's.
+ */
+export function profileColumns(
+  patch: OwnerProfilePatch,
+  cipher: Pick<FieldCipher, "encrypt" | "hash">,
+): Record<string, string | number | null> {
+  const set: Record<string, string | number | null> = {};
+  const enc = (value: string | null) => (value === null ? null : cipher.encrypt(value));
+  if (patch.language !== undefined) set.language = patch.language;
+  if (patch.phone !== undefined) {
+    set.phone_enc = enc(patch.phone);
+    set.phone_hash = patch.phone === null ? null : cipher.hash(patch.phone, "phone");
+  }
+  if (patch.phoneVerified !== undefined) set.phone_verified = patch.phoneVerified ? 1 : 0;
+  if (patch.country !== undefined) set.country = patch.country;
+  if (patch.timezone !== undefined) set.timezone = patch.timezone;
+  if (patch.jurisdiction !== undefined) set.jurisdiction = patch.jurisdiction;
+  if (patch.name !== undefined) set.name_enc = enc(patch.name);
+  if (patch.vehicle !== undefined) set.vehicle_enc = enc(patch.vehicle);
+  return set;
 }

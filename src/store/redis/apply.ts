@@ -14,11 +14,12 @@ import {
   optOutToRow,
   outboxToRow,
   ownerNoticeToRow,
+  profileColumns,
   receiptToRow,
   windowToRow,
 } from "../rows.js";
 import { ConflictError, DuplicateError, type OwnerProfilePatch } from "../store.js";
-import { type OwnerDoc, type OwnerDocRecord, SCHEMA_VERSION } from "./document.js";
+import { type OwnerDoc, SCHEMA_VERSION } from "./document.js";
 
 /** What applying needs besides the document: the time of the change and the field cipher. */
 export interface ApplyDeps {
@@ -55,30 +56,6 @@ function mine<K extends keyof Lists>(doc: OwnerDoc, list: K, id: string, what: s
 function fresh(doc: OwnerDoc, list: keyof Lists, id: string, what: string): void {
   if ((doc[list] as { id: string }[]).some((r) => r.id === id))
     throw new Error(`${what} ${id} already exists`);
-}
-
-/**
- * The profile fields a patch sets: phone, name and vehicle encrypted, the phone's keyed hash
- * beside it. `version` and `updated_at` are the caller's.
- */
-export function profileChanges(
-  patch: OwnerProfilePatch,
-  cipher: ApplyDeps["cipher"],
-): Partial<OwnerDocRecord> {
-  const set: Partial<OwnerDocRecord> = {};
-  const enc = (value: string | null) => (value === null ? null : cipher.encrypt(value));
-  if (patch.language !== undefined) set.language = patch.language;
-  if (patch.phone !== undefined) {
-    set.phone_enc = enc(patch.phone);
-    set.phone_hash = patch.phone === null ? null : cipher.hash(patch.phone, "phone");
-  }
-  if (patch.phoneVerified !== undefined) set.phone_verified = patch.phoneVerified ? 1 : 0;
-  if (patch.country !== undefined) set.country = patch.country;
-  if (patch.timezone !== undefined) set.timezone = patch.timezone;
-  if (patch.jurisdiction !== undefined) set.jurisdiction = patch.jurisdiction;
-  if (patch.name !== undefined) set.name_enc = enc(patch.name);
-  if (patch.vehicle !== undefined) set.vehicle_enc = enc(patch.vehicle);
-  return set;
 }
 
 /** An outbox entry as its owner's document keeps it (no lease: that lives in the queue). */
@@ -157,14 +134,14 @@ export function apply(doc: OwnerDoc, cs: Changeset, deps: ApplyDeps): OwnerDoc {
     d.notices.push({ ...ownerNoticeToRow(notice) });
   }
   if (cs.owner && "renewedAt" in cs.owner) d.owner.renewed_at = cs.owner.renewedAt ?? null;
-  if (cs.owner?.phone) Object.assign(d.owner, profileChanges(cs.owner.phone, deps.cipher));
+  if (cs.owner?.phone) Object.assign(d.owner, profileColumns(cs.owner.phone, deps.cipher));
   return bump(d, deps.now);
 }
 
 /** Changes profile fields (encrypting phone, name and vehicle) and bumps the version. */
 export function updateProfile(doc: OwnerDoc, patch: OwnerProfilePatch, deps: ApplyDeps): OwnerDoc {
   const d = draft(doc);
-  Object.assign(d.owner, profileChanges(patch, deps.cipher));
+  Object.assign(d.owner, profileColumns(patch, deps.cipher));
   return bump(d, deps.now);
 }
 

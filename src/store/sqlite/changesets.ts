@@ -11,6 +11,7 @@ import {
   optOutFromRow,
   optOutToRow,
   ownerFromRow,
+  profileColumns,
   type ReceiptRow,
   receiptFromRow,
   receiptToRow,
@@ -23,7 +24,6 @@ import { isSqliteCode, type SqliteContext } from "./context.js";
 import { pollingTooLong, prepared, tryWrite } from "./db.js";
 import { insertOwnerNotices } from "./notifications.js";
 import { insertOutbox } from "./outbox.js";
-import { profileColumns } from "./owners.js";
 import { insertSql } from "./sql.js";
 
 /**

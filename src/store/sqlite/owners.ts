@@ -1,9 +1,8 @@
 /** Owners: creation on first contact, encrypted profile fields, and erasure (/delete). */
 
-import type { FieldCipher } from "../../crypto/field-cipher.js";
 import { uuidv7 } from "../../crypto/uuid-v7.js";
 import type { Owner } from "../../domain/model.js";
-import { type OwnerRow, ownerFromRow } from "../rows.js";
+import { type OwnerRow, ownerFromRow, profileColumns } from "../rows.js";
 import type { NewOwner, OwnerProfilePatch, Store } from "../store.js";
 import { SESSION_HASH, type SqliteContext } from "./context.js";
 import { prepared, whenWritable } from "./db.js";
@@ -17,30 +16,6 @@ type OwnerPart = Pick<
   | "eraseOwner"
   | "listOwnerIdsWithConsent"
 >;
-
-/**
- * The owners columns a profile patch sets (phone, name and vehicle encrypted, the phone's keyed
- * hash beside it), as column → value; `updated_at` and `version` are the caller's.
- */
-export function profileColumns(
-  patch: OwnerProfilePatch,
-  cipher: FieldCipher,
-): Record<string, string | number | null> {
-  const set: Record<string, string | number | null> = {};
-  const enc = (value: string | null) => (value === null ? null : cipher.encrypt(value));
-  if (patch.language !== undefined) set.language = patch.language;
-  if (patch.phone !== undefined) {
-    set.phone_enc = enc(patch.phone);
-    set.phone_hash = patch.phone === null ? null : cipher.hash(patch.phone, "phone");
-  }
-  if (patch.phoneVerified !== undefined) set.phone_verified = patch.phoneVerified ? 1 : 0;
-  if (patch.country !== undefined) set.country = patch.country;
-  if (patch.timezone !== undefined) set.timezone = patch.timezone;
-  if (patch.jurisdiction !== undefined) set.jurisdiction = patch.jurisdiction;
-  if (patch.name !== undefined) set.name_enc = enc(patch.name);
-  if (patch.vehicle !== undefined) set.vehicle_enc = enc(patch.vehicle);
-  return set;
-}
 
 /** Owner operations of the SQLite store. */
 export function createOwnerPart({ db, cipher, now }: SqliteContext): OwnerPart {
